@@ -1,0 +1,42 @@
+/**
+ * h1serve: an HTTP/1.1 server written from scratch on raw TCP sockets, strict and fast, that runs
+ * unchanged on Deno, Bun and Node. Its API mirrors `Deno.serve`, so fetch-style apps run as they are.
+ *
+ * Run as a program (`deno run --allow-net mod.ts`, `bun run mod.ts`, `node mod.ts`), it serves
+ * the Hello World page; `--help` lists the flags.
+ *
+ * @example Serve a handler
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "@h1serve/h1serve";
+ *
+ * const server = serve({ port: 0, hostname: "127.0.0.1" }, (request) =>
+ *   new Response(`You asked for ${new URL(request.url).pathname}`));
+ * const { port } = await server.ready;
+ * assert.equal(await (await fetch(`http://127.0.0.1:${port}/hi`)).text(), "You asked for /hi");
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+import { main } from "./src/cli.ts";
+
+export { runtimeTransport, serve } from "./src/serve.ts";
+export { serveWith } from "./src/server.ts";
+export type {
+  ProtocolErrorInfo,
+  ResponseLogEntry,
+  ServeHandler,
+  ServeHandlerInfo,
+  ServeOptions,
+  Server,
+} from "./src/server.ts";
+export { ListenError } from "./src/transport.ts";
+export type { ListenErrorCode, NetAddr, Transport, TransportListener, TransportSocket } from "./src/transport.ts";
+export { DEFAULT_LIMITS, HttpError } from "./src/core/mod.ts";
+export type { HttpErrorCode, Limits, ProtocolErrorDetails } from "./src/core/mod.ts";
+export { HELLO_HTML, helloHandler } from "./src/hello.ts";
+export { main } from "./src/cli.ts";
+
+if (import.meta.main) main(process.argv.slice(2));

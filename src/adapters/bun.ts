@@ -1,0 +1,158 @@
+/**
+ * The Bun adapter: `Bun.listen` behind the {@link Transport} interface. Bun's `write` may take
+ * only part of the bytes; the rest waits in a queue until Bun's `drain` callback.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../core/bytes.ts";
+import {
+  ListenError,
+  type ListenOptions,
+  type NetAddr,
+  type SocketEvents,
+  type Transport,
+  type TransportListener,
+  type TransportSocket,
+} from "../transport.ts";
+
+/** The part of Bun's API this adapter uses. */
+interface BunSocket {
+  data: BunAdapterSocket;
+  readonly remoteAddress: string;
+  readonly remotePort?: number;
+  write(bytes: Uint8Array): number;
+  pause(): void;
+  resume(): void;
+  shutdown(): void;
+  end(): void;
+  terminate(): void;
+  setNoDelay?(noDelay: boolean): void;
+}
+interface BunSocketHandler {
+  open(socket: BunSocket): void;
+  data(socket: BunSocket, bytes: Uint8Array): void;
+  drain(socket: BunSocket): void;
+  end(socket: BunSocket): void;
+  close(socket: BunSocket): void;
+  error(socket: BunSocket, error: Error): void;
+}
+declare const Bun: {
+  listen(options: { hostname: string; port: number; socket: BunSocketHandler }): {
+    readonly hostname: string;
+    readonly port: number;
+    stop(closeActiveConnections?: boolean): void;
+  };
+};
+
+class BunAdapterSocket implements TransportSocket {
+  readonly remoteAddr: NetAddr;
+  events: SocketEvents | null = null;
+  readonly #socket: BunSocket;
+  #pending: Uint8Array[] = [];
+  #ending = false;
+  #closed = false;
+
+  constructor(socket: BunSocket) {
+    this.#socket = socket;
+    this.remoteAddr = { transport: "tcp", hostname: socket.remoteAddress, port: socket.remotePort ?? 0 };
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#ending) return false;
+    if (this.#pending.length > 0) {
+      this.#pending.push(bytes);
+      return false;
+    }
+    const written = this.#socket.write(bytes);
+    if (written >= bytes.byteLength) return true;
+    this.#pending.push(bytes.subarray(Math.max(written, 0)));
+    return false;
+  }
+
+  pause(): void {
+    if (!this.#closed) this.#socket.pause();
+  }
+
+  resume(): void {
+    if (!this.#closed) this.#socket.resume();
+  }
+
+  end(): void {
+    this.#ending = true;
+    if (this.#pending.length === 0 && !this.#closed) this.#socket.shutdown();
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    this.#socket.terminate();
+    this.closed();
+  }
+
+  /** Bun's drain: send what waited, then tell the server. */
+  drained(): void {
+    if (this.#pending.length === 0 || this.#closed) return;
+    const bytes = concatBytes(this.#pending);
+    this.#pending = [];
+    const written = this.#socket.write(bytes);
+    if (written < bytes.byteLength) {
+      this.#pending.push(bytes.subarray(Math.max(written, 0)));
+      return;
+    }
+    if (this.#ending) this.#socket.shutdown();
+    else this.events?.drain();
+  }
+
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.events?.close();
+  }
+}
+
+/**
+ * The {@link Transport} for Bun.
+ *
+ * @example
+ * ```ts ignore
+ * import { bunTransport } from "./bun.ts";
+ * const listener = await bunTransport.listen({ hostname: "127.0.0.1", port: 0 }, (socket) => ({
+ *   data: (bytes) => socket.write(bytes),
+ *   end: () => socket.end(),
+ *   drain: () => {},
+ *   close: () => {},
+ * }));
+ * listener.close();
+ * ```
+ */
+export const bunTransport: Transport = {
+  runtime: "bun",
+  listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
+    let server;
+    try {
+      server = Bun.listen({
+        hostname: options.hostname,
+        port: options.port,
+        socket: {
+          open(socket) {
+            socket.setNoDelay?.(true);
+            socket.data = new BunAdapterSocket(socket);
+            socket.data.events = accept(socket.data);
+          },
+          data: (socket, bytes) => socket.data.events?.data(bytes),
+          drain: (socket) => socket.data.drained(),
+          end: (socket) => socket.data.events?.end(),
+          close: (socket) => socket.data?.closed(),
+          error: (socket) => socket.data?.destroy(),
+        },
+      });
+    } catch (error) {
+      throw ListenError.from(error, options.hostname, options.port);
+    }
+    const listening = server;
+    return {
+      addr: { transport: "tcp", hostname: listening.hostname, port: listening.port },
+      close: () => listening.stop(false),
+    };
+  },
+};

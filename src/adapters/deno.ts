@@ -1,0 +1,176 @@
+/**
+ * The Deno adapter: `Deno.listen` and `Deno.Conn` behind the {@link Transport} interface.
+ * It only moves bytes: a read loop that honours pause, and a write queue that reports drain.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../core/bytes.ts";
+import {
+  ListenError,
+  type ListenOptions,
+  type NetAddr,
+  type SocketEvents,
+  type Transport,
+  type TransportListener,
+  type TransportSocket,
+} from "../transport.ts";
+
+/** The part of Deno's API this adapter uses. */
+interface DenoConn {
+  readonly remoteAddr: { hostname: string; port: number };
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay(noDelay?: boolean): void;
+}
+interface DenoListener extends AsyncIterable<DenoConn> {
+  readonly addr: { hostname: string; port: number };
+  close(): void;
+}
+declare const Deno: {
+  listen(options: { hostname: string; port: number; transport: "tcp" }): DenoListener;
+};
+
+const READ_SIZE = 64 * 1024;
+const HIGH_WATER = 64 * 1024;
+
+class DenoSocket implements TransportSocket {
+  readonly remoteAddr: NetAddr;
+  events: SocketEvents | null = null;
+  readonly #conn: DenoConn;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing = false;
+  #ending = false;
+  #closed = false;
+  #readDone = false;
+  #writeDone = false;
+  #resume: (() => void) | null = null;
+  #paused = false;
+
+  constructor(conn: DenoConn) {
+    this.#conn = conn;
+    this.remoteAddr = { transport: "tcp", hostname: conn.remoteAddr.hostname, port: conn.remoteAddr.port };
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#ending) return false;
+    this.#queue.push(bytes);
+    this.#queued += bytes.byteLength;
+    if (!this.#writing) this.#flush();
+    return this.#queued < HIGH_WATER;
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#resume?.();
+    this.#resume = null;
+  }
+
+  end(): void {
+    this.#ending = true;
+    if (!this.#writing) this.#flush();
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+    this.resume();
+    this.events?.close();
+  }
+
+  async readLoop(): Promise<void> {
+    const buffer = new Uint8Array(READ_SIZE);
+    try {
+      while (!this.#closed) {
+        if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
+        if (this.#closed) return;
+        const n = await this.#conn.read(buffer);
+        if (n === null) break;
+        this.events?.data(buffer.slice(0, n));
+      }
+    } catch {
+      return this.destroy();
+    }
+    this.#readDone = true;
+    if (!this.#closed) this.events?.end();
+    if (this.#writeDone) this.destroy();
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = concatBytes(this.#queue);
+        this.#queue = [];
+        for (let offset = 0; offset < chunk.byteLength;) offset += await this.#conn.write(chunk.subarray(offset));
+        const wasFull = this.#queued >= HIGH_WATER;
+        this.#queued -= chunk.byteLength;
+        if (wasFull && this.#queued < HIGH_WATER) this.events?.drain();
+      }
+      if (this.#ending && !this.#closed && !this.#writeDone) {
+        this.#writeDone = true;
+        await this.#conn.closeWrite();
+        if (this.#readDone) this.destroy();
+      }
+    } catch {
+      this.destroy();
+    } finally {
+      this.#writing = false;
+    }
+  }
+}
+
+/**
+ * The {@link Transport} for Deno.
+ *
+ * @example
+ * ```ts ignore
+ * import { denoTransport } from "./deno.ts";
+ * const listener = await denoTransport.listen({ hostname: "127.0.0.1", port: 0 }, (socket) => ({
+ *   data: (bytes) => socket.write(bytes),
+ *   end: () => socket.end(),
+ *   drain: () => {},
+ *   close: () => {},
+ * }));
+ * listener.close();
+ * ```
+ */
+export const denoTransport: Transport = {
+  runtime: "deno",
+  listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
+    let listener: DenoListener;
+    try {
+      listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+    } catch (error) {
+      throw ListenError.from(error, options.hostname, options.port);
+    }
+    (async () => {
+      try {
+        for await (const conn of listener) {
+          conn.setNoDelay(true);
+          const socket = new DenoSocket(conn);
+          socket.events = accept(socket);
+          socket.readLoop();
+        }
+      } catch { /* the listener was closed */ }
+    })();
+    return {
+      addr: { transport: "tcp", hostname: listener.addr.hostname, port: listener.addr.port },
+      close: () => {
+        try {
+          listener.close();
+        } catch { /* already closed */ }
+      },
+    };
+  },
+};

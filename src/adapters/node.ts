@@ -1,0 +1,93 @@
+/**
+ * The Node adapter: `node:net` behind the {@link Transport} interface. Node's sockets already
+ * queue writes and report drain, so this file only renames things.
+ *
+ * @module
+ */
+
+import { createServer, type Socket } from "node:net";
+import {
+  ListenError,
+  type ListenOptions,
+  type NetAddr,
+  type SocketEvents,
+  type Transport,
+  type TransportListener,
+  type TransportSocket,
+} from "../transport.ts";
+
+class NodeSocket implements TransportSocket {
+  readonly remoteAddr: NetAddr;
+  readonly #socket: Socket;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    this.remoteAddr = {
+      transport: "tcp",
+      hostname: (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, ""),
+      port: socket.remotePort ?? 0,
+    };
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#socket.writableEnded || this.#socket.destroyed) return false;
+    return this.#socket.write(bytes);
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  end(): void {
+    this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
+
+/**
+ * The {@link Transport} for Node.
+ *
+ * @example
+ * ```ts ignore
+ * import { nodeTransport } from "./node.ts";
+ * const listener = await nodeTransport.listen({ hostname: "127.0.0.1", port: 0 }, (socket) => ({
+ *   data: (bytes) => socket.write(bytes),
+ *   end: () => socket.end(),
+ *   drain: () => {},
+ *   close: () => {},
+ * }));
+ * listener.close();
+ * ```
+ */
+export const nodeTransport: Transport = {
+  runtime: "node",
+  listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): Promise<TransportListener> {
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      const events = accept(new NodeSocket(socket));
+      socket.on("data", (bytes: Uint8Array) => events.data(bytes));
+      socket.on("end", () => events.end());
+      socket.on("drain", () => events.drain());
+      socket.on("close", () => events.close());
+      socket.on("error", () => socket.destroy());
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", (error) => reject(ListenError.from(error, options.hostname, options.port)));
+      server.listen({ host: options.hostname, port: options.port }, () => {
+        server.on("error", () => {/* accept errors (such as EMFILE) must not crash the server */});
+        const address = server.address();
+        const bound = typeof address === "object" && address !== null ? address : { address: "", port: 0 };
+        resolve({
+          addr: { transport: "tcp", hostname: bound.address, port: bound.port },
+          close: () => server.close(),
+        });
+      });
+    });
+  },
+};

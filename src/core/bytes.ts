@@ -1,0 +1,160 @@
+/**
+ * Byte-level helpers shared by the parser, the body decoders and the serializer:
+ * character classes from RFC 9110 §5.6.2 and RFC 3986, and exact Latin-1 conversion.
+ *
+ * @module
+ */
+
+/** `tchar` of RFC 9110 §5.6.2, indexed by byte: 1 where the byte may appear in a token. */
+export const TOKEN_CHARS: Uint8Array = (() => {
+  const table = new Uint8Array(256);
+  for (const c of "!#$%&'*+-.^_`|~") table[c.charCodeAt(0)] = 1;
+  for (let b = 0x30; b <= 0x39; b++) table[b] = 1;
+  for (let b = 0x41; b <= 0x5a; b++) table[b] = 1;
+  for (let b = 0x61; b <= 0x7a; b++) table[b] = 1;
+  return table;
+})();
+
+/**
+ * `field-vchar` / SP / HTAB of RFC 9110 §5.5, indexed by byte: 1 where the byte may appear in a
+ * field value. Control bytes and DEL are excluded; obs-text (0x80–0xFF) is allowed.
+ */
+export const FIELD_VALUE_CHARS: Uint8Array = (() => {
+  const table = new Uint8Array(256);
+  table[0x09] = 1;
+  for (let b = 0x20; b <= 0x7e; b++) table[b] = 1;
+  for (let b = 0x80; b <= 0xff; b++) table[b] = 1;
+  return table;
+})();
+
+/**
+ * Whether a string is a non-empty token (RFC 9110 §5.6.2).
+ *
+ * @param text The string to check.
+ * @returns `true` if every character is a `tchar`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isToken } from "./bytes.ts";
+ *
+ * assert.equal(isToken("Content-Type"), true);
+ * assert.equal(isToken("Bad Name"), false);
+ * ```
+ */
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || TOKEN_CHARS[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a string is a valid field value to send: field-vchar, SP and HTAB only, with no
+ * leading or trailing whitespace (RFC 9110 §5.5). CR, LF and NUL are never valid.
+ *
+ * @param text The string to check.
+ * @returns `true` if the value may be sent as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isFieldValue } from "./bytes.ts";
+ *
+ * assert.equal(isFieldValue("text/html; charset=utf-8"), true);
+ * assert.equal(isFieldValue("a\r\nSet-Cookie: x"), false);
+ * ```
+ */
+export function isFieldValue(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return true;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE_CHARS[c] === 0) return false;
+  }
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(n - 1);
+  return first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09;
+}
+
+/**
+ * Decodes bytes as Latin-1, one character per byte, as HTTP field bytes map to a Web `ByteString`.
+ *
+ * @param bytes The buffer.
+ * @param start First byte.
+ * @param end One past the last byte.
+ * @returns The string.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { latin1 } from "./bytes.ts";
+ *
+ * assert.equal(latin1(new Uint8Array([0x48, 0x69, 0xe9]), 0, 3), "Hi\u00e9");
+ * ```
+ */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start < 64) {
+    let text = "";
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+    return text;
+  }
+  let text = "";
+  for (let i = start; i < end; i += 4096) {
+    const part = bytes.subarray(i, Math.min(end, i + 4096));
+    text += String.fromCharCode.apply(null, part as unknown as number[]);
+  }
+  return text;
+}
+
+/**
+ * Encodes a string whose characters are all below U+0100 as Latin-1 bytes.
+ *
+ * @param text The string; characters above U+00FF must have been rejected before.
+ * @param target Where to write.
+ * @param offset Where in `target` to start.
+ * @returns The offset after the last byte written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeLatin1 } from "./bytes.ts";
+ *
+ * const out = new Uint8Array(2);
+ * assert.equal(writeLatin1("OK", out, 0), 2);
+ * assert.deepEqual([...out], [0x4f, 0x4b]);
+ * ```
+ */
+export function writeLatin1(text: string, target: Uint8Array, offset: number): number {
+  for (let i = 0; i < text.length; i++) target[offset++] = text.charCodeAt(i);
+  return offset;
+}
+
+/**
+ * Joins byte arrays into one.
+ *
+ * @param parts The arrays, in order.
+ * @returns A new array with all their bytes, or the only part itself when there is one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concatBytes } from "./bytes.ts";
+ *
+ * assert.deepEqual([...concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])])], [1, 2, 3]);
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}

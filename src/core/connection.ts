@@ -1,0 +1,591 @@
+/**
+ * The server side of one HTTP/1.1 connection as a sans-I/O state machine, in the manner of h11:
+ * bytes go in with {@link ServerConnection.receive}, events come out of
+ * {@link ServerConnection.nextEvent}, and each response method returns the bytes to send.
+ *
+ * It decides keep-alive (HTTP/1.1 and HTTP/1.0 rules, `Connection: close` both ways), answers
+ * pipelined requests strictly in order, tells when `100 Continue` is due, drains or refuses an
+ * unread request body, chooses the response framing, and computes every timeout from the `now`
+ * values it is given: it never reads a clock.
+ *
+ * @module
+ */
+
+import { type BodyDecoder, ChunkedDecoder, ContentLengthDecoder } from "./body.ts";
+import { concatBytes } from "./bytes.ts";
+import { HttpError } from "./errors.ts";
+import { type Limits, resolveLimits } from "./limits.ts";
+import { type RequestHead, RequestHeadParser } from "./parser.ts";
+import {
+  DateCache,
+  encodeChunk,
+  encodeHead,
+  encodeLastChunk,
+  errorResponseBytes,
+  fieldLine,
+  InvalidResponseError,
+  reasonPhrase,
+} from "./serializer.ts";
+
+/** Returned by {@link ServerConnection.nextEvent} when more input is needed. */
+export const NEED_DATA: { readonly type: "need-data" } = Object.freeze({ type: "need-data" });
+/**
+ * Returned by {@link ServerConnection.nextEvent} when no event can come until the current response
+ * ends (or ever, once the connection has failed or is closing).
+ */
+export const PAUSED: { readonly type: "paused" } = Object.freeze({ type: "paused" });
+
+/** A request head has been parsed. Its body, if any, follows as `data` events and one `end`. */
+export interface RequestEvent {
+  readonly type: "request";
+  /** The parsed head. */
+  readonly head: RequestHead;
+}
+/** A piece of the request body. */
+export interface DataEvent {
+  readonly type: "data";
+  /** The bytes, a view into received input. */
+  readonly data: Uint8Array;
+}
+/** The request body is complete. Sent only for requests that have a body. */
+export interface EndEvent {
+  readonly type: "end";
+  /** Trailer fields of a chunked body (flat name, value list). */
+  readonly trailers: readonly string[];
+}
+/** The input broke the protocol. Answer with {@link ServerConnection.errorResponse} if allowed, then close. */
+export interface ErrorEvent {
+  readonly type: "error";
+  /** What went wrong, with the status to answer. */
+  readonly error: HttpError;
+}
+/** The connection should be closed now with nothing more to send (the peer closed between requests). */
+export interface CloseEvent {
+  readonly type: "close";
+}
+
+/** Everything {@link ServerConnection.nextEvent} can return. */
+export type ConnectionEvent =
+  | RequestEvent
+  | DataEvent
+  | EndEvent
+  | ErrorEvent
+  | CloseEvent
+  | typeof NEED_DATA
+  | typeof PAUSED;
+
+/** Where the request side stands. */
+export type ReadState = "head" | "body" | "done" | "error" | "closed";
+/** Where the response side stands. */
+export type WriteState = "idle" | "body" | "done" | "closed";
+
+/** What a handler's response gives the serializer. */
+export interface ResponseStart {
+  /** Status code, 200 to 599. */
+  readonly status: number;
+  /** Reason phrase; the standard one is used when absent or invalid. */
+  readonly statusText?: string;
+  /** Header fields as `[name, value]` pairs (a Web `Headers` object fits). */
+  readonly headers: Iterable<readonly [string, string]>;
+  /** Body length when known in advance, or `null` for a body streamed to its end. */
+  readonly bodyLength: number | null;
+}
+
+/** What the caller should do when a deadline has passed. */
+export type TimeoutAction = "none" | "close" | "respond-408";
+
+/** Options of {@link ServerConnection}. */
+export interface ServerConnectionOptions {
+  /** Limits and timeouts; unset ones take their defaults. */
+  readonly limits?: Partial<Limits>;
+  /** The current time in milliseconds, from which the first deadline is computed. */
+  readonly now?: number;
+  /** Shared Date formatter, so that many connections format once per second. */
+  readonly dateCache?: DateCache;
+}
+
+type BodyMode = "none" | "length" | "chunked" | "close";
+type DeadlineKind = "head" | "idle" | "body" | "none";
+
+const CONTINUE_BYTES = encodeHead("HTTP/1.1 100 Continue\r\n\r\n");
+const EMPTY = new Uint8Array(0);
+const sharedDateCache = new DateCache();
+
+/**
+ * One server-side HTTP/1.1 connection, without I/O.
+ *
+ * @example Answer one request
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection({ now: 0 });
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+ * const event = conn.nextEvent();
+ * assert.equal(event.type, "request");
+ * const head = conn.startResponse({ status: 200, headers: [], bodyLength: 2 }, 0);
+ * const body = conn.writeBody(new TextEncoder().encode("hi"));
+ * conn.endResponse(0);
+ * const text = new TextDecoder().decode(head) + new TextDecoder().decode(body);
+ * assert.match(text, /^HTTP\/1\.1 200 OK\r\ndate: .*\r\ncontent-length: 2\r\n\r\nhi$/);
+ * assert.equal(conn.readState, "head");
+ * ```
+ */
+export class ServerConnection {
+  /** The limits in force. */
+  readonly limits: Limits;
+  readonly #parser: RequestHeadParser;
+  readonly #dates: DateCache;
+  #input: Uint8Array = EMPTY;
+  #pos = 0;
+  #consumed = 0;
+  #eof = false;
+  #readState: ReadState = "head";
+  #writeState: WriteState = "idle";
+  #head: RequestHead | null = null;
+  #decoder: BodyDecoder | null = null;
+  #keepAlive = true;
+  #closeRequested = false;
+  #continueSent = false;
+  #discarding = false;
+  #discardBudget = 0;
+  #bodyMode: BodyMode = "none";
+  #bodyLeft = 0;
+  #deadline: number;
+  #deadlineKind: DeadlineKind = "head";
+  #requestCount = 0;
+  #lastReceiveAt: number;
+  #pendingEnd = false;
+
+  /** @param options Limits, the current time and a shared Date cache. */
+  constructor(options: ServerConnectionOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.#parser = new RequestHeadParser(this.limits);
+    this.#dates = options.dateCache ?? sharedDateCache;
+    this.#lastReceiveAt = options.now ?? 0;
+    this.#deadline = this.#lastReceiveAt + this.limits.headersTimeoutMs;
+  }
+
+  /** Where the request side stands. */
+  get readState(): ReadState {
+    return this.#readState;
+  }
+
+  /** Where the response side stands. */
+  get writeState(): WriteState {
+    return this.#writeState;
+  }
+
+  /** The head of the request being answered, if any. */
+  get request(): RequestHead | null {
+    return this.#head;
+  }
+
+  /** How many requests have been parsed on this connection. */
+  get requestCount(): number {
+    return this.#requestCount;
+  }
+
+  /** Received bytes not yet parsed. */
+  get bufferedBytes(): number {
+    return this.#input.length - this.#pos;
+  }
+
+  /** Whether the connection is finished: nothing more will be sent, and it should be closed. */
+  get closed(): boolean {
+    return this.#writeState === "closed";
+  }
+
+  /** Whether the connection must close once the current response is sent. */
+  get willClose(): boolean {
+    return !this.#keepAlive;
+  }
+
+  /** Whether nothing is in progress: no request being received or answered. */
+  get idle(): boolean {
+    return this.#readState === "head" && this.#writeState === "idle" && !this.#parser.started &&
+      this.bufferedBytes === 0;
+  }
+
+  /**
+   * Takes bytes from the peer. The array must not be changed afterwards; body data events are
+   * views into it.
+   *
+   * @param bytes The bytes received.
+   * @param now The current time in milliseconds.
+   */
+  receive(bytes: Uint8Array, now: number): void {
+    if (bytes.byteLength === 0) return;
+    this.#lastReceiveAt = now;
+    if (this.#pos >= this.#input.length) {
+      this.#input = bytes;
+      this.#pos = 0;
+    } else {
+      this.#input = concatBytes([this.#input.subarray(this.#pos), bytes]);
+      this.#pos = 0;
+    }
+    if (this.#deadlineKind === "idle") this.#setDeadline("head", now + this.limits.headersTimeoutMs);
+    else if (this.#deadlineKind === "body") this.#setDeadline("body", now + this.limits.bodyTimeoutMs);
+  }
+
+  /** Records that the peer will send nothing more (a half-close or a close). */
+  receiveEof(): void {
+    this.#eof = true;
+  }
+
+  /**
+   * Returns the next event from the input received so far.
+   *
+   * @returns An event, {@link NEED_DATA} or {@link PAUSED}.
+   */
+  nextEvent(): ConnectionEvent {
+    while (true) {
+      switch (this.#readState) {
+        case "head": {
+          if (this.#pos >= this.#input.length) {
+            if (!this.#eof) return NEED_DATA;
+            if (this.#parser.started) return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
+            this.#readState = "closed";
+            return { type: "close" };
+          }
+          let next: number;
+          try {
+            next = this.#parser.push(this.#input, this.#pos, this.#input.length, this.#consumed);
+          } catch (error) {
+            return this.#fail(error);
+          }
+          if (next === -1) {
+            this.#advance(this.#input.length);
+            continue;
+          }
+          this.#advance(next);
+          const head = this.#parser.head as RequestHead;
+          this.#parser.reset();
+          return this.#startRequest(head);
+        }
+        case "body": {
+          const decoder = this.#decoder as BodyDecoder;
+          if (this.#pos >= this.#input.length) {
+            if (!this.#eof) return NEED_DATA;
+            return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
+          }
+          let next: number;
+          try {
+            next = decoder.read(this.#input, this.#pos, this.#input.length, this.#consumed);
+          } catch (error) {
+            return this.#fail(error);
+          }
+          this.#advance(next);
+          const data = decoder.data;
+          if (this.#discarding) {
+            if (data !== null) this.#discardBudget -= data.byteLength;
+            if (this.#discardBudget < 0) return this.#close();
+            if (decoder.done) this.#nextCycle();
+            continue;
+          }
+          if (decoder.done) this.#readState = "done";
+          if (data !== null && data.byteLength > 0) {
+            if (decoder.done) this.#pendingEnd = true;
+            return { type: "data", data };
+          }
+          if (decoder.done) return { type: "end", trailers: decoder.trailers };
+          continue;
+        }
+        case "done":
+          if (this.#pendingEnd) {
+            this.#pendingEnd = false;
+            return { type: "end", trailers: (this.#decoder as BodyDecoder).trailers };
+          }
+          return PAUSED;
+        case "error":
+        case "closed":
+          return PAUSED;
+        default:
+          throw new Error(`unreachable read state ${this.#readState satisfies never}`);
+      }
+    }
+  }
+
+  /**
+   * The `100 Continue` interim response, when it is due: the request asked for it, its body has
+   * not arrived, and no final response has started. Call it when the handler starts reading the body.
+   *
+   * @returns The bytes to send, or `null` when nothing is due.
+   */
+  continueResponse(): Uint8Array | null {
+    const head = this.#head;
+    if (
+      head === null || !head.expectContinue || this.#continueSent || this.#writeState !== "idle" ||
+      this.#readState !== "body"
+    ) return null;
+    this.#continueSent = true;
+    return CONTINUE_BYTES;
+  }
+
+  /**
+   * Serializes the status line and header fields of the response to the current request, and
+   * chooses its framing: Content-Length when the length is known, else chunked for HTTP/1.1 and
+   * close-delimited for HTTP/1.0. HEAD, 204 and 304 responses get no body.
+   *
+   * @param response Status, headers and body length.
+   * @param now The current time in milliseconds (for the Date field).
+   * @returns The head bytes.
+   * @throws {InvalidResponseError} If the status or a header field is invalid; nothing changes then,
+   *   so another response (a 500) can be started.
+   */
+  startResponse(response: ResponseStart, now: number): Uint8Array {
+    const head = this.#head;
+    if (head === null || this.#writeState !== "idle") throw new Error("no request is waiting for a response");
+    const status = response.status;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new InvalidResponseError(`invalid response status ${String(status)}`);
+    }
+    let fields = "";
+    let keepAlive = this.#keepAlive && !this.#closeRequested;
+    let declaredLength = -1;
+    let hasDate = false;
+    for (const [name, value] of response.headers) {
+      const line = fieldLine(name, value);
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === "date") hasDate = true;
+          break;
+        case 10: {
+          const lower = name.toLowerCase();
+          if (lower === "connection") {
+            if (/(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
+            continue;
+          }
+          if (lower === "keep-alive") continue;
+          break;
+        }
+        case 14:
+          if (name.toLowerCase() === "content-length") {
+            if (!/^[0-9]{1,15}$/.test(value)) throw new InvalidResponseError("invalid response Content-Length");
+            declaredLength = Number(value);
+            continue;
+          }
+          break;
+        case 17:
+          if (name.toLowerCase() === "transfer-encoding") continue;
+          break;
+      }
+      fields += line;
+    }
+    if (!hasDate) fields += `date: ${this.#dates.format(now)}\r\n`;
+
+    let mode: BodyMode;
+    const noContent = status === 204 || status === 304;
+    if (noContent || head.method === "HEAD") {
+      mode = "none";
+      if (status === 304 && declaredLength >= 0) fields += `content-length: ${declaredLength}\r\n`;
+      if (!noContent) {
+        const length = response.bodyLength ?? declaredLength;
+        if (length >= 0) fields += `content-length: ${length}\r\n`;
+      }
+    } else if (response.bodyLength !== null || declaredLength >= 0) {
+      mode = "length";
+      this.#bodyLeft = response.bodyLength ?? declaredLength;
+      fields += `content-length: ${this.#bodyLeft}\r\n`;
+    } else if (head.version === "HTTP/1.1") {
+      mode = "chunked";
+      fields += "transfer-encoding: chunked\r\n";
+    } else {
+      mode = "close";
+      keepAlive = false;
+    }
+    if (!keepAlive) fields += "connection: close\r\n";
+    else if (head.version === "HTTP/1.0") fields += "connection: keep-alive\r\n";
+
+    this.#keepAlive = keepAlive;
+    this.#bodyMode = mode;
+    this.#writeState = "body";
+    return encodeHead(`HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`);
+  }
+
+  /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */
+  get responseHasBody(): boolean {
+    return this.#bodyMode !== "none";
+  }
+
+  /**
+   * Frames a piece of the response body.
+   *
+   * @param data Body bytes.
+   * @returns The bytes to send (the data itself unless chunked; empty for a response with no body).
+   * @throws {RangeError} If the body grows past its Content-Length; the connection must then be closed.
+   */
+  writeBody(data: Uint8Array): Uint8Array {
+    if (this.#writeState !== "body") throw new Error("no response body is being written");
+    switch (this.#bodyMode) {
+      case "none":
+        return EMPTY;
+      case "length":
+        if (data.byteLength > this.#bodyLeft) {
+          this.#close();
+          throw new RangeError("response body is longer than its Content-Length");
+        }
+        this.#bodyLeft -= data.byteLength;
+        return data;
+      case "chunked":
+        return data.byteLength === 0 ? EMPTY : encodeChunk(data);
+      case "close":
+        return data;
+      default:
+        throw new Error(`unreachable body mode ${this.#bodyMode satisfies never}`);
+    }
+  }
+
+  /**
+   * Ends the response, and readies the connection for the next request when it stays open.
+   *
+   * @param now The current time in milliseconds (starts the keep-alive deadline).
+   * @param trailers Trailer fields, sent only with a chunked body.
+   * @returns The bytes that end the body (the last chunk), often empty.
+   * @throws {RangeError} If the body was shorter than its Content-Length; the connection must then be closed.
+   */
+  endResponse(now: number, trailers?: Iterable<readonly [string, string]>): Uint8Array {
+    if (this.#writeState !== "body") throw new Error("no response is being written");
+    if (this.#bodyMode === "length" && this.#bodyLeft !== 0) {
+      this.#close();
+      throw new RangeError("response body is shorter than its Content-Length");
+    }
+    const tail = this.#bodyMode === "chunked" ? encodeLastChunk(trailers) : EMPTY;
+    this.#writeState = "done";
+    if (!this.#keepAlive || this.#eof && this.#readState !== "done") {
+      this.#close();
+      return tail;
+    }
+    if (this.#readState === "done") {
+      this.#nextCycle(now);
+    } else if (this.#readState === "body") {
+      // The handler left part of the body unread: read and discard it, or close.
+      const decoder = this.#decoder as BodyDecoder;
+      const unread = decoder.remaining;
+      const mayNotArrive = (this.#head as RequestHead).expectContinue && !this.#continueSent;
+      if (mayNotArrive || unread > this.limits.maxDrainBytes) this.#close();
+      else {
+        this.#discarding = true;
+        this.#discardBudget = this.limits.maxDrainBytes;
+      }
+    }
+    return tail;
+  }
+
+  /**
+   * The complete response to a protocol error, a timeout or a failure before any response began.
+   * The connection then closes.
+   *
+   * @param error The error to answer.
+   * @param now The current time in milliseconds.
+   * @returns The response bytes, or an empty array when a response has already started (then only closing is left).
+   */
+  errorResponse(error: HttpError, now: number): Uint8Array {
+    const canAnswer = this.#writeState === "idle";
+    this.#close();
+    return canAnswer ? errorResponseBytes(error, this.#dates.format(now)) : EMPTY;
+  }
+
+  /**
+   * Asks the connection to close after the response in progress (for a graceful shutdown).
+   *
+   * @returns `true` when nothing is in progress, so it can be closed at once.
+   */
+  requestClose(): boolean {
+    this.#closeRequested = true;
+    if (this.#writeState === "closed") return true;
+    if (this.#readState === "head" && this.#writeState === "idle" && !this.#parser.started) {
+      this.#close();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Checks the deadline of the current phase: receiving a head, receiving a body, or idling
+   * between requests. No deadline runs while the handler works.
+   *
+   * @param now The current time in milliseconds.
+   * @returns What to do: nothing, close quietly, or answer 408 and close.
+   */
+  checkTimeout(now: number): TimeoutAction {
+    if (this.#deadlineKind === "none" || now < this.#deadline) return "none";
+    switch (this.#deadlineKind) {
+      case "idle":
+        this.#close();
+        return "close";
+      case "head":
+        if (!this.#parser.started && this.bufferedBytes === 0) {
+          this.#close();
+          return "close";
+        }
+        return this.#writeState === "idle" ? "respond-408" : "close";
+      case "body":
+        return this.#writeState === "idle" ? "respond-408" : "close";
+      default:
+        throw new Error(`unreachable deadline ${this.#deadlineKind satisfies never}`);
+    }
+  }
+
+  #startRequest(head: RequestHead): ConnectionEvent {
+    this.#requestCount++;
+    this.#head = head;
+    this.#keepAlive = head.keepAlive && !this.#closeRequested;
+    this.#continueSent = false;
+    if (head.bodyFraming === "none") {
+      this.#decoder = null;
+      this.#readState = "done";
+      this.#setDeadline("none", Infinity);
+    } else {
+      this.#decoder = head.bodyFraming === "chunked"
+        ? new ChunkedDecoder(this.limits)
+        : new ContentLengthDecoder(head.contentLength);
+      this.#readState = "body";
+      this.#setDeadline("body", this.#lastReceiveAt + this.limits.bodyTimeoutMs);
+    }
+    return { type: "request", head };
+  }
+
+  #nextCycle(now: number = this.#lastReceiveAt): void {
+    this.#readState = "head";
+    this.#writeState = "idle";
+    this.#head = null;
+    this.#decoder = null;
+    this.#discarding = false;
+    this.#pendingEnd = false;
+    if (this.bufferedBytes > 0) this.#setDeadline("head", now + this.limits.headersTimeoutMs);
+    else this.#setDeadline("idle", now + this.limits.keepAliveTimeoutMs);
+  }
+
+  #setDeadline(kind: DeadlineKind, at: number): void {
+    this.#deadlineKind = kind;
+    this.#deadline = at;
+  }
+
+  #advance(to: number): void {
+    this.#consumed += to - this.#pos;
+    this.#pos = to;
+    if (to >= this.#input.length) {
+      this.#input = EMPTY;
+      this.#pos = 0;
+    }
+  }
+
+  #fail(error: unknown): ErrorEvent {
+    if (!(error instanceof HttpError)) throw error;
+    this.#readState = "error";
+    this.#keepAlive = false;
+    this.#setDeadline("none", Infinity);
+    return { type: "error", error };
+  }
+
+  #close(): CloseEvent {
+    this.#keepAlive = false;
+    if (this.#readState !== "error") this.#readState = "closed";
+    this.#writeState = "closed";
+    this.#setDeadline("none", Infinity);
+    this.#input = EMPTY;
+    this.#pos = 0;
+    return { type: "close" };
+  }
+}

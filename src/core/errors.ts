@@ -1,0 +1,182 @@
+/**
+ * The one error type of the core: every protocol violation becomes an
+ * {@link HttpError} that carries the status to answer, a stable code, the
+ * RFC section it enforces and the byte offset where parsing stopped.
+ *
+ * @module
+ */
+
+/** Every reason the core rejects a request, with the status it answers and the rule it enforces. */
+export const PROTOCOL_ERRORS = {
+  BAD_REQUEST_LINE: { status: 400, rfc: "RFC 9112 §3", message: "malformed request line" },
+  BAD_METHOD: { status: 400, rfc: "RFC 9112 §3.1", message: "method is not a token" },
+  BAD_TARGET: { status: 400, rfc: "RFC 9112 §3.2", message: "invalid request target" },
+  TARGET_FORM_MISMATCH: {
+    status: 400,
+    rfc: "RFC 9112 §3.2",
+    message: "request target form not allowed for this method",
+  },
+  BAD_VERSION: { status: 400, rfc: "RFC 9112 §2.3", message: "malformed HTTP version" },
+  VERSION_NOT_SUPPORTED: {
+    status: 505,
+    rfc: "RFC 9110 §15.6.6",
+    message: "HTTP version not supported",
+  },
+  BARE_LF: { status: 400, rfc: "RFC 9112 §2.2", message: "bare LF line ending" },
+  BARE_CR: { status: 400, rfc: "RFC 9112 §2.2", message: "bare CR" },
+  OBS_FOLD: { status: 400, rfc: "RFC 9112 §5.2", message: "obsolete line folding" },
+  BAD_FIELD_NAME: { status: 400, rfc: "RFC 9110 §5.1", message: "invalid header field name" },
+  SPACE_BEFORE_COLON: {
+    status: 400,
+    rfc: "RFC 9112 §5.1",
+    message: "whitespace between header field name and colon",
+  },
+  BAD_FIELD_VALUE: { status: 400, rfc: "RFC 9110 §5.5", message: "invalid header field value" },
+  MISSING_HOST: { status: 400, rfc: "RFC 9112 §3.2", message: "HTTP/1.1 request without Host" },
+  DUPLICATE_HOST: { status: 400, rfc: "RFC 9112 §3.2", message: "more than one Host field" },
+  BAD_HOST: { status: 400, rfc: "RFC 9112 §3.2", message: "invalid Host field value" },
+  BAD_CONTENT_LENGTH: { status: 400, rfc: "RFC 9112 §6.3", message: "invalid Content-Length" },
+  CONFLICTING_CONTENT_LENGTH: {
+    status: 400,
+    rfc: "RFC 9112 §6.3",
+    message: "conflicting Content-Length values",
+  },
+  CL_TE_CONFLICT: {
+    status: 400,
+    rfc: "RFC 9112 §6.1",
+    message: "both Transfer-Encoding and Content-Length",
+  },
+  BAD_TRANSFER_ENCODING: {
+    status: 400,
+    rfc: "RFC 9112 §6.3",
+    message: "Transfer-Encoding must end in chunked",
+  },
+  TRANSFER_ENCODING_HTTP10: {
+    status: 400,
+    rfc: "RFC 9112 §6.1",
+    message: "Transfer-Encoding in an HTTP/1.0 request",
+  },
+  UNSUPPORTED_TRANSFER_ENCODING: {
+    status: 501,
+    rfc: "RFC 9112 §6.1",
+    message: "unsupported transfer coding",
+  },
+  EXPECTATION_FAILED: {
+    status: 417,
+    rfc: "RFC 9110 §10.1.1",
+    message: "unsupported expectation",
+  },
+  BAD_CHUNK: { status: 400, rfc: "RFC 9112 §7.1", message: "malformed chunked encoding" },
+  CHUNK_SIZE_OVERFLOW: { status: 400, rfc: "RFC 9112 §7.1", message: "chunk size too large" },
+  CHUNK_EXTENSION_TOO_LARGE: {
+    status: 400,
+    rfc: "RFC 9112 §7.1.1",
+    message: "chunk extensions too large",
+  },
+  TRAILERS_TOO_LARGE: { status: 431, rfc: "RFC 9112 §7.1.2", message: "trailer section too large" },
+  URI_TOO_LONG: { status: 414, rfc: "RFC 9112 §3", message: "request target too long" },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    rfc: "RFC 6585 §5",
+    message: "request header section too large",
+  },
+  TOO_MANY_HEADERS: { status: 431, rfc: "RFC 6585 §5", message: "too many header fields" },
+  BODY_TOO_LARGE: { status: 413, rfc: "RFC 9110 §15.5.14", message: "request body too large" },
+  INCOMPLETE_MESSAGE: {
+    status: 400,
+    rfc: "RFC 9112 §8",
+    message: "connection closed before the message was complete",
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    rfc: "RFC 9110 §15.5.9",
+    message: "request not received in time",
+  },
+} as const;
+
+/** A stable identifier for one kind of protocol violation, such as `"CL_TE_CONFLICT"`. */
+export type HttpErrorCode = keyof typeof PROTOCOL_ERRORS;
+
+/** What a rejection tells its observer: the fields of an {@link HttpError} as plain data. */
+export interface ProtocolErrorDetails {
+  /** Stable code, such as `"OBS_FOLD"`. */
+  readonly code: HttpErrorCode;
+  /** Status that was answered. */
+  readonly status: number;
+  /** The RFC section the rejection enforces. */
+  readonly rfc: string;
+  /** Byte offset in the connection's input where parsing stopped. */
+  readonly offset: number;
+  /** One short line naming the problem. It never contains request bytes. */
+  readonly message: string;
+}
+
+/**
+ * A protocol violation, with the status a server answers for it.
+ *
+ * Errors are sticky: once the core raises one, the connection answers it and closes.
+ *
+ * @example Create an error and read its status
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpError } from "./errors.ts";
+ *
+ * const error = new HttpError("OBS_FOLD", 42);
+ * assert.equal(error.status, 400);
+ * assert.equal(error.rfc, "RFC 9112 §5.2");
+ * assert.equal(error.offset, 42);
+ * ```
+ */
+export class HttpError extends Error implements ProtocolErrorDetails {
+  /** Stable code, such as `"OBS_FOLD"`. */
+  readonly code: HttpErrorCode;
+  /** Status to answer. */
+  readonly status: number;
+  /** The RFC section this error enforces. */
+  readonly rfc: string;
+  /** Byte offset in the connection's input where parsing stopped. */
+  readonly offset: number;
+
+  /**
+   * @param code Which violation this is.
+   * @param offset Byte offset in the connection's input where parsing stopped.
+   */
+  constructor(code: HttpErrorCode, offset = 0) {
+    const entry = PROTOCOL_ERRORS[code];
+    super(entry.message);
+    this.name = "HttpError";
+    this.code = code;
+    this.status = entry.status;
+    this.rfc = entry.rfc;
+    this.offset = offset;
+  }
+
+  /**
+   * The error as plain data, for logs and `onProtocolError`.
+   *
+   * @returns The code, status, RFC section, offset and message.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { HttpError } from "./errors.ts";
+   *
+   * assert.deepEqual(new HttpError("URI_TOO_LONG", 9000).details(), {
+   *   code: "URI_TOO_LONG",
+   *   status: 414,
+   *   rfc: "RFC 9112 §3",
+   *   offset: 9000,
+   *   message: "request target too long",
+   * });
+   * ```
+   */
+  details(): ProtocolErrorDetails {
+    return {
+      code: this.code,
+      status: this.status,
+      rfc: this.rfc,
+      offset: this.offset,
+      message: this.message,
+    };
+  }
+}

@@ -1,0 +1,700 @@
+/**
+ * The runtime-agnostic server: it owns the sockets a {@link Transport} accepts, feeds their bytes
+ * to the sans-I/O core, calls the handler with a Web `Request`, and writes its `Response` back,
+ * with backpressure both ways, in-order pipelining, timeouts and graceful shutdown.
+ *
+ * @module
+ */
+
+import { concatBytes } from "./core/bytes.ts";
+import { type ConnectionEvent, ServerConnection } from "./core/connection.ts";
+import { HttpError, type ProtocolErrorDetails } from "./core/errors.ts";
+import { type Limits, resolveLimits } from "./core/limits.ts";
+import type { RequestHead } from "./core/parser.ts";
+import { DateCache, InvalidResponseError } from "./core/serializer.ts";
+import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
+
+/** What the handler learns besides the request. */
+export interface ServeHandlerInfo {
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+}
+
+/** A fetch-style request handler. */
+export type ServeHandler = (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>;
+
+/** A protocol rejection, as given to {@link ServeOptions.onProtocolError}. */
+export interface ProtocolErrorInfo extends ProtocolErrorDetails {
+  /** The peer whose input was rejected. */
+  readonly remoteAddr: NetAddr;
+}
+
+/** One answered request, as given to {@link ServeOptions.onResponse}. */
+export interface ResponseLogEntry {
+  /** The peer. */
+  readonly remoteAddr: NetAddr;
+  /** The request method. */
+  readonly method: string;
+  /** The request target as sent. */
+  readonly target: string;
+  /** The status sent. */
+  readonly status: number;
+  /** Bytes sent for this response, head included. */
+  readonly bytes: number;
+  /** Milliseconds from the request head to the end of the response. */
+  readonly durationMs: number;
+}
+
+/** Options of {@link serveWith}, the same as `serve`'s. */
+export interface ServeOptions {
+  /**
+   * Port to listen on; 0 picks a free one.
+   * @default {8000}
+   */
+  readonly port?: number;
+  /**
+   * Interface to listen on.
+   * @default {"0.0.0.0"}
+   */
+  readonly hostname?: string;
+  /** Shuts the server down, as {@link Server.shutdown} does, when aborted. */
+  readonly signal?: AbortSignal;
+  /** The handler, when it is not passed as the second argument. */
+  readonly handler?: ServeHandler;
+  /** Called once the server listens. By default it prints nothing. */
+  readonly onListen?: (addr: NetAddr) => void;
+  /**
+   * Turns a handler's exception into a response.
+   * @default A plain-text 500 "Internal Server Error"; the error is logged with `console.error`.
+   */
+  readonly onError?: (error: unknown) => Response | Promise<Response>;
+  /** Called for each request rejected for breaking the protocol, with the reason. */
+  readonly onProtocolError?: (info: ProtocolErrorInfo) => void;
+  /** Called for each new connection. */
+  readonly onConnection?: (remoteAddr: NetAddr) => void;
+  /** Called with bytes exactly as they arrive on a connection. */
+  readonly onData?: (bytes: Uint8Array, remoteAddr: NetAddr) => void;
+  /** Called when a response has been sent. */
+  readonly onResponse?: (entry: ResponseLogEntry) => void;
+  /** Size limits and timeouts; see `Limits` for each default. */
+  readonly limits?: Partial<Limits>;
+}
+
+/** A running server. */
+export interface Server {
+  /**
+   * The address the server listens on (the real port when port 0 was asked for). On Deno and
+   * Bun it is known when `serve` returns; on Node, once {@link Server.ready} has resolved.
+   * @throws {Error} When read before the server listens.
+   */
+  readonly addr: NetAddr;
+  /** Resolves with the address once the server listens; rejects with a `ListenError` if it cannot. */
+  readonly ready: Promise<NetAddr>;
+  /** Resolves once the server has stopped and every connection is closed. */
+  readonly finished: Promise<void>;
+  /**
+   * Stops accepting connections, lets the requests in flight finish, closes idle connections.
+   * @returns The same promise as {@link Server.finished}.
+   */
+  shutdown(): Promise<void>;
+}
+
+const OUTPUT_HIGH_WATER = 64 * 1024;
+const READ_AHEAD_LIMIT = 1024 * 1024;
+const LINGER_MS = 2000;
+const MICROTASK_HOPS = 8;
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/** A promise that resolves after a few microtask turns: long enough for values that are already available. */
+function microtaskHops(): Promise<typeof NOT_YET> {
+  let promise: Promise<unknown> = Promise.resolve();
+  for (let i = 0; i < MICROTASK_HOPS; i++) promise = promise.then();
+  return promise.then(() => NOT_YET);
+}
+const NOT_YET: unique symbol = Symbol("not yet");
+
+function defaultOnError(error: unknown): Response {
+  console.error("h1serve: the handler failed:", error);
+  return new Response("Internal Server Error", {
+    status: 500,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+/**
+ * Starts a server on the given transport. `serve` in `mod.ts` picks the transport of the
+ * runtime; this is the function behind it, for custom transports and tests.
+ *
+ * @param transport The runtime adapter.
+ * @param options Where to listen, hooks and limits.
+ * @param handler The request handler (or `options.handler`).
+ * @returns The running server.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveWith } from "./server.ts";
+ * import { nodeTransport } from "./adapters/node.ts";
+ *
+ * const server = serveWith(nodeTransport, { port: 0 }, () => new Response("hi"));
+ * await server.ready;
+ * await server.shutdown();
+ * ```
+ */
+export function serveWith(transport: Transport, options: ServeOptions, handler?: ServeHandler): Server {
+  return new HttpServer(transport, options, handler ?? options.handler);
+}
+
+class HttpServer implements Server {
+  readonly ready: Promise<NetAddr>;
+  readonly finished: Promise<void>;
+  readonly options: ServeOptions;
+  readonly handler: ServeHandler;
+  readonly limits: Limits;
+  readonly dates: DateCache = new DateCache();
+  readonly connections: Set<HttpConnection> = new Set();
+  #addr: NetAddr | null = null;
+  #listener: TransportListener | null = null;
+  #shuttingDown = false;
+  #resolveFinished!: () => void;
+  #rejectFinished!: (error: unknown) => void;
+  #ticker: ReturnType<typeof setInterval> | null = null;
+  readonly #tickMs: number;
+
+  constructor(transport: Transport, options: ServeOptions, handler: ServeHandler | undefined) {
+    if (typeof handler !== "function") throw new TypeError("serve() needs a handler function");
+    this.options = options;
+    this.handler = handler;
+    this.limits = resolveLimits(options.limits);
+    const l = this.limits;
+    this.#tickMs = Math.max(10, Math.min(1000, l.headersTimeoutMs / 4, l.bodyTimeoutMs / 4, l.keepAliveTimeoutMs / 4));
+    this.finished = new Promise((resolve, reject) => {
+      this.#resolveFinished = resolve;
+      this.#rejectFinished = reject;
+    });
+    this.finished.catch(() => {});
+    const hostname = options.hostname ?? "0.0.0.0";
+    const port = options.port ?? 8000;
+    let listening: TransportListener | Promise<TransportListener>;
+    try {
+      listening = transport.listen({ hostname, port }, (socket) => this.#accept(socket));
+    } catch (error) {
+      listening = Promise.reject(error);
+    }
+    if (listening instanceof Promise) {
+      this.ready = listening.then((listener) => this.#listening(listener), (error) => this.#failed(error));
+    } else {
+      this.ready = Promise.resolve(this.#listening(listening));
+    }
+  }
+
+  get addr(): NetAddr {
+    if (this.#addr === null) throw new Error("the server is not listening yet: await server.ready first");
+    return this.#addr;
+  }
+
+  shutdown(): Promise<void> {
+    if (!this.#shuttingDown) {
+      this.#shuttingDown = true;
+      this.#listener?.close();
+      for (const connection of this.connections) connection.requestClose();
+      this.#checkFinished();
+    }
+    return this.finished;
+  }
+
+  #listening(listener: TransportListener): NetAddr {
+    this.#listener = listener;
+    this.#addr = listener.addr;
+    if (this.#shuttingDown) listener.close();
+    const signal = this.options.signal;
+    if (signal) {
+      if (signal.aborted) this.shutdown();
+      else signal.addEventListener("abort", () => this.shutdown(), { once: true });
+    }
+    this.options.onListen?.(listener.addr);
+    this.#checkFinished();
+    return listener.addr;
+  }
+
+  #failed(error: unknown): never {
+    this.#shuttingDown = true;
+    this.#rejectFinished(error);
+    throw error;
+  }
+
+  #accept(socket: TransportSocket): SocketEvents {
+    const connection = new HttpConnection(this, socket);
+    this.connections.add(connection);
+    if (this.#ticker === null) this.#ticker = setInterval(() => this.#tick(), this.#tickMs);
+    this.options.onConnection?.(socket.remoteAddr);
+    if (this.#shuttingDown) connection.requestClose();
+    return connection;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const connection of this.connections) connection.tick(now);
+  }
+
+  /** Called by a connection once its socket has closed. */
+  removed(connection: HttpConnection): void {
+    this.connections.delete(connection);
+    if (this.connections.size === 0 && this.#ticker !== null) {
+      clearInterval(this.#ticker);
+      this.#ticker = null;
+    }
+    this.#checkFinished();
+  }
+
+  #checkFinished(): void {
+    if (this.#shuttingDown && this.connections.size === 0 && this.#listener !== null) this.#resolveFinished();
+  }
+
+  async errorToResponse(error: unknown): Promise<Response> {
+    const onError = this.options.onError;
+    if (onError) {
+      try {
+        const response = await onError(error);
+        if (response instanceof Response) return response;
+      } catch (secondError) {
+        return defaultOnError(secondError);
+      }
+    }
+    return defaultOnError(error);
+  }
+}
+
+/** The request body stream's side of one exchange. */
+class RequestBody {
+  controller!: ReadableStreamDefaultController<Uint8Array>;
+  cancelled = false;
+  readonly stream: ReadableStream<Uint8Array>;
+
+  constructor(connection: HttpConnection, expectContinue: boolean) {
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+      },
+      pull: () => connection.bodyPulled(),
+      cancel: () => {
+        this.cancelled = true;
+        connection.bodyPulled();
+      },
+    }, expectContinue ? { highWaterMark: 0 } : new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
+  }
+
+  /** Hands data to the reader; returns `false` when the reader is behind and input should pause. */
+  push(data: Uint8Array): boolean {
+    if (this.cancelled) return true;
+    this.controller.enqueue(data);
+    return (this.controller.desiredSize ?? 0) >= 0;
+  }
+
+  end(): void {
+    if (!this.cancelled) this.controller.close();
+  }
+
+  fail(error: Error): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    try {
+      this.controller.error(error);
+    } catch { /* already closed */ }
+  }
+}
+
+/** One socket: feeds the core, runs exchanges one at a time, batches output. */
+class HttpConnection implements SocketEvents {
+  readonly #server: HttpServer;
+  readonly #socket: TransportSocket;
+  readonly #core: ServerConnection;
+  #output: Uint8Array[] = [];
+  #outputBytes = 0;
+  #writable = true;
+  #drainWaiters: (() => void)[] = [];
+  #processing = false;
+  #paused = false;
+  #body: RequestBody | null = null;
+  #abort: AbortController | null = null;
+  #closing = false;
+  #closed = false;
+  #lingerUntil = Infinity;
+  #exchangeBytes = 0;
+
+  constructor(server: HttpServer, socket: TransportSocket) {
+    this.#server = server;
+    this.#socket = socket;
+    this.#core = new ServerConnection({ limits: server.limits, now: Date.now(), dateCache: server.dates });
+  }
+
+  // ---- SocketEvents, called by the adapter ----
+
+  data(bytes: Uint8Array): void {
+    if (this.#closing) return; // lingering close: discard
+    this.#server.options.onData?.(bytes, this.#socket.remoteAddr);
+    this.#core.receive(bytes, Date.now());
+    this.#process();
+  }
+
+  end(): void {
+    this.#core.receiveEof();
+    if (this.#closing) return this.#destroy();
+    this.#process();
+  }
+
+  drain(): void {
+    this.#writable = true;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing = true;
+    this.#abort?.abort(new Error("the connection closed"));
+    this.#body?.fail(new Error("the connection closed before the request body was complete"));
+    this.drain();
+    this.#server.removed(this);
+  }
+
+  // ---- called by the server ----
+
+  requestClose(): void {
+    if (this.#core.requestClose()) this.#finish();
+  }
+
+  tick(now: number): void {
+    if (this.#closing) {
+      if (now >= this.#lingerUntil) this.#destroy();
+      return;
+    }
+    const action = this.#core.checkTimeout(now);
+    if (action === "respond-408") {
+      this.#reportProtocolError(new HttpError("REQUEST_TIMEOUT", 0));
+      this.#write(this.#core.errorResponse(new HttpError("REQUEST_TIMEOUT", 0), now));
+      this.#finish();
+    } else if (action === "close") {
+      this.#finish();
+    }
+  }
+
+  // ---- the request body stream ----
+
+  bodyPulled(): void {
+    const interim = this.#core.continueResponse();
+    if (interim !== null) {
+      this.#write(interim);
+      this.#flush();
+    }
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    this.#process();
+  }
+
+  // ---- the event loop of one connection ----
+
+  #process(): void {
+    if (this.#processing || this.#closing) return;
+    this.#processing = true;
+    try {
+      while (!this.#closing) {
+        const event: ConnectionEvent = this.#core.nextEvent();
+        switch (event.type) {
+          case "request":
+            this.#startExchange(event.head);
+            break;
+          case "data":
+            if (this.#body !== null && !this.#body.push(event.data) && !this.#paused) {
+              this.#paused = true;
+              this.#socket.pause();
+              return;
+            }
+            break;
+          case "end":
+            this.#body?.end();
+            this.#body = null;
+            break;
+          case "error":
+            this.#protocolError(event.error);
+            return;
+          case "close":
+            this.#finish();
+            return;
+          case "need-data":
+            this.#flush();
+            if (this.#paused && this.#body === null) {
+              this.#paused = false;
+              this.#socket.resume();
+            }
+            return;
+          case "paused":
+            // A response is in progress; pipelined input waits. Stop reading if too much waits.
+            if (this.#core.bufferedBytes > this.#server.limits.maxHeaderBytes && !this.#paused) {
+              this.#paused = true;
+              this.#socket.pause();
+            }
+            return;
+          default: {
+            const unexpected: never = event;
+            throw new Error(`unreachable event ${String(unexpected)}`);
+          }
+        }
+      }
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  #startExchange(head: RequestHead): void {
+    const started = Date.now();
+    this.#exchangeBytes = 0;
+    let request: Request;
+    if (FORBIDDEN_METHODS.has(head.method.toUpperCase())) {
+      return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
+    }
+    try {
+      request = this.#createRequest(head);
+    } catch {
+      this.#protocolError(new HttpError("BAD_HOST", 0));
+      return;
+    }
+    let result: Response | Promise<Response>;
+    try {
+      result = this.#server.handler(request, { remoteAddr: this.#socket.remoteAddr });
+    } catch (error) {
+      result = this.#server.errorToResponse(error);
+    }
+    this.#respondAndLog(head, started, result);
+  }
+
+  #createRequest(head: RequestHead): Request {
+    const addr = this.#server.addr;
+    const authority = head.authority === null || head.authority === ""
+      ? `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`
+      : head.authority;
+    let url: string;
+    switch (head.targetForm) {
+      case "origin":
+        url = `http://${authority}${head.target}`;
+        break;
+      case "absolute":
+        url = head.target;
+        break;
+      case "asterisk":
+        url = `http://${authority}/*`;
+        break;
+      case "authority":
+        url = `http://${head.target}/`;
+        break;
+      default:
+        throw new Error(`unreachable target form ${head.targetForm satisfies never}`);
+    }
+    const headers: [string, string][] = [];
+    const fields = head.fields;
+    for (let i = 0; i < fields.length; i += 2) headers.push([fields[i], fields[i + 1]]);
+    this.#abort = new AbortController();
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (head.bodyFraming !== "none") {
+      this.#body = new RequestBody(this, head.expectContinue);
+      body = this.#body.stream;
+    }
+    const method = head.method;
+    const init: RequestInit & { duplex?: "half" } = { method, headers, signal: this.#abort.signal };
+    if (body !== null && method !== "GET" && method !== "HEAD") {
+      init.body = body;
+      init.duplex = "half";
+    }
+    return new Request(url, init);
+  }
+
+  async #respondAndLog(head: RequestHead, started: number, result: Response | Promise<Response>): Promise<void> {
+    let status = 0;
+    try {
+      status = await this.#respond(head, result);
+    } catch {
+      // The connection failed while sending; it is closed already.
+    }
+    const onResponse = this.#server.options.onResponse;
+    if (onResponse && status !== 0) {
+      onResponse({
+        remoteAddr: this.#socket.remoteAddr,
+        method: head.method,
+        target: head.target,
+        status,
+        bytes: this.#exchangeBytes,
+        durationMs: Date.now() - started,
+      });
+    }
+  }
+
+  /** Sends the handler's response; returns its status, or 0 when nothing could be sent. */
+  async #respond(head: RequestHead, result: Response | Promise<Response>): Promise<number> {
+    let response: unknown;
+    try {
+      response = await this.#settle(result);
+    } catch (error) {
+      response = await this.#server.errorToResponse(error);
+    }
+    if (!(response instanceof Response)) {
+      response = await this.#server.errorToResponse(new TypeError("the handler did not return a Response"));
+    }
+    if (this.#closing) return 0;
+    let res = response as Response;
+    const sendsBody = head.method !== "HEAD" && res.status !== 204 && res.status !== 304;
+    const wantsLength = sendsBody || head.method === "HEAD";
+    let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+    const chunks: Uint8Array[] = [];
+    let bodyLength: number | null = 0;
+    let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+    if (res.body !== null && wantsLength) {
+      reader = res.body.getReader();
+      let total = 0;
+      while (true) {
+        const read = reader.read();
+        const result = await Promise.race([read, microtaskHops()]);
+        if (result === NOT_YET) {
+          pendingRead = read;
+          bodyLength = null;
+          break;
+        }
+        if (result.done) break;
+        chunks.push(result.value);
+        total += result.value.byteLength;
+        if (total > READ_AHEAD_LIMIT) {
+          bodyLength = null;
+          break;
+        }
+      }
+      if (bodyLength !== null) bodyLength = total;
+    } else if (res.body !== null) {
+      res.body.cancel().catch(() => {});
+    }
+    let headBytes: Uint8Array;
+    try {
+      headBytes = this.#core.startResponse(
+        { status: res.status, statusText: res.statusText, headers: res.headers, bodyLength },
+        Date.now(),
+      );
+    } catch (error) {
+      if (!(error instanceof InvalidResponseError)) throw error;
+      reader?.cancel(error).catch(() => {});
+      res = await this.#server.errorToResponse(error);
+      const text = new Uint8Array(await res.arrayBuffer());
+      headBytes = this.#core.startResponse(
+        { status: res.status, statusText: res.statusText, headers: res.headers, bodyLength: text.byteLength },
+        Date.now(),
+      );
+      reader = null;
+      chunks.length = 0;
+      chunks.push(text);
+      pendingRead = null;
+    }
+    this.#write(headBytes);
+    try {
+      if (this.#core.responseHasBody) {
+        for (const chunk of chunks) this.#write(this.#core.writeBody(chunk));
+        if (pendingRead !== null && reader !== null) await this.#streamBody(reader, pendingRead);
+      } else {
+        if (pendingRead !== null) reader?.cancel().catch(() => {});
+      }
+      this.#write(this.#core.endResponse(Date.now()));
+    } catch (error) {
+      // A broken stream or a body that does not match its Content-Length: the response cannot be
+      // completed, so the connection is closed, which the client sees as a truncated response.
+      reader?.cancel(error).catch(() => {});
+      this.#destroy();
+      throw error;
+    } finally {
+      this.#abort = null;
+    }
+    if (this.#core.closed) this.#finish();
+    else this.#process();
+    return res.status;
+  }
+
+  async #streamBody(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    firstRead: Promise<ReadableStreamReadResult<Uint8Array>>,
+  ): Promise<void> {
+    let read = firstRead;
+    while (true) {
+      const result = await this.#settle(read);
+      if (result.done) return;
+      if (this.#closing) throw new Error("the connection closed");
+      const framed = this.#core.writeBody(result.value);
+      this.#write(framed);
+      if (this.#outputBytes >= OUTPUT_HIGH_WATER || !this.#writable) {
+        this.#flush();
+        if (!this.#writable) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+      }
+      read = reader.read();
+    }
+  }
+
+  /** Awaits a value; when it is not available at once, first sends the output batched so far. */
+  async #settle<T>(value: T | Promise<T>): Promise<T> {
+    if (!(value instanceof Promise)) return value;
+    const first = await Promise.race([value, microtaskHops()]);
+    if (first !== NOT_YET) return first as T;
+    this.#flush();
+    return await value;
+  }
+
+  #respondAndClose(error: HttpError): void {
+    this.#write(this.#core.errorResponse(error, Date.now()));
+    this.#finish();
+  }
+
+  #protocolError(error: HttpError): void {
+    this.#reportProtocolError(error);
+    this.#body?.fail(error);
+    this.#body = null;
+    this.#respondAndClose(error);
+  }
+
+  #reportProtocolError(error: HttpError): void {
+    this.#server.options.onProtocolError?.({ ...error.details(), remoteAddr: this.#socket.remoteAddr });
+  }
+
+  // ---- output ----
+
+  #write(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0 || this.#closed) return;
+    this.#output.push(bytes);
+    this.#outputBytes += bytes.byteLength;
+    this.#exchangeBytes += bytes.byteLength;
+  }
+
+  #flush(): void {
+    if (this.#outputBytes === 0 || this.#closed) return;
+    const bytes = concatBytes(this.#output);
+    this.#output = [];
+    this.#outputBytes = 0;
+    if (!this.#socket.write(bytes)) this.#writable = false;
+  }
+
+  /** Sends what is queued, then closes: FIN first, and the socket lingers briefly to read what the peer still sends. */
+  #finish(): void {
+    if (this.#closing) return;
+    this.#flush();
+    this.#closing = true;
+    this.#lingerUntil = Date.now() + LINGER_MS;
+    this.#body?.fail(new Error("the connection is closing"));
+    this.#body = null;
+    if (this.#paused) this.#socket.resume();
+    this.#socket.end();
+  }
+
+  #destroy(): void {
+    this.#closing = true;
+    this.#socket.destroy();
+  }
+}
+
+function textResponse(status: number, text: string): Response {
+  return new Response(`${text}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}

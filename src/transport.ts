@@ -1,0 +1,161 @@
+/**
+ * The one interface every runtime adapter implements: a TCP listener whose sockets only move
+ * bytes and report what happens to them. No HTTP here.
+ *
+ * @module
+ */
+
+/** A TCP address, as `Deno.serve` reports it. */
+export interface NetAddr {
+  /** Always `"tcp"`. */
+  readonly transport: "tcp";
+  /** IP address or host name. */
+  readonly hostname: string;
+  /** Port number. */
+  readonly port: number;
+}
+
+/** What a socket tells the server. The adapter calls these; the server implements them. */
+export interface SocketEvents {
+  /** Bytes arrived. The array is the server's to keep: the adapter never reuses it. */
+  data(bytes: Uint8Array): void;
+  /** The peer will send nothing more (it half-closed or closed). */
+  end(): void;
+  /** Writes are accepted again after {@link TransportSocket.write} returned `false`. */
+  drain(): void;
+  /** The socket is closed in both directions; called exactly once. */
+  close(): void;
+}
+
+/** A connected socket, as the server sees it. */
+export interface TransportSocket {
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /**
+   * Queues bytes for sending.
+   * @returns `false` when the server should wait for {@link SocketEvents.drain} before writing more.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Stops reading (backpressure). */
+  pause(): void;
+  /** Starts reading again. */
+  resume(): void;
+  /** Sends everything queued, then a FIN; reading goes on until the peer closes. */
+  end(): void;
+  /** Closes at once, dropping anything unsent. */
+  destroy(): void;
+}
+
+/** A listening socket. */
+export interface TransportListener {
+  /** The address actually bound (the real port when port 0 was asked for). */
+  readonly addr: NetAddr;
+  /** Stops accepting connections. Open connections are not touched. */
+  close(): void;
+}
+
+/** Where and how to listen. */
+export interface ListenOptions {
+  /** Interface to bind. */
+  readonly hostname: string;
+  /** Port to bind; 0 picks a free one. */
+  readonly port: number;
+}
+
+/** One runtime's TCP API behind the interface the server uses. */
+export interface Transport {
+  /** The runtime's name, for messages. */
+  readonly runtime: "deno" | "bun" | "node";
+  /**
+   * Starts listening.
+   *
+   * @param options Where to listen.
+   * @param accept Called for each new connection; returns the handlers for its events.
+   * @returns The listener, at once where the runtime binds synchronously, else a promise of it.
+   * @throws {ListenError} When the address cannot be bound (or the promise rejects with it).
+   */
+  listen(
+    options: ListenOptions,
+    accept: (socket: TransportSocket) => SocketEvents,
+  ): TransportListener | Promise<TransportListener>;
+}
+
+/** Why a listener could not be opened. */
+export type ListenErrorCode = "ADDR_IN_USE" | "PERMISSION_DENIED" | "ADDR_NOT_AVAILABLE" | "OTHER";
+
+/**
+ * The address could not be bound. The message is one line that names the cause and what to do.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ListenError } from "./transport.ts";
+ *
+ * const error = ListenError.from({ code: "EADDRINUSE" }, "0.0.0.0", 8000);
+ * assert.equal(error.code, "ADDR_IN_USE");
+ * assert.equal(
+ *   error.message,
+ *   "port 8000 is already in use: stop the other server or choose another with --port",
+ * );
+ * ```
+ */
+export class ListenError extends Error {
+  /** The cause, independent of the runtime. */
+  readonly code: ListenErrorCode;
+  /** The interface that was asked for. */
+  readonly hostname: string;
+  /** The port that was asked for. */
+  readonly port: number;
+
+  /**
+   * @param code The cause.
+   * @param hostname The interface that was asked for.
+   * @param port The port that was asked for.
+   * @param detail The runtime's own message, used when the cause is not recognised.
+   */
+  constructor(code: ListenErrorCode, hostname: string, port: number, detail = "") {
+    super(listenMessage(code, hostname, port, detail));
+    this.name = "ListenError";
+    this.code = code;
+    this.hostname = hostname;
+    this.port = port;
+  }
+
+  /**
+   * Maps a runtime's listen error (Node's `code`, Deno's error class name) to a {@link ListenError}.
+   *
+   * @param error What the runtime threw.
+   * @param hostname The interface that was asked for.
+   * @param port The port that was asked for.
+   * @returns The matching error.
+   */
+  static from(error: unknown, hostname: string, port: number): ListenError {
+    const { code, name, message } = (error ?? {}) as { code?: string; name?: string; message?: string };
+    const key = code ?? name ?? "";
+    if (key === "EADDRINUSE" || key === "AddrInUse") return new ListenError("ADDR_IN_USE", hostname, port);
+    if (key === "EACCES" || key === "PermissionDenied" || key === "EPERM") {
+      return new ListenError("PERMISSION_DENIED", hostname, port);
+    }
+    if (key === "EADDRNOTAVAIL" || key === "AddrNotAvailable" || key === "ENOTFOUND") {
+      return new ListenError("ADDR_NOT_AVAILABLE", hostname, port);
+    }
+    return new ListenError("OTHER", hostname, port, String(message ?? error).split("\n")[0]);
+  }
+}
+
+function listenMessage(code: ListenErrorCode, hostname: string, port: number, detail: string): string {
+  switch (code) {
+    case "ADDR_IN_USE":
+      return `port ${port} is already in use: stop the other server or choose another with --port`;
+    case "PERMISSION_DENIED":
+      return port < 1024
+        ? `port ${port} needs special privileges (ports below 1024 usually do): choose a port of 1024 or more with --port`
+        : `not allowed to listen on ${hostname}:${port}: check the runtime's network permission (Deno: --allow-net)`;
+    case "ADDR_NOT_AVAILABLE":
+      return `cannot listen on ${hostname}: no such local address; choose another with --hostname`;
+    case "OTHER":
+      return `cannot listen on ${hostname}:${port}: ${detail}`;
+    default:
+      throw new Error(`unreachable listen error ${code satisfies never}`);
+  }
+}
