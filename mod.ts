@@ -33,7 +33,13 @@ export type {
   Server,
 } from "./src/server.ts";
 export { ListenError } from "./src/transport.ts";
-export type { ListenErrorCode, NetAddr, Transport, TransportListener, TransportSocket } from "./src/transport.ts";
+export type {
+  ListenErrorCode,
+  NetAddr,
+  Transport,
+  TransportListener,
+  TransportSocket,
+} from "./src/transport.ts";
 export { DEFAULT_LIMITS, HttpError } from "./src/core/mod.ts";
 export type { HttpErrorCode, Limits, ProtocolErrorDetails } from "./src/core/mod.ts";
 export { HELLO_HTML, helloHandler } from "./src/hello.ts";

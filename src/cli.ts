@@ -175,30 +175,27 @@ export async function main(args: readonly string[]): Promise<void> {
     handler: helloHandler,
     onConnection: normal ? (addr) => console.log(`connection from ${formatAddr(addr)}`) : undefined,
     onData: verbose
-      ? (bytes, addr) => console.log(`${formatAddr(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
+      ? (bytes, addr) =>
+        console.log(`${formatAddr(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
       : undefined,
     onResponse: normal
       ? (entry) =>
         console.log(
-          `${formatAddr(entry.remoteAddr)} ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms`,
+          `${
+            formatAddr(entry.remoteAddr)
+          } ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms`,
         )
       : undefined,
     onProtocolError: verbose
       ? (info) =>
         console.log(
-          `${formatAddr(info.remoteAddr)} rejected: ${info.status} ${info.code} (${info.rfc}) at byte ${info.offset}: ${info.message}`,
+          `${
+            formatAddr(info.remoteAddr)
+          } rejected: ${info.status} ${info.code} (${info.rfc}) at byte ${info.offset}: ${info.message}`,
         )
       : undefined,
   });
-  let addr: NetAddr;
-  try {
-    addr = await server.ready;
-  } catch (error) {
-    console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  }
-  const shown = addr.hostname === "0.0.0.0" ? "0.0.0.0" : addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  console.log(`h1serve listening on http://${shown}:${addr.port}/`);
+  // Signal handlers come first, so that a signal sent right after the startup line is handled.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -211,6 +208,19 @@ export async function main(args: readonly string[]): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  let addr: NetAddr;
+  try {
+    addr = await server.ready;
+  } catch (error) {
+    console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  const shown = addr.hostname === "0.0.0.0"
+    ? "0.0.0.0"
+    : addr.hostname.includes(":")
+    ? `[${addr.hostname}]`
+    : addr.hostname;
+  console.log(`h1serve listening on http://${shown}:${addr.port}/`);
   await server.finished;
   process.exit(0);
 }

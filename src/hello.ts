@@ -45,7 +45,10 @@ export function helloHandler(request: Request): Response {
   }
   const path = new URL(request.url).pathname;
   if (path !== "/" && path !== "/index.html") {
-    return new Response("Not Found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+    return new Response("Not Found\n", {
+      status: 404,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
   }
   return new Response(HELLO_HTML, { headers: { "content-type": "text/html; charset=utf-8" } });
 }

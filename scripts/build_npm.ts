@@ -1,0 +1,129 @@
+/**
+ * Builds the npm package into `npm/` from the same sources (in place of dnt, which cannot be
+ * reached here), then checks what it built: `npm pack`, an install of the tarball into a fresh
+ * temporary project, plain JavaScript importing `h1serve` and `h1serve/core` there on Node and
+ * Bun, and the `h1serve` bin serving the Hello World page.
+ *
+ * Usage: `deno task build:npm` (add `--no-smoke` to skip the checks).
+ *
+ * @module
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+const out = `${root}npm/`;
+const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+
+async function run(command: string[], cwd = root): Promise<string> {
+  const result = await new Deno.Command(command[0], { args: command.slice(1), cwd, stdin: "null" }).output();
+  const text = new TextDecoder().decode(result.stdout);
+  if (!result.success) {
+    throw new Error(`${command.join(" ")} failed:\n${text}${new TextDecoder().decode(result.stderr)}`);
+  }
+  return text;
+}
+
+const denoJson = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+
+await Deno.remove(out, { recursive: true }).catch(() => {});
+await run([bin("tsc"), "-p", "tsconfig.npm.json"]);
+await Deno.mkdir(`${out}bin`, { recursive: true });
+await Deno.writeTextFile(
+  `${out}bin/h1serve.js`,
+  `#!/usr/bin/env node\nimport { main } from "../mod.js";\n\nmain(process.argv.slice(2));\n`,
+  { mode: 0o755 },
+);
+await Deno.copyFile(`${root}README.md`, `${out}README.md`);
+await Deno.copyFile(`${root}LICENSE`, `${out}LICENSE`);
+const packageJson = {
+  name: "h1serve",
+  version: denoJson.version,
+  description:
+    "A strict, fast HTTP/1.1 server written from scratch on raw TCP sockets, with a Deno.serve-style API, for Node, Deno and Bun.",
+  license: "MIT",
+  type: "module",
+  main: "./mod.js",
+  types: "./mod.d.ts",
+  exports: {
+    ".": { types: "./mod.d.ts", default: "./mod.js" },
+    "./core": { types: "./src/core/mod.d.ts", default: "./src/core/mod.js" },
+  },
+  bin: { h1serve: "./bin/h1serve.js" },
+  engines: { node: ">=22" },
+  files: ["mod.js", "mod.d.ts", "src/", "bin/", "README.md", "LICENSE"],
+  sideEffects: false,
+  keywords: ["http", "http1", "server", "sans-io", "deno", "bun", "node"],
+  repository: { type: "git", url: "git+https://github.com/h1serve/h1serve.git" },
+};
+await Deno.writeTextFile(`${out}package.json`, `${JSON.stringify(packageJson, null, 2)}\n`);
+console.log(`built ${out} (h1serve ${denoJson.version})`);
+
+if (!Deno.args.includes("--no-smoke")) await smokeTest();
+
+async function smokeTest(): Promise<void> {
+  const work = await Deno.makeTempDir({ prefix: "h1serve-npm-" });
+  try {
+    const packed = JSON.parse(await run(["npm", "pack", "--json", "--pack-destination", work], out));
+    const tarball = `${work}/${packed[0].filename}`;
+    console.log(`packed ${packed[0].filename}: ${packed[0].size} bytes, ${packed[0].entryCount} files`);
+    const project = `${work}/project`;
+    await Deno.mkdir(project);
+    await Deno.writeTextFile(
+      `${project}/package.json`,
+      `{ "name": "smoke", "private": true, "type": "module" }\n`,
+    );
+    await run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", tarball], project);
+    await Deno.writeTextFile(
+      `${project}/smoke.js`,
+      `import assert from "node:assert/strict";
+import { serve, HELLO_HTML } from "h1serve";
+import { ServerConnection } from "h1serve/core";
+
+const conn = new ServerConnection({ now: 0 });
+conn.receive(new TextEncoder().encode("GET /x HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n"), 0);
+assert.equal(conn.nextEvent().type, "request");
+const server = serve({ port: 0, hostname: "127.0.0.1" }, () => new Response(HELLO_HTML));
+const { port } = await server.ready;
+const response = await fetch(\`http://127.0.0.1:\${port}/\`);
+assert.equal(await response.text(), HELLO_HTML);
+await server.shutdown();
+console.log("smoke ok");
+`,
+    );
+    for (const runtime of [bin("node"), bin("bun")]) {
+      const output = await run([runtime, "smoke.js"], project);
+      if (!output.includes("smoke ok")) throw new Error(`smoke test failed on ${runtime}`);
+      console.log(`import from plain JavaScript: ok on ${runtime.split("/").pop()}`);
+    }
+    await binServesHello(project);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+/** Starts the installed `h1serve` bin on a free port and fetches the page from it. */
+async function binServesHello(project: string): Promise<void> {
+  const child = new Deno.Command(bin("node"), {
+    args: [`${project}/node_modules/.bin/h1serve`, "--port", "0", "--hostname", "127.0.0.1", "--quiet"],
+    cwd: project,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/listening on (http:\/\/\S+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the h1serve bin exited before listening: ${text}`);
+    text += value;
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(text)![1];
+  const body = await (await fetch(url)).text();
+  child.kill("SIGTERM");
+  await reader.cancel();
+  const status = await child.status;
+  if (!body.includes("<h1>The Hello World! HTML page</h1>")) {
+    throw new Error("the h1serve bin did not serve the page");
+  }
+  if (status.code !== 0) throw new Error(`the h1serve bin exited with ${status.code} after SIGTERM`);
+  console.log(`h1serve bin served the Hello World page at ${url} and exited 0 on SIGTERM`);
+}

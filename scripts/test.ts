@@ -1,0 +1,92 @@
+/**
+ * The whole check, as `deno task test` runs it: installs the pinned toolchain from npm when
+ * needed, then runs the format check, lint, type checks, the documentation examples, the test
+ * suite on Deno, Bun and Node, and the npm package build with its smoke test.
+ *
+ * Flags: `--skip-install`, `--only=<step>[,<step>]` (step names as printed).
+ *
+ * @module
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+const args = new Set(Deno.args);
+const only = [...args].find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
+
+interface Step {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+async function run(command: readonly string[], env: Record<string, string> = {}): Promise<boolean> {
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    cwd: root,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  return (await child.status).success;
+}
+
+/** Installs node_modules from the lockfile unless they already match it. */
+async function ensureToolchain(): Promise<void> {
+  const lock = await Deno.readTextFile(`${root}package-lock.json`);
+  const stampPath = `${root}node_modules/.h1serve-lock`;
+  const stamp = await Deno.readTextFile(stampPath).catch(() => "");
+  if (stamp === lock) return;
+  console.log("== install: npm ci (pinned Deno, Bun, Node, TypeScript and test tools)");
+  if (!await run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])) {
+    console.error("npm ci failed");
+    Deno.exit(1);
+  }
+  await Deno.writeTextFile(stampPath, lock);
+}
+
+const testFiles = [...walk(`${root}tests`)].filter((path) => path.endsWith("_test.ts")).sort();
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else yield path.slice(root.length);
+  }
+}
+
+const steps: Step[] = [
+  { name: "fmt", command: [bin("deno"), "fmt", "--check"] },
+  { name: "lint", command: [bin("deno"), "lint"] },
+  { name: "check", command: [bin("deno"), "check", "mod.ts", "src/", "tests/", "scripts/"] },
+  // The core must use no runtime API and no timer: it type-checks against plain ES2022 alone.
+  { name: "check-core-runtime-free", command: [bin("tsc"), "-p", "tsconfig.core.json"] },
+  {
+    name: "doc-examples",
+    command: [bin("deno"), "test", "--allow-net", "--doc", "--quiet", "mod.ts", "src/"],
+  },
+  { name: "test-deno", command: [bin("deno"), "test", "--allow-all", "--quiet", ...testFiles] },
+  { name: "test-bun", command: [bin("bun"), "test", ...testFiles.map((file) => `./${file}`)] },
+  { name: "test-node", command: [bin("node"), "--test", "--test-reporter=spec", ...testFiles] },
+  { name: "build-npm", command: [bin("deno"), "run", "--allow-all", "scripts/build_npm.ts"] },
+];
+
+if (!args.has("--skip-install")) await ensureToolchain();
+const started = performance.now();
+const results: { name: string; ok: boolean; seconds: number }[] = [];
+for (const step of steps) {
+  if (only && !only.includes(step.name)) continue;
+  console.log(`\n== ${step.name}: ${step.command.map((part) => part.replace(root, "")).join(" ")}`);
+  const t0 = performance.now();
+  const ok = await run(step.command, step.env);
+  results.push({ name: step.name, ok, seconds: (performance.now() - t0) / 1000 });
+  if (!ok) console.error(`== ${step.name} FAILED`);
+}
+console.log("\n== summary");
+for (const result of results) {
+  console.log(`${result.ok ? "ok  " : "FAIL"} ${result.name.padEnd(24)} ${result.seconds.toFixed(1)} s`);
+}
+const failed = results.filter((result) => !result.ok).length;
+console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`steps: ${results.length - failed} passed, ${failed} failed`);
+Deno.exit(failed === 0 ? 0 : 1);

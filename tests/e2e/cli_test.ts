@@ -1,0 +1,222 @@
+/**
+ * The command line, run as a user runs it: the runtime executing this test starts `mod.ts`
+ * in a child process (`deno run --allow-net mod.ts`, `bun run mod.ts` or `node mod.ts`).
+ */
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { connect, createServer, type Server as NetServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { HELLO_HTML } from "../../src/hello.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const execPath = process.execPath;
+
+/** The command that runs the CLI under a given runtime binary. */
+function cliCommand(name: string, binary: string, args: string[]): string[] {
+  if (name === "deno") return [binary, "run", "--allow-net", "mod.ts", ...args];
+  if (name === "bun") return [binary, "run", "mod.ts", ...args];
+  return [binary, "mod.ts", ...args];
+}
+
+interface RunningCli {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stdout: () => string;
+  readonly exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Starts the CLI and resolves once it prints its startup line. */
+function startCli(args: string[], name = runtime, binary = execPath): Promise<RunningCli> {
+  const [command, ...rest] = cliCommand(name, binary, args);
+  const child = spawn(command, rest, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+  child.stderr!.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Uint8Array) => {
+      stdout += new TextDecoder().decode(chunk);
+      const match = /h1serve listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) resolve({ child, url: match[1], stdout: () => stdout, exited });
+    });
+    exited.then(({ code }) => reject(new Error(`the CLI exited with ${code} before listening: ${stderr}`)));
+  });
+}
+
+/**
+ * Sends a signal by process id. (Deno's `child_process` reports a child that was sent a signal
+ * with `child.kill()` as killed by it, even when the child handled it and exited 0.)
+ */
+function sendSignal(cli: RunningCli, signal: "SIGINT" | "SIGTERM"): void {
+  process.kill(cli.child.pid!, signal);
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+function runCli(
+  args: string[],
+  wrap: string[] = [],
+): { code: number | null; stdout: string; stderr: string } {
+  const [command, ...rest] = [...wrap, ...cliCommand(runtime, execPath, args)];
+  const result = spawnSync(command, rest, {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, HOME: "/tmp" },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Sends raw bytes and collects everything until the server closes. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let text = "";
+    socket.on("data", (chunk: Uint8Array) => (text += new TextDecoder("latin1").decode(chunk)));
+    socket.on("end", () => {
+      socket.end();
+      resolve(text);
+    });
+    socket.on("error", reject);
+    socket.write(request);
+  });
+}
+
+function listenOnFreePort(): Promise<NetServer> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+describe(`CLI on ${runtime}`, () => {
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+
+  it("serves the Hello World page, logs connection and request lines, and exits 0 on SIGTERM", async () => {
+    const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1"]);
+    children.push(cli.child);
+    const response = await fetch(cli.url);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
+    const page = await response.text();
+    assert.equal(page, HELLO_HTML);
+    assert.match(page, /<title>Hello World<\/title>/);
+    assert.match(page, /<h1>The Hello World! HTML page<\/h1>/);
+    assert.match(page, /<p>Hello World!<\/p>/);
+    sendSignal(cli, "SIGTERM");
+    const { code } = await cli.exited;
+    assert.equal(code, 0);
+    const lines = cli.stdout().trim().split("\n");
+    assert.match(lines[0], /^h1serve listening on http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.ok(lines.some((line) => /^connection from 127\.0\.0\.1:\d+$/.test(line)), cli.stdout());
+    assert.ok(
+      lines.some((line) => /^127\.0\.0\.1:\d+ GET \/ 200 \d+ bytes \d+ ms$/.test(line)),
+      cli.stdout(),
+    );
+  });
+
+  it("--verbose prints the request bytes as they arrived and why a request was rejected", async () => {
+    const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1", "--verbose"]);
+    children.push(cli.child);
+    const port = Number(new URL(cli.url).port);
+    const reply = await rawExchange(port, "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n");
+    assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    sendSignal(cli, "SIGINT");
+    assert.equal((await cli.exited).code, 0);
+    assert.match(cli.stdout(), /sent \d+ bytes:\nGET \/ HTTP\/1\.1\\r\nHost: a\\r\n folded\\r\n\\r\n/);
+    assert.match(cli.stdout(), /rejected: 400 OBS_FOLD \(RFC 9112 §5\.2\) at byte 25: obsolete line folding/);
+  });
+
+  it("--quiet prints only the startup line", async () => {
+    const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1", "--quiet"]);
+    children.push(cli.child);
+    await (await fetch(cli.url)).text();
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+    assert.match(cli.stdout(), /^h1serve listening on http:\/\/127\.0\.0\.1:\d+\/\n$/);
+  });
+
+  it("prints one line and exits 1 when the port is already in use", async () => {
+    const taken = await listenOnFreePort();
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const { code, stdout, stderr } = runCli(["--port", String(port), "--hostname", "127.0.0.1"]);
+      assert.equal(code, 1);
+      assert.equal(stdout, "");
+      assert.equal(
+        stderr,
+        `h1serve: port ${port} is already in use: stop the other server or choose another with --port\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("prints one line and exits 1 for a port that needs privileges", (t) => {
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && !existsSync("/usr/bin/setpriv")) return t.skip("running as root without setpriv");
+    // As root, drop to the unprivileged user "nobody" so that port 80 really is refused.
+    const wrap = asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+    const { code, stderr } = runCli(["--port", "80", "--hostname", "127.0.0.1"], wrap);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      "h1serve: port 80 needs special privileges (ports below 1024 usually do): choose a port of 1024 or more with --port\n",
+    );
+  });
+
+  it("prints one line and exits 2 for a bad flag or a bad port", () => {
+    const unknown = runCli(["--prot", "80"]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'h1serve: unknown option "--prot" (see --help)\n');
+    const badPort = runCli(["--port", "99999"]);
+    assert.equal(badPort.code, 2);
+    assert.equal(badPort.stderr, 'h1serve: --port needs a number from 0 to 65535, got "99999"\n');
+  });
+
+  it("--help prints the usage and exits 0", () => {
+    const { code, stdout } = runCli(["--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^h1serve: serves the Hello World page over HTTP\/1\.1\n\nUsage: /);
+    assert.match(stdout, /--port N/);
+  });
+});
+
+describe("CLI on Deno, Bun and Node", () => {
+  const binaries = ["deno", "bun", "node"].map((name) => ({
+    name,
+    binary: `${root}node_modules/.bin/${name}`,
+  }));
+  const available = binaries.every(({ binary }) => existsSync(binary));
+
+  it("answers the same request with the same bytes on every runtime, apart from Date", {
+    skip: available ? false : "the pinned runtimes are not installed (run the test command)",
+  }, async () => {
+    const request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    const replies: string[] = [];
+    for (const { name, binary } of binaries) {
+      const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1", "--quiet"], name, binary);
+      try {
+        replies.push(await rawExchange(Number(new URL(cli.url).port), request));
+      } finally {
+        sendSignal(cli, "SIGTERM");
+        await cli.exited;
+      }
+    }
+    const withoutDate = replies.map((reply) => reply.replace(/\r\ndate: [^\r]*\r\n/, "\r\ndate: *\r\n"));
+    assert.equal(
+      withoutDate[0],
+      "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ndate: *\r\n" +
+        `content-length: ${HELLO_HTML.length}\r\nconnection: close\r\n\r\n${HELLO_HTML}`,
+    );
+    assert.equal(withoutDate[1], withoutDate[0], "Bun differs from Deno");
+    assert.equal(withoutDate[2], withoutDate[0], "Node differs from Deno");
+  });
+});
