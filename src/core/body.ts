@@ -266,15 +266,22 @@ export class ChunkedDecoder implements BodyDecoder {
 
   #readTrailerLine(input: Uint8Array, start: number, end: number, offset: number): number {
     const lines = this.#lines;
+    const lineOffset = offset - lines.pendingBytes;
     let next: number;
     try {
       next = lines.read(input, start, end, offset);
     } catch (error) {
-      throw error instanceof HttpError && error.code === "BARE_LF" ? new HttpError("BAD_CHUNK", error.offset) : error;
+      if (!(error instanceof HttpError) || error.code !== "BARE_LF") throw error;
+      // As in every split: a line too long when its bare LF arrives is refused as too long.
+      if (this.#trailerBytes + error.offset - lineOffset > this.#limits.maxTrailerBytes) {
+        throw new HttpError("TRAILERS_TOO_LARGE", lineOffset);
+      }
+      throw new HttpError("BAD_CHUNK", error.offset);
     }
     if (next === -1) {
       if (this.#trailerBytes + lines.pendingBytes > this.#limits.maxTrailerBytes) {
-        throw new HttpError("TRAILERS_TOO_LARGE", offset);
+        // The start of the incomplete line, as for a complete one, whatever the split.
+        throw new HttpError("TRAILERS_TOO_LARGE", offset + (end - start) - lines.pendingBytes);
       }
       return -1;
     }

@@ -245,8 +245,7 @@ export class ServerConnection {
           if (this.#pos >= this.#input.length) {
             if (!this.#eof) return NEED_DATA;
             if (this.#parser.started) return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
-            this.#readState = "closed";
-            return { type: "close" };
+            return this.#close();
           }
           let next: number;
           try {
@@ -283,7 +282,11 @@ export class ServerConnection {
             if (decoder.done) this.#nextCycle();
             continue;
           }
-          if (decoder.done) this.#readState = "done";
+          if (decoder.done) {
+            this.#readState = "done";
+            // The body is in: no deadline runs while the handler works.
+            this.#setDeadline("none", Infinity);
+          }
           if (data !== null && data.byteLength > 0) {
             if (decoder.done) this.#pendingEnd = true;
             return { type: "data", data };
@@ -361,7 +364,9 @@ export class ServerConnection {
         }
         case 14:
           if (name.toLowerCase() === "content-length") {
-            if (!/^[0-9]{1,15}$/.test(value)) throw new InvalidResponseError("invalid response Content-Length");
+            if (!/^[0-9]{1,15}$/.test(value)) {
+              throw new InvalidResponseError("invalid response Content-Length");
+            }
             declaredLength = Number(value);
             continue;
           }
@@ -452,7 +457,7 @@ export class ServerConnection {
     }
     const tail = this.#bodyMode === "chunked" ? encodeLastChunk(trailers) : EMPTY;
     this.#writeState = "done";
-    if (!this.#keepAlive || this.#eof && this.#readState !== "done") {
+    if (!this.#keepAlive || this.#closeRequested || this.#eof && this.#readState !== "done") {
       this.#close();
       return tail;
     }
@@ -487,14 +492,16 @@ export class ServerConnection {
   }
 
   /**
-   * Asks the connection to close after the response in progress (for a graceful shutdown).
+   * Asks the connection to close after the response in progress (for a graceful shutdown). A
+   * request that has begun to arrive, or is already buffered, is still answered, with
+   * `Connection: close`.
    *
    * @returns `true` when nothing is in progress, so it can be closed at once.
    */
   requestClose(): boolean {
     this.#closeRequested = true;
     if (this.#writeState === "closed") return true;
-    if (this.#readState === "head" && this.#writeState === "idle" && !this.#parser.started) {
+    if (this.idle) {
       this.#close();
       return true;
     }

@@ -9,7 +9,8 @@
 /** Every size limit and timeout the core enforces. Sizes are in bytes, times in milliseconds. */
 export interface Limits {
   /**
-   * Longest request target. A longer one is answered with 414 and a close.
+   * Longest request target. A longer one is answered with 414 and a close, and so is a request
+   * line (method, target and version, CR included) longer than this plus 64 bytes.
    * @default {8192}
    */
   readonly maxTargetLength: number;

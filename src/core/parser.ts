@@ -180,7 +180,7 @@ export function parseFieldLine(
   if (i === end || line[i] !== COLON) {
     const at = offset + i - start;
     if (i < end && (line[i] === SP || line[i] === HTAB)) throw new HttpError("SPACE_BEFORE_COLON", at);
-    throw new HttpError(line[i] === CR ? "BARE_CR" : "BAD_FIELD_NAME", at);
+    throw new HttpError(i < end && line[i] === CR ? "BARE_CR" : "BAD_FIELD_NAME", at);
   }
   if (i === start) throw new HttpError("BAD_FIELD_NAME", offset);
   const name = latin1(line, start, i);
@@ -235,7 +235,8 @@ export class RequestHeadParser {
 
   /** Whether any byte of the current head has arrived. */
   get started(): boolean {
-    return this.#headBytes > 0 || this.#lines.pendingBytes > 0;
+    // Empty lines before the request line are ignored (RFC 9112 §2.2), so they start nothing.
+    return this.#sawRequestLine || this.#lines.pendingBytes > 0;
   }
 
   /**
@@ -252,9 +253,18 @@ export class RequestHeadParser {
   push(input: Uint8Array, start: number, end: number, offset: number): number {
     let at = start;
     while (at < end) {
-      const next = this.#lines.read(input, at, end, offset + at - start);
+      const lineOffset = offset + at - start - this.#lines.pendingBytes;
+      let next: number;
+      try {
+        next = this.#lines.read(input, at, end, offset + at - start);
+      } catch (error) {
+        // A line already too long when its bare LF arrives is refused as too long, as it is when
+        // the input is split just before that LF.
+        if (error instanceof HttpError) this.#checkLineSize(lineOffset, error.offset - lineOffset);
+        throw error;
+      }
       if (next === -1) {
-        this.#checkIncompleteSize(offset + end - start);
+        this.#checkLineSize(lineOffset, this.#lines.pendingBytes);
         return -1;
       }
       const lines = this.#lines;
@@ -264,6 +274,8 @@ export class RequestHeadParser {
         this.#countBytes(lineLength + 2, lines.lineOffset);
         // RFC 9112 §2.2: empty lines received before the request line are ignored.
         if (lineLength === 0) continue;
+        // The same bound as for an incomplete line (its CR counted), so that every split agrees.
+        if (lineLength + 1 > this.#maxRequestLine) throw new HttpError("URI_TOO_LONG", lines.lineOffset);
         this.#parseRequestLine(lines.line, lines.lineStart, lines.lineEnd, lines.lineOffset);
         this.#sawRequestLine = true;
         continue;
@@ -297,15 +309,28 @@ export class RequestHeadParser {
     }
   }
 
-  /** Rejects an incomplete line as soon as it cannot fit any more. */
-  #checkIncompleteSize(streamOffset: number): void {
-    const pending = this.#lines.pendingBytes;
-    // The request line is method SP target SP version: allow the target limit plus some room.
-    if (!this.#sawRequestLine && pending > this.#limits.maxTargetLength + 64) {
-      throw new HttpError("URI_TOO_LONG", streamOffset);
+  /**
+   * The longest request line, its CR included: method SP target SP version, that is the target
+   * limit plus some room.
+   */
+  get #maxRequestLine(): number {
+    return this.#limits.maxTargetLength + 64;
+  }
+
+  /**
+   * Rejects an incomplete line as soon as it cannot fit any more. The error names the start of
+   * that line, as it would if the line were complete, so that its offset does not depend on how
+   * the input was split.
+   *
+   * @param lineOffset Stream offset of the line's first byte.
+   * @param pending Bytes of the line received so far (no LF among them).
+   */
+  #checkLineSize(lineOffset: number, pending: number): void {
+    if (!this.#sawRequestLine && pending > this.#maxRequestLine) {
+      throw new HttpError("URI_TOO_LONG", lineOffset);
     }
     if (this.#headBytes + pending > this.#limits.maxHeaderBytes) {
-      throw new HttpError(this.#sawRequestLine ? "HEADERS_TOO_LARGE" : "URI_TOO_LONG", streamOffset);
+      throw new HttpError(this.#sawRequestLine ? "HEADERS_TOO_LARGE" : "URI_TOO_LONG", lineOffset);
     }
   }
 
@@ -321,7 +346,9 @@ export class RequestHeadParser {
     let j = targetStart;
     while (j < end && line[j] > 0x20 && line[j] < 0x7f) j++;
     if (j === targetStart) throw new HttpError("BAD_REQUEST_LINE", offset + j - start);
-    if (j - targetStart > this.#limits.maxTargetLength) throw new HttpError("URI_TOO_LONG", offset + j - start);
+    if (j - targetStart > this.#limits.maxTargetLength) {
+      throw new HttpError("URI_TOO_LONG", offset + j - start);
+    }
     if (j === end) throw new HttpError("BAD_REQUEST_LINE", offset + j - start);
     if (line[j] !== SP) throw new HttpError(line[j] === CR ? "BARE_CR" : "BAD_TARGET", offset + j - start);
     const target = latin1(line, targetStart, j);
@@ -430,6 +457,9 @@ function parseVersion(line: Uint8Array, start: number, end: number, offset: numb
     for (let i = start; i < end; i++) if (line[i] === CR) throw new HttpError("BARE_CR", offset + i - start);
     throw new HttpError(line[start] === SP ? "BAD_REQUEST_LINE" : "BAD_VERSION", offset);
   }
+  // Only HTTP/1.0 and HTTP/1.1 are spoken. RFC 9110 §2.5 would let a server read HTTP/1.2 as 1.1,
+  // but no such version exists, and guessing at an unknown version's framing is what smuggling
+  // feeds on: any other well-formed version gets 505.
   if (line[start + 5] === 0x31 && line[start + 7] === 0x31) return "HTTP/1.1";
   if (line[start + 5] === 0x31 && line[start + 7] === 0x30) return "HTTP/1.0";
   throw new HttpError("VERSION_NOT_SUPPORTED", offset);
