@@ -526,12 +526,19 @@ export class ServerConnection {
           this.#close();
           return "close";
         }
-        return this.#writeState === "idle" ? "respond-408" : "close";
+        return this.#timedOut();
       case "body":
-        return this.#writeState === "idle" ? "respond-408" : "close";
+        return this.#timedOut();
       default:
         throw new Error(`unreachable deadline ${this.#deadlineKind satisfies never}`);
     }
+  }
+
+  /** A request that did not arrive in time: answer 408 (then close) if no response has started, else close now. */
+  #timedOut(): TimeoutAction {
+    if (this.#writeState === "idle") return "respond-408";
+    this.#close();
+    return "close";
   }
 
   #startRequest(head: RequestHead): ConnectionEvent {

@@ -817,6 +817,8 @@ describe("ServerConnection.checkTimeout", () => {
     nextRequest(conn);
     start(conn, { bodyLength: null });
     assert.equal(conn.checkTimeout(150), "close");
+    assert.equal(conn.closed, true, "the connection is finished once the deadline closed it");
+    assert.equal(conn.checkTimeout(10_000), "none", "only once");
   });
 
   it("ServerConnection.checkTimeout runs no deadline once the whole body is read and the handler works", () => {
