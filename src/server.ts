@@ -166,7 +166,10 @@ class HttpServer implements Server {
     this.handler = handler;
     this.limits = resolveLimits(options.limits);
     const l = this.limits;
-    this.#tickMs = Math.max(10, Math.min(1000, l.headersTimeoutMs / 4, l.bodyTimeoutMs / 4, l.keepAliveTimeoutMs / 4));
+    this.#tickMs = Math.max(
+      10,
+      Math.min(1000, l.headersTimeoutMs / 4, l.bodyTimeoutMs / 4, l.keepAliveTimeoutMs / 4),
+    );
     this.finished = new Promise((resolve, reject) => {
       this.#resolveFinished = resolve;
       this.#rejectFinished = reject;
@@ -511,7 +514,11 @@ class HttpConnection implements SocketEvents {
     return new Request(url, init);
   }
 
-  async #respondAndLog(head: RequestHead, started: number, result: Response | Promise<Response>): Promise<void> {
+  async #respondAndLog(
+    head: RequestHead,
+    started: number,
+    result: Response | Promise<Response>,
+  ): Promise<void> {
     let status = 0;
     try {
       status = await this.#respond(head, result);
@@ -553,23 +560,37 @@ class HttpConnection implements SocketEvents {
     if (res.body !== null && wantsLength) {
       reader = res.body.getReader();
       let total = 0;
-      while (true) {
-        const read = reader.read();
-        const result = await Promise.race([read, microtaskHops()]);
-        if (result === NOT_YET) {
-          pendingRead = read;
-          bodyLength = null;
-          break;
+      try {
+        while (true) {
+          const read = reader.read();
+          const result = await Promise.race([read, microtaskHops()]);
+          if (result === NOT_YET) {
+            pendingRead = read;
+            bodyLength = null;
+            break;
+          }
+          if (result.done) break;
+          chunks.push(result.value);
+          total += result.value.byteLength;
+          if (total > READ_AHEAD_LIMIT) {
+            // Too long to wait for its end: send what was read, then stream the rest.
+            pendingRead = reader.read();
+            pendingRead.catch(() => {}); // awaited later, unless the response turns out to have no body
+            bodyLength = null;
+            break;
+          }
         }
-        if (result.done) break;
-        chunks.push(result.value);
-        total += result.value.byteLength;
-        if (total > READ_AHEAD_LIMIT) {
-          bodyLength = null;
-          break;
-        }
+        if (bodyLength !== null) bodyLength = total;
+      } catch (error) {
+        // The body failed before anything was sent: answer as for a handler that threw.
+        reader.cancel(error).catch(() => {});
+        reader = null;
+        res = await this.#server.errorToResponse(error);
+        const text = new Uint8Array(await res.arrayBuffer());
+        chunks.length = 0;
+        chunks.push(text);
+        bodyLength = text.byteLength;
       }
-      if (bodyLength !== null) bodyLength = total;
     } else if (res.body !== null) {
       res.body.cancel().catch(() => {});
     }
@@ -610,6 +631,13 @@ class HttpConnection implements SocketEvents {
       throw error;
     } finally {
       this.#abort = null;
+    }
+    if (this.#body !== null) {
+      // The response is complete but the handler left the request body unread: the core now
+      // discards the rest (or closes), so the body stream gets no more data. End it, and take
+      // back the backpressure it applied, or the connection would stay paused.
+      this.#body.fail(new Error("the response was sent before the request body was read"));
+      this.#body = null;
     }
     if (this.#core.closed) this.#finish();
     else this.#process();

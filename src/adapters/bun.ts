@@ -38,7 +38,7 @@ interface BunSocketHandler {
   error(socket: BunSocket, error: Error): void;
 }
 declare const Bun: {
-  listen(options: { hostname: string; port: number; socket: BunSocketHandler }): {
+  listen(options: { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }): {
     readonly hostname: string;
     readonly port: number;
     stop(closeActiveConnections?: boolean): void;
@@ -133,6 +133,8 @@ export const bunTransport: Transport = {
       server = Bun.listen({
         hostname: options.hostname,
         port: options.port,
+        // A peer's FIN only ends its side: the server may still answer (as on Deno and Node).
+        allowHalfOpen: true,
         socket: {
           open(socket) {
             socket.setNoDelay?.(true);

@@ -112,7 +112,9 @@ class DenoSocket implements TransportSocket {
       while (this.#queue.length > 0 && !this.#closed) {
         const chunk = concatBytes(this.#queue);
         this.#queue = [];
-        for (let offset = 0; offset < chunk.byteLength;) offset += await this.#conn.write(chunk.subarray(offset));
+        for (let offset = 0; offset < chunk.byteLength;) {
+          offset += await this.#conn.write(chunk.subarray(offset));
+        }
         const wasFull = this.#queued >= HIGH_WATER;
         this.#queued -= chunk.byteLength;
         if (wasFull && this.#queued < HIGH_WATER) this.events?.drain();

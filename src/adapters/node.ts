@@ -68,7 +68,10 @@ class NodeSocket implements TransportSocket {
  */
 export const nodeTransport: Transport = {
   runtime: "node",
-  listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): Promise<TransportListener> {
+  listen(
+    options: ListenOptions,
+    accept: (socket: TransportSocket) => SocketEvents,
+  ): Promise<TransportListener> {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const events = accept(new NodeSocket(socket));
       socket.on("data", (bytes: Uint8Array) => events.data(bytes));

@@ -345,6 +345,9 @@ export class ServerConnection {
     }
     let fields = "";
     let keepAlive = this.#keepAlive && !this.#closeRequested;
+    // A final answer to `Expect: 100-continue` before the body was asked for: the client may never
+    // send that body, so the connection closes after this response, and says so (RFC 9110 §10.1.1).
+    if (head.expectContinue && !this.#continueSent && this.#readState === "body") keepAlive = false;
     let declaredLength = -1;
     let hasDate = false;
     for (const [name, value] of response.headers) {

@@ -257,13 +257,27 @@ describe("ServerConnection Expect: 100-continue (RFC 9110 §10.1.1)", () => {
   it("ServerConnection closes after a final response when 100 Continue was never sent", () => {
     const conn = open(expecting);
     nextRequest(conn);
-    start(conn, { status: 401 });
+    const response = start(conn, { status: 401 });
+    assert.deepEqual(field(response, "connection"), ["close"], "the head says the connection will close");
     conn.endResponse(0);
     assert.equal(
       conn.closed,
       true,
       "the client may or may not send the body: the connection cannot be reused",
     );
+  });
+
+  it("ServerConnection keeps the connection after 100 Continue was sent and the body was read", () => {
+    const conn = open(expecting);
+    nextRequest(conn);
+    assert.notEqual(conn.continueResponse(), null);
+    conn.receive(bytes("hello"), 0);
+    assert.deepEqual(types(pull(conn)), ["data", "end", "paused"]);
+    const response = start(conn);
+    assert.deepEqual(field(response, "connection"), []);
+    conn.endResponse(0);
+    assert.equal(conn.closed, false);
+    assert.equal(conn.readState, "head");
   });
 
   it("ServerConnection answers 417 to an unknown expectation", () => {
