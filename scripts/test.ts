@@ -37,9 +37,12 @@ async function ensureToolchain(): Promise<void> {
   const stampPath = `${root}node_modules/.h1serve-lock`;
   const stamp = await Deno.readTextFile(stampPath).catch(() => "");
   if (stamp === lock) return;
-  console.log("== install: npm ci (pinned Deno, Bun, Node, TypeScript and test tools)");
-  if (!await run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])) {
-    console.error("npm ci failed");
+  // `npm install` from the lockfile rather than `npm ci`: the registry reached here holds only the
+  // Linux build among the runtimes' per-platform optional packages, which `npm ci` refuses as out
+  // of sync. `--no-save` keeps package.json and the lockfile exactly as committed.
+  console.log("== install: npm install from package-lock.json (pinned Deno, Bun, Node, TypeScript)");
+  if (!await run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"])) {
+    console.error("npm install failed");
     Deno.exit(1);
   }
   await Deno.writeTextFile(stampPath, lock);

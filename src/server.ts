@@ -253,6 +253,12 @@ class HttpServer implements Server {
     if (this.#shuttingDown && this.connections.size === 0 && this.#listener !== null) this.#resolveFinished();
   }
 
+  /** The error response with its body read into memory, for when a response failed before it was sent. */
+  async bufferedErrorResponse(error: unknown): Promise<{ response: Response; body: Uint8Array }> {
+    const response = await this.errorToResponse(error);
+    return { response, body: new Uint8Array(await response.arrayBuffer()) };
+  }
+
   async errorToResponse(error: unknown): Promise<Response> {
     const onError = this.options.onError;
     if (onError) {
@@ -585,11 +591,11 @@ class HttpConnection implements SocketEvents {
         // The body failed before anything was sent: answer as for a handler that threw.
         reader.cancel(error).catch(() => {});
         reader = null;
-        res = await this.#server.errorToResponse(error);
-        const text = new Uint8Array(await res.arrayBuffer());
+        const replacement = await this.#server.bufferedErrorResponse(error);
+        res = replacement.response;
         chunks.length = 0;
-        chunks.push(text);
-        bodyLength = text.byteLength;
+        chunks.push(replacement.body);
+        bodyLength = replacement.body.byteLength;
       }
     } else if (res.body !== null) {
       res.body.cancel().catch(() => {});
@@ -603,15 +609,20 @@ class HttpConnection implements SocketEvents {
     } catch (error) {
       if (!(error instanceof InvalidResponseError)) throw error;
       reader?.cancel(error).catch(() => {});
-      res = await this.#server.errorToResponse(error);
-      const text = new Uint8Array(await res.arrayBuffer());
+      const replacement = await this.#server.bufferedErrorResponse(error);
+      res = replacement.response;
       headBytes = this.#core.startResponse(
-        { status: res.status, statusText: res.statusText, headers: res.headers, bodyLength: text.byteLength },
+        {
+          status: res.status,
+          statusText: res.statusText,
+          headers: res.headers,
+          bodyLength: replacement.body.byteLength,
+        },
         Date.now(),
       );
       reader = null;
       chunks.length = 0;
-      chunks.push(text);
+      chunks.push(replacement.body);
       pendingRead = null;
     }
     this.#write(headBytes);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "../../src/core/bytes.ts";
 import { connect, type Socket } from "node:net";
 import { serve } from "../../src/serve.ts";
 import type { ServeHandler, ServeOptions, Server } from "../../src/server.ts";
@@ -215,7 +216,7 @@ export function parseResponse(
       }
       at += size + 2;
     }
-    body = concat(parts);
+    body = concatBytes(parts);
   } else if (cl !== null) {
     const length = Number(cl);
     if (data.byteLength < at + length) return null;
@@ -262,20 +263,7 @@ export function bodySoFar(data: Uint8Array): string {
     at = start + size + 2;
     if (at > data.byteLength) break;
   }
-  return decoder.decode(concat(parts));
-}
-
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  return decoder.decode(concatBytes(parts));
 }
 
 /** Parses every complete response in `data`; `methods` gives the request method of each, in order. */
