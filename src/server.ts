@@ -113,6 +113,13 @@ function microtaskHops(): Promise<typeof NOT_YET> {
 }
 const NOT_YET: unique symbol = Symbol("not yet");
 
+const IGNORED_SOCKET_EVENTS: SocketEvents = Object.freeze({
+  data() {},
+  end() {},
+  drain() {},
+  close() {},
+});
+
 function defaultOnError(error: unknown): Response {
   console.error("h1serve: the handler failed:", error);
   return new Response("Internal Server Error", {
@@ -158,6 +165,7 @@ class HttpServer implements Server {
   #resolveFinished!: () => void;
   #rejectFinished!: (error: unknown) => void;
   #ticker: ReturnType<typeof setInterval> | null = null;
+  #shutdownDeadline = Infinity;
   readonly #tickMs: number;
 
   constructor(transport: Transport, options: ServeOptions, handler: ServeHandler | undefined) {
@@ -166,10 +174,14 @@ class HttpServer implements Server {
     this.handler = handler;
     this.limits = resolveLimits(options.limits);
     const l = this.limits;
-    this.#tickMs = Math.max(
-      10,
-      Math.min(1000, l.headersTimeoutMs / 4, l.bodyTimeoutMs / 4, l.keepAliveTimeoutMs / 4),
+    const shortest = Math.min(
+      l.headersTimeoutMs,
+      l.bodyTimeoutMs,
+      l.keepAliveTimeoutMs,
+      l.sendTimeoutMs,
+      l.shutdownTimeoutMs,
     );
+    this.#tickMs = Math.max(10, Math.min(1000, shortest / 4));
     this.finished = new Promise((resolve, reject) => {
       this.#resolveFinished = resolve;
       this.#rejectFinished = reject;
@@ -198,6 +210,7 @@ class HttpServer implements Server {
   shutdown(): Promise<void> {
     if (!this.#shuttingDown) {
       this.#shuttingDown = true;
+      this.#shutdownDeadline = Date.now() + this.limits.shutdownTimeoutMs;
       this.#listener?.close();
       for (const connection of this.connections) connection.requestClose();
       this.#checkFinished();
@@ -226,6 +239,11 @@ class HttpServer implements Server {
   }
 
   #accept(socket: TransportSocket): SocketEvents {
+    if (this.connections.size >= this.limits.maxConnections) {
+      // Over the limit: close before reading anything, so the excess costs no parsing and no memory.
+      socket.destroy();
+      return IGNORED_SOCKET_EVENTS;
+    }
     const connection = new HttpConnection(this, socket);
     this.connections.add(connection);
     if (this.#ticker === null) this.#ticker = setInterval(() => this.#tick(), this.#tickMs);
@@ -236,7 +254,11 @@ class HttpServer implements Server {
 
   #tick(): void {
     const now = Date.now();
-    for (const connection of this.connections) connection.tick(now);
+    const drainOver = now >= this.#shutdownDeadline;
+    for (const connection of this.connections) {
+      if (drainOver) connection.destroy();
+      else connection.tick(now);
+    }
   }
 
   /** Called by a connection once its socket has closed. */
@@ -328,6 +350,7 @@ class HttpConnection implements SocketEvents {
   #closing = false;
   #closed = false;
   #lingerUntil = Infinity;
+  #blockedSince = Infinity;
   #exchangeBytes = 0;
 
   constructor(server: HttpServer, socket: TransportSocket) {
@@ -353,9 +376,12 @@ class HttpConnection implements SocketEvents {
 
   drain(): void {
     this.#writable = true;
+    this.#blockedSince = Infinity;
+    if (this.#closing && !this.#closed) this.#lingerUntil = Date.now() + LINGER_MS;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
+    if (!this.#closing) this.#process();
   }
 
   close(): void {
@@ -374,9 +400,21 @@ class HttpConnection implements SocketEvents {
     if (this.#core.requestClose()) this.#finish();
   }
 
+  /** Closes at once (the shutdown drain deadline passed). */
+  destroy(): void {
+    this.#destroy();
+  }
+
   tick(now: number): void {
+    if (now - this.#blockedSince >= this.#server.limits.sendTimeoutMs) {
+      // The peer has read nothing for sendTimeoutMs: it cannot hold the connection any longer.
+      this.#destroy();
+      return;
+    }
     if (this.#closing) {
-      if (now >= this.#lingerUntil) this.#destroy();
+      // Linger only once everything was handed to the socket: a slow reader of a last response
+      // is bounded by the send timeout above, not by the linger.
+      if (this.#writable && now >= this.#lingerUntil) this.#destroy();
       return;
     }
     const action = this.#core.checkTimeout(now);
@@ -411,6 +449,12 @@ class HttpConnection implements SocketEvents {
     this.#processing = true;
     try {
       while (!this.#closing) {
+        if (!this.#writable && this.#core.readState === "head") {
+          // The peer is not reading its responses: start no new request until it does (drain
+          // resumes), and stop reading once a head's worth of pipelined input waits.
+          this.#pauseIfBacklogged();
+          return;
+        }
         const event: ConnectionEvent = this.#core.nextEvent();
         switch (event.type) {
           case "request":
@@ -442,10 +486,7 @@ class HttpConnection implements SocketEvents {
             return;
           case "paused":
             // A response is in progress; pipelined input waits. Stop reading if too much waits.
-            if (this.#core.bufferedBytes > this.#server.limits.maxHeaderBytes && !this.#paused) {
-              this.#paused = true;
-              this.#socket.pause();
-            }
+            this.#pauseIfBacklogged();
             return;
           default: {
             const unexpected: never = event;
@@ -455,6 +496,13 @@ class HttpConnection implements SocketEvents {
       }
     } finally {
       this.#processing = false;
+    }
+  }
+
+  #pauseIfBacklogged(): void {
+    if (this.#core.bufferedBytes > this.#server.limits.maxHeaderBytes && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
     }
   }
 
@@ -706,6 +754,7 @@ class HttpConnection implements SocketEvents {
     this.#output.push(bytes);
     this.#outputBytes += bytes.byteLength;
     this.#exchangeBytes += bytes.byteLength;
+    if (this.#outputBytes >= OUTPUT_HIGH_WATER) this.#flush();
   }
 
   #flush(): void {
@@ -713,7 +762,10 @@ class HttpConnection implements SocketEvents {
     const bytes = concatBytes(this.#output);
     this.#output = [];
     this.#outputBytes = 0;
-    if (!this.#socket.write(bytes)) this.#writable = false;
+    if (!this.#socket.write(bytes) && this.#writable) {
+      this.#writable = false;
+      this.#blockedSince = Date.now();
+    }
   }
 
   /** Sends what is queued, then closes: FIN first, and the socket lingers briefly to read what the peer still sends. */

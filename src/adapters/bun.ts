@@ -100,7 +100,7 @@ class BunAdapterSocket implements TransportSocket {
       return;
     }
     if (this.#ending) this.#socket.shutdown();
-    else this.events?.drain();
+    this.events?.drain();
   }
 
   closed(): void {

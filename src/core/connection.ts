@@ -136,6 +136,7 @@ export class ServerConnection {
   readonly limits: Limits;
   readonly #parser: RequestHeadParser;
   readonly #dates: DateCache;
+  readonly #keepAliveField: string;
   #input: Uint8Array = EMPTY;
   #pos = 0;
   #consumed = 0;
@@ -161,6 +162,7 @@ export class ServerConnection {
   constructor(options: ServerConnectionOptions = {}) {
     this.limits = resolveLimits(options.limits);
     this.#parser = new RequestHeadParser(this.limits);
+    this.#keepAliveField = `keep-alive: timeout=${Math.floor(this.limits.keepAliveTimeoutMs / 1000)}\r\n`;
     this.#dates = options.dateCache ?? sharedDateCache;
     this.#lastReceiveAt = options.now ?? 0;
     this.#deadline = this.#lastReceiveAt + this.limits.headersTimeoutMs;
@@ -403,7 +405,11 @@ export class ServerConnection {
       keepAlive = false;
     }
     if (!keepAlive) fields += "connection: close\r\n";
-    else if (head.version === "HTTP/1.0") fields += "connection: keep-alive\r\n";
+    else {
+      if (head.version === "HTTP/1.0") fields += "connection: keep-alive\r\n";
+      // Tell the client how long an idle connection stays open, so that it stops reusing it first.
+      fields += this.#keepAliveField;
+    }
 
     this.#keepAlive = keepAlive;
     this.#bodyMode = mode;

@@ -65,6 +65,25 @@ export interface Limits {
    * @default {65000}
    */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * Longest time a connection's writes may stay blocked (the peer reads nothing). Past it the
+   * server closes the connection, so a client that never reads cannot hold it forever.
+   * Enforced by the server (`src/server.ts`).
+   * @default {60000}
+   */
+  readonly sendTimeoutMs: number;
+  /**
+   * After `shutdown()`, how long the requests in flight may take to finish before their
+   * connections are closed anyway. Enforced by the server (`src/server.ts`).
+   * @default {20000}
+   */
+  readonly shutdownTimeoutMs: number;
+  /**
+   * Most connections open at once. A connection past it is closed as soon as it is accepted,
+   * before any byte is read. Enforced by the server (`src/server.ts`).
+   * @default {16384}
+   */
+  readonly maxConnections: number;
 }
 
 /**
@@ -91,6 +110,9 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 60_000,
   keepAliveTimeoutMs: 65_000,
+  sendTimeoutMs: 60_000,
+  shutdownTimeoutMs: 20_000,
+  maxConnections: 16_384,
 });
 
 /**

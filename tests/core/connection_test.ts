@@ -438,7 +438,19 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     nextRequest(conn);
     const response = start(conn, { headers: [["Connection", "keep-alive"], ["Keep-Alive", "timeout=5"]] });
     assert.deepEqual(field(response, "connection"), []);
-    assert.deepEqual(field(response, "keep-alive"), []);
+    assert.deepEqual(field(response, "keep-alive"), ["timeout=65"], "its own, from keepAliveTimeoutMs");
+  });
+
+  it("ServerConnection.startResponse advertises keepAliveTimeoutMs in whole seconds, only when keeping alive", () => {
+    const conn = new ServerConnection({ limits: { keepAliveTimeoutMs: 4_999 }, now: 0 });
+    conn.receive(bytes(GET("/1") + "GET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), 0);
+    nextRequest(conn);
+    assert.deepEqual(field(start(conn), "keep-alive"), ["timeout=4"]);
+    conn.endResponse(0);
+    nextRequest(conn);
+    const last = start(conn);
+    assert.deepEqual(field(last, "keep-alive"), []);
+    assert.deepEqual(field(last, "connection"), ["close"]);
   });
 
   it("ServerConnection.startResponse replaces the handler's Transfer-Encoding with its own framing", () => {

@@ -32,6 +32,9 @@ describe("resolveLimits", () => {
       headersTimeoutMs: 30000,
       bodyTimeoutMs: 60000,
       keepAliveTimeoutMs: 65000,
+      sendTimeoutMs: 60000,
+      shutdownTimeoutMs: 20000,
+      maxConnections: 16384,
     });
     assert.ok(Object.isFrozen(DEFAULT_LIMITS));
   });

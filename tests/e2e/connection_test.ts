@@ -47,6 +47,7 @@ describe("serve over raw TCP", () => {
       "content-type: text/html; charset=utf-8\r\n" +
       `date: ${date}\r\n` +
       "content-length: 177\r\n" +
+      "keep-alive: timeout=65\r\n" +
       "\r\n" +
       "<!DOCTYPE html>\n" +
       '<html lang="en">\n' +
