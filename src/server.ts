@@ -103,7 +103,21 @@ const OUTPUT_HIGH_WATER = 64 * 1024;
 const READ_AHEAD_LIMIT = 1024 * 1024;
 const LINGER_MS = 2000;
 const MICROTASK_HOPS = 8;
+/** Methods the Web `Request` class refuses (Fetch's forbidden methods). */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+/** Methods the Web `Request` class upper-cases when given in another case (Fetch "normalize a method"; Bun and Node also PATCH). */
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
+
+/**
+ * Whether a method can reach the handler exactly as sent. Methods are case-sensitive (RFC 9110
+ * §9.1): `get` is not `GET`, but `new Request()` would turn it into `GET`, so it is answered 501
+ * instead, like the methods `Request` refuses.
+ */
+function isRepresentableMethod(method: string): boolean {
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) return false;
+  return upper === method || !NORMALIZED_METHODS.has(upper);
+}
 
 /** A promise that resolves after a few microtask turns: long enough for values that are already available. */
 function microtaskHops(): Promise<typeof NOT_YET> {
@@ -510,7 +524,7 @@ class HttpConnection implements SocketEvents {
     const started = Date.now();
     this.#exchangeBytes = 0;
     let request: Request;
-    if (FORBIDDEN_METHODS.has(head.method.toUpperCase())) {
+    if (!isRepresentableMethod(head.method)) {
       return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
     }
     try {
@@ -518,6 +532,14 @@ class HttpConnection implements SocketEvents {
     } catch {
       this.#protocolError(new HttpError("BAD_HOST", 0));
       return;
+    }
+    if (request.method !== head.method) {
+      // The runtime's Request changed the method (Bun turns methods it does not know into GET):
+      // the handler must never see a method the client did not send.
+      this.#abort = null;
+      this.#body?.fail(new Error("the method cannot be represented"));
+      this.#body = null;
+      return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
     }
     let result: Response | Promise<Response>;
     try {
