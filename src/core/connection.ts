@@ -352,6 +352,7 @@ export class ServerConnection {
     if (head.expectContinue && !this.#continueSent && this.#readState === "body") keepAlive = false;
     let declaredLength = -1;
     let hasDate = false;
+    const connectionOptions: string[] = [];
     for (const [name, value] of response.headers) {
       const line = fieldLine(name, value);
       switch (name.length) {
@@ -361,7 +362,15 @@ export class ServerConnection {
         case 10: {
           const lower = name.toLowerCase();
           if (lower === "connection") {
-            if (/(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
+            // Merged into the one Connection field sent below: "close" decides keep-alive, other
+            // options (such as "upgrade") are kept (RFC 9110 §7.6.1, §7.8).
+            for (const item of value.split(",")) {
+              const option = item.trim().toLowerCase();
+              if (option === "close") keepAlive = false;
+              else if (option !== "" && option !== "keep-alive" && !connectionOptions.includes(option)) {
+                connectionOptions.push(option);
+              }
+            }
             continue;
           }
           if (lower === "keep-alive") continue;
@@ -404,12 +413,11 @@ export class ServerConnection {
       mode = "close";
       keepAlive = false;
     }
-    if (!keepAlive) fields += "connection: close\r\n";
-    else {
-      if (head.version === "HTTP/1.0") fields += "connection: keep-alive\r\n";
-      // Tell the client how long an idle connection stays open, so that it stops reusing it first.
-      fields += this.#keepAliveField;
-    }
+    // The Keep-Alive field is connection-specific, so "keep-alive" is named in Connection with it
+    // (RFC 9110 §7.6.1); it tells the client how long an idle connection stays open.
+    connectionOptions.push(keepAlive ? "keep-alive" : "close");
+    fields += `connection: ${connectionOptions.join(", ")}\r\n`;
+    if (keepAlive) fields += this.#keepAliveField;
 
     this.#keepAlive = keepAlive;
     this.#bodyMode = mode;

@@ -274,7 +274,7 @@ describe("ServerConnection Expect: 100-continue (RFC 9110 §10.1.1)", () => {
     conn.receive(bytes("hello"), 0);
     assert.deepEqual(types(pull(conn)), ["data", "end", "paused"]);
     const response = start(conn);
-    assert.deepEqual(field(response, "connection"), []);
+    assert.deepEqual(field(response, "connection"), ["keep-alive"]);
     conn.endResponse(0);
     assert.equal(conn.closed, false);
     assert.equal(conn.readState, "head");
@@ -301,7 +301,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     assert.equal(response.reason, "OK");
     assert.deepEqual(field(response, "content-length"), ["5"]);
     assert.deepEqual(field(response, "transfer-encoding"), []);
-    assert.deepEqual(field(response, "connection"), []);
+    assert.deepEqual(field(response, "connection"), ["keep-alive"]);
     assert.equal(conn.responseHasBody, true);
     const body = bytes("hello");
     assert.equal(conn.writeBody(body), body, "the data itself, not a copy");
@@ -437,7 +437,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     const conn = open(GET());
     nextRequest(conn);
     const response = start(conn, { headers: [["Connection", "keep-alive"], ["Keep-Alive", "timeout=5"]] });
-    assert.deepEqual(field(response, "connection"), []);
+    assert.deepEqual(field(response, "connection"), ["keep-alive"], "its own, with its Keep-Alive field");
     assert.deepEqual(field(response, "keep-alive"), ["timeout=65"], "its own, from keepAliveTimeoutMs");
   });
 

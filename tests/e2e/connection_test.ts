@@ -47,6 +47,7 @@ describe("serve over raw TCP", () => {
       "content-type: text/html; charset=utf-8\r\n" +
       `date: ${date}\r\n` +
       "content-length: 177\r\n" +
+      "connection: keep-alive\r\n" +
       "keep-alive: timeout=65\r\n" +
       "\r\n" +
       "<!DOCTYPE html>\n" +
@@ -173,7 +174,7 @@ describe("serve over raw TCP", () => {
       await client.write(`GET /seq${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
       const responses = await client.responses(i + 1);
       assert.equal(responses[i].text(), `GET /seq${i}`);
-      assert.equal(responses[i].header("connection"), null);
+      assert.equal(responses[i].header("connection"), "keep-alive");
     }
     assert.equal(connections - before, 1);
     assert.equal(client.ended, false);
