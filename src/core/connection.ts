@@ -504,8 +504,9 @@ export class ServerConnection {
    */
   errorResponse(error: HttpError, now: number): Uint8Array {
     const canAnswer = this.#writeState === "idle";
+    const method = this.#head?.method ?? this.#parser.method;
     this.#close();
-    return canAnswer ? errorResponseBytes(error, this.#dates.format(now)) : EMPTY;
+    return canAnswer ? errorResponseBytes(error, this.#dates.format(now), method !== "HEAD") : EMPTY;
   }
 
   /**

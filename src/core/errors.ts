@@ -61,6 +61,11 @@ export const PROTOCOL_ERRORS = {
     rfc: "RFC 9112 §6.1",
     message: "unsupported transfer coding",
   },
+  MISDIRECTED_REQUEST: {
+    status: 421,
+    rfc: "RFC 9110 §7.4",
+    message: "https target on a connection that is not secured",
+  },
   EXPECTATION_FAILED: {
     status: 417,
     rfc: "RFC 9110 §10.1.1",

@@ -233,6 +233,11 @@ export class RequestHeadParser {
     this.#limits = limits;
   }
 
+  /** The method of the head being parsed, once its request line has been read; else `null`. */
+  get method(): string | null {
+    return this.#sawRequestLine ? this.#method : null;
+  }
+
   /** Whether any byte of the current head has arrived. */
   get started(): boolean {
     // Empty lines before the request line are ignored (RFC 9112 §2.2), so they start nothing.
@@ -379,10 +384,13 @@ export class RequestHeadParser {
           break;
         case 6:
           if (name.toLowerCase() === "expect") {
-            if (fields[k + 1].toLowerCase() !== "100-continue") {
+            // A list whose empty elements are ignored (RFC 9110 §5.6.1.2); 100-continue is the
+            // only expectation defined, and an HTTP/1.0 client's is ignored (RFC 9110 §10.1.1).
+            const expectations = listElements(fields[k + 1]);
+            if (expectations.some((item) => item !== "100-continue")) {
               throw new HttpError("EXPECTATION_FAILED", endOffset);
             }
-            expectContinue = version === "HTTP/1.1";
+            if (expectations.length > 0) expectContinue = version === "HTTP/1.1";
           }
           break;
         case 10:
@@ -478,8 +486,12 @@ function classifyTarget(method: string, target: string, offset: number): TargetF
   }
   if (first === 0x2f /* / */) form = "origin";
   else if (target === "*") form = "asterisk";
-  else if (absoluteAuthority(target) !== null) form = "absolute";
-  else if (isValidHost(target, true)) throw new HttpError("TARGET_FORM_MISMATCH", offset);
+  else if (absoluteAuthority(target) !== null) {
+    // h1serve speaks plain TCP only: an https target did not arrive over a connection secured for
+    // its origin, so it is refused (RFC 9110 §7.4).
+    if (/^https:/i.test(target)) throw new HttpError("MISDIRECTED_REQUEST", offset);
+    form = "absolute";
+  } else if (isValidHost(target, true)) throw new HttpError("TARGET_FORM_MISMATCH", offset);
   else throw new HttpError("BAD_TARGET", offset);
   if (form === "asterisk" && method !== "OPTIONS") throw new HttpError("TARGET_FORM_MISMATCH", offset);
   if (target.includes("#")) throw new HttpError("BAD_TARGET", offset + target.indexOf("#"));
@@ -493,8 +505,10 @@ function absoluteAuthority(target: string): string | null {
   const scheme = target.slice(0, target.indexOf(":")).toLowerCase();
   if (scheme !== "http" && scheme !== "https") return null;
   const authority = match[1];
-  // userinfo ("user@host") is treated as an error (RFC 9110 §4.2.4).
-  if (authority.length === 0 || !isValidHost(authority, false)) return null;
+  // userinfo ("user@host") is an error (RFC 9110 §4.2.4), and so is an empty host (§4.2.1).
+  if (authority.length === 0 || authority.charCodeAt(0) === COLON || !isValidHost(authority, false)) {
+    return null;
+  }
   return authority;
 }
 
@@ -530,21 +544,29 @@ export function isValidHost(value: string, requirePort: boolean): boolean {
   const n = value.length;
   if (n === 0) return !requirePort;
   if (value.charCodeAt(0) === 0x5b /* [ */) {
+    // An IPv6 literal: hex digits, colons (at least two) and dots. IPvFuture is not accepted.
     const close = value.indexOf("]");
-    if (close < 2) return false;
+    if (close < 3) return false;
+    let colons = 0;
     for (let k = 1; k < close; k++) {
       const c = value.charCodeAt(k);
-      const hex = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-      if (!hex && c !== 0x3a && c !== 0x2e) return false;
+      if (c === 0x3a) colons++;
+      else if (!isHexDigit(c) && c !== 0x2e) return false;
     }
+    if (colons < 2) return false;
     i = close + 1;
   } else {
     while (i < n) {
       const c = value.charCodeAt(i);
       if (c >= 128 || HOST_CHARS[c] === 0) break;
+      // pct-encoded = "%" HEXDIG HEXDIG
+      if (c === 0x25 && !(isHexDigit(value.charCodeAt(i + 1)) && isHexDigit(value.charCodeAt(i + 2)))) {
+        return false;
+      }
       i++;
     }
-    if (i === 0 && requirePort) return false;
+    // A port needs a host before it (RFC 9110 §4.2.1: an empty host is invalid).
+    if (i === 0) return false;
   }
   if (i === n) return !requirePort;
   if (value.charCodeAt(i) !== COLON) return false;
@@ -584,8 +606,18 @@ export function parseContentLength(value: string, offset: number): number {
   return length;
 }
 
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** The non-empty elements of a comma-separated list, trimmed and lower-cased (RFC 9110 §5.6.1.2). */
+function listElements(value: string): string[] {
+  return value.split(",").map((item) => item.trim().toLowerCase()).filter((item) => item !== "");
+}
+
 function checkTransferEncoding(value: string, offset: number): void {
-  const codings = value.split(",").map((coding) => coding.trim().toLowerCase());
+  const codings = listElements(value);
+  if (codings.length === 0) throw new HttpError("BAD_TRANSFER_ENCODING", offset);
   let code: HttpErrorCode | null = null;
   for (let k = 0; k < codings.length; k++) {
     const coding = codings[k].split(";")[0].trim();

@@ -230,6 +230,7 @@ export function encodeLastChunk(trailers: Iterable<readonly [string, string]> = 
  *
  * @param error The protocol error.
  * @param date The Date field value.
+ * @param withBody `false` for a response to HEAD: the same head, no content (RFC 9110 §9.3.2).
  * @returns The response bytes.
  *
  * @example
@@ -246,7 +247,7 @@ export function encodeLastChunk(trailers: Iterable<readonly [string, string]> = 
  * assert.ok(text.endsWith("\r\n\r\nBad Request: obsolete line folding (OBS_FOLD)\n"));
  * ```
  */
-export function errorResponseBytes(error: HttpError, date: string): Uint8Array {
+export function errorResponseBytes(error: HttpError, date: string, withBody = true): Uint8Array {
   const reason = REASON_PHRASES[error.status] ?? "";
   const body = `${reason}: ${error.message} (${error.code})\n`;
   return encodeHead(
@@ -254,6 +255,6 @@ export function errorResponseBytes(error: HttpError, date: string): Uint8Array {
       `content-type: text/plain; charset=utf-8\r\n` +
       `content-length: ${body.length}\r\n` +
       `date: ${date}\r\n` +
-      `connection: close\r\n\r\n${body}`,
+      `connection: close\r\n\r\n${withBody ? body : ""}`,
   );
 }

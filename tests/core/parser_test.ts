@@ -80,9 +80,14 @@ describe("RequestHeadParser request-line forms (RFC 9112 §3.2)", () => {
       ],
     },
     {
-      name: "RequestHeadParser accepts an https absolute-form target with an upper-case scheme",
-      input: "GET HTTPS://a.example HTTP/1.1\r\nHost: b\r\n\r\n",
-      expect: [req("GET", "HTTPS://a.example", { targetForm: "absolute", authority: "a.example" }), RESPONSE],
+      name: "RequestHeadParser accepts an http absolute-form target with an upper-case scheme",
+      input: "GET HTTP://a.example HTTP/1.1\r\nHost: b\r\n\r\n",
+      expect: [req("GET", "HTTP://a.example", { targetForm: "absolute", authority: "a.example" }), RESPONSE],
+    },
+    {
+      name: "RequestHeadParser answers 421 to an https target: it arrived over plain TCP (RFC 9110 §7.4)",
+      input: "GET HTTPS://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n",
+      expect: [err("MISDIRECTED_REQUEST", 421, { offset: 4 })],
     },
     {
       name: "RequestHeadParser rejects an absolute-form target with userinfo",

@@ -51,7 +51,6 @@ describe("RFC conformance over raw TCP", () => {
 
   test(
     "RFC 9110 §7.4: an https request received over plain TCP is rejected",
-    { skip: "violation: an https absolute-form target reaches the handler as https://… over plain TCP" },
     async () => {
       const { response, handled } = await send("GET https://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n");
       assert.ok(response.status >= 400 && response.status < 500, response.statusLine);
