@@ -50,6 +50,34 @@ async function ensureToolchain(): Promise<void> {
   await Deno.writeTextFile(stampPath, lock);
 }
 
+/** Installs the Debian packages the client tests drive (curl, headless Chromium) when they are missing. */
+async function ensureSystemTools(): Promise<void> {
+  const missing = [["curl", "/usr/bin/curl"], ["chromium", "/usr/bin/chromium"]]
+    .filter(([, path]) => !exists(path))
+    .map(([name]) => name);
+  if (missing.length === 0) return;
+  console.log(`== install: apt-get install ${missing.join(" ")} (for the curl and browser tests)`);
+  const ok = await run(["apt-get", "update", "-qq"]) &&
+    await run(["apt-get", "install", "-y", "-qq", ...missing], {
+      DEBIAN_FRONTEND: "noninteractive",
+    });
+  if (!ok) {
+    console.error(
+      `could not install ${missing.join(", ")} with apt-get (the curl and browser tests need them)`,
+    );
+    Deno.exit(1);
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const testFiles = [...walk(`${root}tests`)].filter((path) => path.endsWith("_test.ts")).sort();
 
 function* walk(dir: string): Generator<string> {
@@ -76,7 +104,10 @@ const steps: Step[] = [
   { name: "build-npm", command: [bin("deno"), "run", "--allow-all", "scripts/build_npm.ts"] },
 ];
 
-if (!args.has("--skip-install")) await ensureToolchain();
+if (!args.has("--skip-install")) {
+  await ensureToolchain();
+  await ensureSystemTools();
+}
 const started = performance.now();
 const results: { name: string; ok: boolean; seconds: number }[] = [];
 for (const step of steps) {
