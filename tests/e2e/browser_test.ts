@@ -1,0 +1,152 @@
+/**
+ * A real browser as the client: headless Chromium (Debian's `/usr/bin/chromium`) driven by
+ * playwright-core over its pipe. It renders the Hello World page (and saves the screenshot shown in
+ * the documentation, `docs/hello-world.png`), and loads a page with 30 subresources over
+ * keep-alive connections. playwright-core runs on Deno, Bun and Node alike.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type Browser, chromium } from "playwright-core";
+import { helloHandler } from "../../src/hello.ts";
+import type { NetAddr } from "../../src/transport.ts";
+import { Cleanup } from "./_helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const SCREENSHOT = decodeURIComponent(new URL("../../docs/hello-world.png", import.meta.url).pathname);
+const IMAGES = 20;
+const SCRIPTS = 10;
+
+/** The page with `IMAGES` images and `SCRIPTS` scripts, each at its own URL. */
+function manyPage(): string {
+  const images = Array.from({ length: IMAGES }, (_, i) => `<img src="/res/img-${i}.svg" alt="${i}">`);
+  const scripts = Array.from({ length: SCRIPTS }, (_, i) => `<script src="/res/script-${i}.js"></script>`);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Many resources</title><script>window.ran = [];</script></head>
+<body>
+${images.join("\n")}
+${scripts.join("\n")}
+</body>
+</html>
+`;
+}
+
+function resource(path: string): Response | null {
+  const image = /^\/res\/img-(\d+)\.svg$/.exec(path);
+  if (image) {
+    const color = (Number(image[1]) * 0x0a0b0c).toString(16).padStart(6, "0").slice(-6);
+    return new Response(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#${color}"/></svg>`,
+      { headers: { "content-type": "image/svg+xml" } },
+    );
+  }
+  const script = /^\/res\/script-(\d+)\.js$/.exec(path);
+  if (script) {
+    return new Response(`window.ran.push(${script[1]});\n`, {
+      headers: { "content-type": "text/javascript; charset=utf-8" },
+    });
+  }
+  return null;
+}
+
+describe("headless Chromium as the client", () => {
+  const cleanup = new Cleanup();
+  let browser: Browser;
+
+  before(async () => {
+    try {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 15_000 });
+    } catch (error) {
+      throw new Error(
+        `could not start ${CHROMIUM} (Debian package "chromium"; fonts-liberation for the page's fonts): ${error}`,
+      );
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await cleanup.run();
+  });
+
+  test("Chromium renders the Hello World page (and its screenshot is saved to docs/)", async () => {
+    const { origin } = await cleanup.server(helloHandler);
+    const context = await browser.newContext({ viewport: { width: 800, height: 400 } });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${origin}/`);
+      assert.equal(response?.status(), 200);
+      assert.equal(response?.headers()["content-type"], "text/html; charset=utf-8");
+      assert.equal(await page.title(), "Hello World");
+      assert.equal(await page.locator("h1").innerText(), "The Hello World! HTML page");
+      assert.equal(await page.locator("p").innerText(), "Hello World!");
+      assert.equal(await page.locator("p").isVisible(), true);
+      assert.equal(await page.evaluate("document.characterSet"), "UTF-8");
+      const png = await page.screenshot({ path: SCREENSHOT });
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG");
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("Chromium loads a page and its 30 subresources over a few keep-alive connections", async () => {
+    let connections = 0;
+    const requests: { path: string; connection: string }[] = [];
+    const key = (addr: NetAddr) => `${addr.hostname}:${addr.port}`;
+    const { origin } = await cleanup.server((request, info) => {
+      const path = new URL(request.url).pathname;
+      requests.push({ path, connection: key(info.remoteAddr) });
+      if (path === "/many") {
+        return new Response(manyPage(), { headers: { "content-type": "text/html; charset=utf-8" } });
+      }
+      return resource(path) ?? new Response("Not Found\n", { status: 404 });
+    }, {
+      onConnection() {
+        connections++;
+      },
+    });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      // `goto` resolves on the load event, once every image and script has loaded (or failed).
+      const response = await page.goto(`${origin}/many`);
+      assert.equal(response?.status(), 200);
+      // (Expressions as strings: the tests are type-checked without the DOM library.)
+      const inPage = await page.evaluate<{ images: number; ran: number[] }>(`({
+        images: [...document.images].filter((img) => img.complete && img.naturalWidth === 8).length,
+        ran: window.ran.slice().sort((a, b) => a - b),
+      })`);
+      assert.equal(inPage.images, IMAGES, "every image loaded and decoded");
+      assert.deepEqual(inPage.ran, Array.from({ length: SCRIPTS }, (_, i) => i), "every script ran");
+    } finally {
+      await context.close();
+    }
+    // The server saw the page and each resource once (a favicon request, if any, aside).
+    const paths = requests.map((r) => r.path).filter((path) => path !== "/favicon.ico");
+    const expected = [
+      "/many",
+      ...Array.from({ length: IMAGES }, (_, i) => `/res/img-${i}.svg`),
+      ...Array.from({ length: SCRIPTS }, (_, i) => `/res/script-${i}.js`),
+    ];
+    assert.deepEqual(paths.slice().sort(), expected.slice().sort());
+    // Keep-alive: 31 requests over at most Chromium's 6 connections per host.
+    assert.ok(
+      connections >= 1 && connections <= 6,
+      `${connections} connections for ${requests.length} requests`,
+    );
+    const used = new Set(requests.map((r) => r.connection));
+    assert.ok(used.size <= connections);
+    const most = Math.max(...[...used].map((c) => requests.filter((r) => r.connection === c).length));
+    assert.ok(most >= 2, `at most ${most} request per connection`);
+  });
+});
