@@ -94,10 +94,13 @@ const steps: Step[] = [
   { name: "check", command: [bin("deno"), "check", "mod.ts", "src/", "tests/", "scripts/"] },
   // The core must use no runtime API and no timer: it type-checks against plain ES2022 alone.
   { name: "check-core-runtime-free", command: [bin("tsc"), "-p", "tsconfig.core.json"] },
+  { name: "doc-lint", command: [bin("deno"), "doc", "--lint", "mod.ts", "src/core/mod.ts"] },
   {
     name: "doc-examples",
     command: [bin("deno"), "test", "--allow-net", "--doc", "--quiet", "mod.ts", "src/"],
   },
+  // JSR: the package as it would be published, with no slow types.
+  { name: "jsr-dry-run", command: [bin("deno"), "publish", "--dry-run", "--allow-dirty"] },
   { name: "test-deno", command: [bin("deno"), "test", "--allow-all", "--quiet", ...testFiles] },
   { name: "test-bun", command: [bin("bun"), "test", ...testFiles.map((file) => `./${file}`)] },
   { name: "test-node", command: [node26, "--test", "--test-reporter=spec", ...testFiles] },
