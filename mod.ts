@@ -35,7 +35,9 @@ export type {
 export { ListenError } from "./src/transport.ts";
 export type {
   ListenErrorCode,
+  ListenOptions,
   NetAddr,
+  SocketEvents,
   Transport,
   TransportListener,
   TransportSocket,

@@ -4,7 +4,18 @@
  * @module
  */
 
-/** The page: title "Hello World", heading "The Hello World! HTML page", paragraph "Hello World!". */
+/**
+ * The page: title "Hello World", heading "The Hello World! HTML page", paragraph "Hello World!".
+ *
+ * @example The page served at /
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HELLO_HTML, helloHandler } from "./hello.ts";
+ *
+ * assert.match(HELLO_HTML, /<title>Hello World<\/title>/);
+ * assert.equal(await helloHandler(new Request("http://localhost/index.html")).text(), HELLO_HTML);
+ * ```
+ */
 export const HELLO_HTML: string = `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -14,22 +14,95 @@ import type { RequestHead } from "./core/parser.ts";
 import { DateCache, InvalidResponseError } from "./core/serializer.ts";
 import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
 
-/** What the handler learns besides the request. */
+/**
+ * What the handler learns besides the request.
+ *
+ * @example Answer with the peer's address
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./serve.ts";
+ * import type { ServeHandlerInfo } from "./server.ts";
+ *
+ * const handler = (_request: Request, info: ServeHandlerInfo) => new Response(info.remoteAddr.hostname);
+ * const server = serve({ port: 0, hostname: "127.0.0.1" }, handler);
+ * const { port } = await server.ready;
+ * assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "127.0.0.1");
+ * await server.shutdown();
+ * ```
+ */
 export interface ServeHandlerInfo {
   /** The peer's address. */
   readonly remoteAddr: NetAddr;
 }
 
-/** A fetch-style request handler. */
+/**
+ * A fetch-style request handler.
+ *
+ * @example Call a handler directly in a test
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ServeHandler } from "./server.ts";
+ *
+ * const handler: ServeHandler = async (request) => Response.json({ got: await request.text() });
+ * const remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 50000 } as const;
+ * const request = new Request("http://localhost/", { method: "POST", body: "hi" });
+ * const response = await handler(request, { remoteAddr });
+ * assert.deepEqual(await response.json(), { got: "hi" });
+ * ```
+ */
 export type ServeHandler = (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>;
 
-/** A protocol rejection, as given to {@link ServeOptions.onProtocolError}. */
+/**
+ * A protocol rejection, as given to {@link ServeOptions.onProtocolError}.
+ *
+ * @example Observe a request without Host
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { serve } from "./serve.ts";
+ * import type { ProtocolErrorInfo } from "./server.ts";
+ *
+ * const rejected: ProtocolErrorInfo[] = [];
+ * const onProtocolError = (info: ProtocolErrorInfo) => rejected.push(info);
+ * const server = serve({ port: 0, hostname: "127.0.0.1", onProtocolError }, () => new Response());
+ * const { port } = await server.ready;
+ * const reply = await new Promise<string>((resolve) => {
+ *   const socket = connect({ host: "127.0.0.1", port }, () => socket.end("GET / HTTP/1.1\r\n\r\n"));
+ *   let text = "";
+ *   socket.on("data", (chunk) => (text += chunk));
+ *   socket.on("close", () => resolve(text));
+ * });
+ * await server.shutdown();
+ * assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+ * assert.deepEqual([rejected[0].code, rejected[0].status], ["MISSING_HOST", 400]);
+ * assert.equal(rejected[0].remoteAddr.hostname, "127.0.0.1");
+ * ```
+ */
 export interface ProtocolErrorInfo extends ProtocolErrorDetails {
   /** The peer whose input was rejected. */
   readonly remoteAddr: NetAddr;
 }
 
-/** One answered request, as given to {@link ServeOptions.onResponse}. */
+/**
+ * One answered request, as given to {@link ServeOptions.onResponse}.
+ *
+ * @example Log each response
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./serve.ts";
+ * import type { ResponseLogEntry } from "./server.ts";
+ *
+ * const log: ResponseLogEntry[] = [];
+ * const onResponse = (entry: ResponseLogEntry) => log.push(entry);
+ * const handler = () => new Response("hi", { status: 201 });
+ * const server = serve({ port: 0, hostname: "127.0.0.1", onResponse }, handler);
+ * const { port } = await server.ready;
+ * await (await fetch(`http://127.0.0.1:${port}/a?b=1`)).text();
+ * await server.shutdown();
+ * assert.deepEqual([log[0].method, log[0].target, log[0].status], ["GET", "/a?b=1", 201]);
+ * assert.ok(log[0].bytes > 2);
+ * ```
+ */
 export interface ResponseLogEntry {
   /** The peer. */
   readonly remoteAddr: NetAddr;
@@ -45,7 +118,24 @@ export interface ResponseLogEntry {
   readonly durationMs: number;
 }
 
-/** Options of {@link serveWith}, the same as `serve`'s. */
+/**
+ * Options of {@link serveWith}, the same as `serve`'s.
+ *
+ * @example Lower a limit and see it enforced
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./serve.ts";
+ * import type { ServeOptions } from "./server.ts";
+ *
+ * const options: ServeOptions = { port: 0, hostname: "127.0.0.1", limits: { maxHeaderCount: 2 } };
+ * const server = serve(options, () => new Response("ok"));
+ * const { port } = await server.ready;
+ * const response = await fetch(`http://127.0.0.1:${port}/`, { headers: { a: "1", b: "2", c: "3" } });
+ * assert.equal(response.status, 431);
+ * await response.body?.cancel();
+ * await server.shutdown();
+ * ```
+ */
 export interface ServeOptions {
   /**
    * Port to listen on; 0 picks a free one.
@@ -80,7 +170,23 @@ export interface ServeOptions {
   readonly limits?: Partial<Limits>;
 }
 
-/** A running server. */
+/**
+ * A running server.
+ *
+ * @example Start, use and stop a server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./serve.ts";
+ * import type { Server } from "./server.ts";
+ *
+ * const server: Server = serve({ port: 0, hostname: "127.0.0.1" }, () => new Response("up"));
+ * const addr = await server.ready;
+ * assert.deepEqual(server.addr, addr);
+ * assert.equal(await (await fetch(`http://127.0.0.1:${addr.port}/`)).text(), "up");
+ * assert.equal(server.shutdown(), server.finished);
+ * await server.finished;
+ * ```
+ */
 export interface Server {
   /**
    * The address the server listens on (the real port when port 0 was asked for). On Deno and

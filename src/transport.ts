@@ -5,7 +5,22 @@
  * @module
  */
 
-/** A TCP address, as `Deno.serve` reports it. */
+/**
+ * A TCP address, as `Deno.serve` reports it.
+ *
+ * @example Read the address a server bound
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./serve.ts";
+ * import type { NetAddr } from "./transport.ts";
+ *
+ * const server = serve({ port: 0, hostname: "127.0.0.1" }, () => new Response());
+ * const addr: NetAddr = await server.ready;
+ * assert.deepEqual([addr.transport, addr.hostname], ["tcp", "127.0.0.1"]);
+ * assert.ok(addr.port > 0);
+ * await server.shutdown();
+ * ```
+ */
 export interface NetAddr {
   /** Always `"tcp"`. */
   readonly transport: "tcp";
@@ -15,7 +30,32 @@ export interface NetAddr {
   readonly port: number;
 }
 
-/** What a socket tells the server. The adapter calls these; the server implements them. */
+/**
+ * What a socket tells the server. The adapter calls these; the server implements them.
+ *
+ * @example Receive bytes and the peer's close
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { runtimeTransport } from "./serve.ts";
+ * import type { SocketEvents } from "./transport.ts";
+ *
+ * const received: string[] = [];
+ * const closed = Promise.withResolvers<void>();
+ * const options = { hostname: "127.0.0.1", port: 0 };
+ * const listener = await runtimeTransport().listen(options, (socket): SocketEvents => ({
+ *   data: (bytes) => received.push(new TextDecoder().decode(bytes)),
+ *   end: () => socket.end(),
+ *   drain() {},
+ *   close: () => closed.resolve(),
+ * }));
+ * const client = connect({ host: "127.0.0.1", port: listener.addr.port }, () => client.end("ping"));
+ * client.resume();
+ * await closed.promise;
+ * listener.close();
+ * assert.deepEqual(received, ["ping"]);
+ * ```
+ */
 export interface SocketEvents {
   /** Bytes arrived. The array is the server's to keep: the adapter never reuses it. */
   data(bytes: Uint8Array): void;
@@ -27,7 +67,30 @@ export interface SocketEvents {
   close(): void;
 }
 
-/** A connected socket, as the server sees it. */
+/**
+ * A connected socket, as the server sees it.
+ *
+ * @example Answer with raw bytes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runtimeTransport } from "./serve.ts";
+ * import type { TransportSocket } from "./transport.ts";
+ *
+ * const text = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi";
+ * const reply = new TextEncoder().encode(text);
+ * const closed = Promise.withResolvers<void>();
+ * const options = { hostname: "127.0.0.1", port: 0 };
+ * const listener = await runtimeTransport().listen(options, (socket: TransportSocket) => {
+ *   assert.equal(socket.remoteAddr.hostname, "127.0.0.1");
+ *   const send = () => (socket.write(reply), socket.end());
+ *   return { data: send, end() {}, drain() {}, close: () => closed.resolve() };
+ * });
+ * const response = await fetch(`http://127.0.0.1:${listener.addr.port}/`);
+ * assert.equal(await response.text(), "hi");
+ * await closed.promise;
+ * listener.close();
+ * ```
+ */
 export interface TransportSocket {
   /** The peer's address. */
   readonly remoteAddr: NetAddr;
@@ -46,7 +109,23 @@ export interface TransportSocket {
   destroy(): void;
 }
 
-/** A listening socket. */
+/**
+ * A listening socket.
+ *
+ * @example Listen on a free port
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runtimeTransport } from "./serve.ts";
+ * import type { TransportListener } from "./transport.ts";
+ *
+ * const ignore = { data() {}, end() {}, drain() {}, close() {} };
+ * const options = { hostname: "127.0.0.1", port: 0 };
+ * const listener: TransportListener = await runtimeTransport().listen(options, () => ignore);
+ * assert.equal(listener.addr.hostname, "127.0.0.1");
+ * assert.ok(listener.addr.port > 0);
+ * listener.close();
+ * ```
+ */
 export interface TransportListener {
   /** The address actually bound (the real port when port 0 was asked for). */
   readonly addr: NetAddr;
@@ -54,7 +133,24 @@ export interface TransportListener {
   close(): void;
 }
 
-/** Where and how to listen. */
+/**
+ * Where and how to listen.
+ *
+ * @example See what serve asks the transport for
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveWith } from "./server.ts";
+ * import type { ListenOptions, Transport } from "./transport.ts";
+ *
+ * const asked: ListenOptions[] = [];
+ * const transport: Transport = {
+ *   runtime: "deno",
+ *   listen: (options) => (asked.push(options), { addr: { transport: "tcp", ...options }, close() {} }),
+ * };
+ * await serveWith(transport, { port: 8080 }, () => new Response()).shutdown();
+ * assert.deepEqual(asked, [{ hostname: "0.0.0.0", port: 8080 }]);
+ * ```
+ */
 export interface ListenOptions {
   /** Interface to bind. */
   readonly hostname: string;
@@ -62,7 +158,29 @@ export interface ListenOptions {
   readonly port: number;
 }
 
-/** One runtime's TCP API behind the interface the server uses. */
+/**
+ * One runtime's TCP API behind the interface the server uses.
+ *
+ * @example Wrap the runtime's transport to count connections
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runtimeTransport } from "./serve.ts";
+ * import { serveWith } from "./server.ts";
+ * import type { Transport } from "./transport.ts";
+ *
+ * const base = runtimeTransport();
+ * let accepted = 0;
+ * const counting: Transport = {
+ *   runtime: base.runtime,
+ *   listen: (options, accept) => base.listen(options, (socket) => (accepted++, accept(socket))),
+ * };
+ * const server = serveWith(counting, { port: 0, hostname: "127.0.0.1" }, () => new Response("hi"));
+ * const { port } = await server.ready;
+ * assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "hi");
+ * await server.shutdown();
+ * assert.equal(accepted, 1);
+ * ```
+ */
 export interface Transport {
   /** The runtime's name, for messages. */
   readonly runtime: "deno" | "bun" | "node";
@@ -80,7 +198,19 @@ export interface Transport {
   ): TransportListener | Promise<TransportListener>;
 }
 
-/** Why a listener could not be opened. */
+/**
+ * Why a listener could not be opened.
+ *
+ * @example Map a runtime's error to a code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ListenError, type ListenErrorCode } from "./transport.ts";
+ *
+ * const code: ListenErrorCode = ListenError.from({ name: "AddrNotAvailable" }, "10.9.9.9", 8000).code;
+ * assert.equal(code, "ADDR_NOT_AVAILABLE");
+ * assert.equal(ListenError.from(new Error("boom"), "0.0.0.0", 8000).code, "OTHER");
+ * ```
+ */
 export type ListenErrorCode = "ADDR_IN_USE" | "PERMISSION_DENIED" | "ADDR_NOT_AVAILABLE" | "OTHER";
 
 /**
@@ -108,6 +238,7 @@ export class ListenError extends Error {
   readonly port: number;
 
   /**
+   * Creates the error, with the one-line message for its cause.
    * @param code The cause.
    * @param hostname The interface that was asked for.
    * @param port The port that was asked for.

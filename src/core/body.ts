@@ -16,7 +16,28 @@ import { LineReader, parseFieldLine } from "./parser.ts";
 const CR = 0x0d;
 const LF = 0x0a;
 
-/** What every body decoder offers. */
+/**
+ * What every body decoder offers.
+ *
+ * @example Read a whole body with either decoder
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BodyDecoder, ChunkedDecoder, ContentLengthDecoder } from "./body.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * function readAll(decoder: BodyDecoder, text: string): string {
+ *   const input = new TextEncoder().encode(text);
+ *   let body = "";
+ *   for (let at = 0; !decoder.done;) {
+ *     at = decoder.read(input, at, input.length, at);
+ *     if (decoder.data) body += new TextDecoder().decode(decoder.data);
+ *   }
+ *   return body;
+ * }
+ * assert.equal(readAll(new ContentLengthDecoder(2), "hi"), "hi");
+ * assert.equal(readAll(new ChunkedDecoder(DEFAULT_LIMITS), "2\r\nhi\r\n0\r\n\r\n"), "hi");
+ * ```
+ */
 export interface BodyDecoder {
   /** Body bytes found by the last {@link BodyDecoder.read}, or `null`. A view into its input. */
   data: Uint8Array | null;
@@ -55,26 +76,36 @@ export interface BodyDecoder {
  * ```
  */
 export class ContentLengthDecoder implements BodyDecoder {
-  /** @inheritdoc */
+  /** Body bytes found by the last {@link BodyDecoder.read}, or `null`: a view into its input. */
   data: Uint8Array | null = null;
-  /** @inheritdoc */
+  /** Whether the body is complete. */
   done: boolean;
-  /** @inheritdoc */
+  /** Always empty: a body of known length has no trailers. */
   readonly trailers: readonly string[] = [];
   #remaining: number;
 
-  /** @param length The declared Content-Length. */
+  /**
+   * Creates a decoder for a body of `length` bytes.
+   * @param length The declared Content-Length.
+   */
   constructor(length: number) {
     this.#remaining = length;
     this.done = length === 0;
   }
 
-  /** @inheritdoc */
+  /** Bytes of the body still expected. */
   get remaining(): number {
     return this.#remaining;
   }
 
-  /** @inheritdoc */
+  /**
+   * Takes up to the remaining body bytes from `input[start..end)`.
+   * @param input The array to read from.
+   * @param start First unread byte.
+   * @param end One past the last byte.
+   * @param _offset Stream offset (unused: a fixed-length body cannot be malformed).
+   * @returns The index of the first byte not consumed.
+   */
   read(input: Uint8Array, start: number, end: number, _offset: number): number {
     const take = Math.min(this.#remaining, end - start);
     this.data = take > 0 ? input.subarray(start, start + take) : null;
@@ -84,7 +115,22 @@ export class ContentLengthDecoder implements BodyDecoder {
   }
 }
 
-/** The states of {@link ChunkedDecoder}, one per part of the chunked grammar (RFC 9112 §7.1). */
+/**
+ * The states of {@link ChunkedDecoder}, one per part of the chunked grammar (RFC 9112 §7.1).
+ *
+ * @example Stop in the middle of a chunk
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkedDecoder, type ChunkedState } from "./body.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * const decoder = new ChunkedDecoder(DEFAULT_LIMITS);
+ * const input = new TextEncoder().encode("5\r\nhel");
+ * decoder.read(input, 0, input.length, 0);
+ * const state: ChunkedState = decoder.state;
+ * assert.equal(state, "data");
+ * ```
+ */
 export type ChunkedState =
   | "size"
   | "ext"
@@ -145,11 +191,11 @@ const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
  * ```
  */
 export class ChunkedDecoder implements BodyDecoder {
-  /** @inheritdoc */
+  /** Body bytes found by the last {@link BodyDecoder.read}, or `null`: a view into its input. */
   data: Uint8Array | null = null;
-  /** @inheritdoc */
+  /** Whether the body is complete. */
   done = false;
-  /** @inheritdoc */
+  /** Trailer fields (flat name, value list) once the body is complete; framing and routing fields are dropped. */
   readonly trailers: string[] = [];
   /** The current state, for inspection and tests. */
   state: ChunkedState = "size";
@@ -162,17 +208,28 @@ export class ChunkedDecoder implements BodyDecoder {
   #trailerBytes = 0;
   readonly #lines = new LineReader();
 
-  /** @param limits The size limits to enforce. */
+  /**
+   * Creates a decoder for one chunked body.
+   * @param limits The size limits to enforce.
+   */
   constructor(limits: Limits) {
     this.#limits = limits;
   }
 
-  /** @inheritdoc */
+  /** Always -1: the length of a chunked body is not known in advance. */
   get remaining(): number {
     return -1;
   }
 
-  /** @inheritdoc */
+  /**
+   * Reads from `input[start..end)` until it finds chunk data, reaches the end of the body, or runs out of input.
+   * @param input The array to read from.
+   * @param start First unread byte.
+   * @param end One past the last byte.
+   * @param offset Stream offset of `input[start]`, for error positions.
+   * @returns The index of the first byte not consumed.
+   * @throws {HttpError} On malformed framing or when a limit is exceeded.
+   */
   read(input: Uint8Array, start: number, end: number, offset: number): number {
     this.data = null;
     let i = start;

@@ -5,7 +5,20 @@
  * @module
  */
 
-/** `tchar` of RFC 9110 §5.6.2, indexed by byte: 1 where the byte may appear in a token. */
+/**
+ * `tchar` of RFC 9110 §5.6.2, indexed by byte: 1 where the byte may appear in a token.
+ *
+ * @example Check bytes of a token
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TOKEN_CHARS } from "./bytes.ts";
+ *
+ * assert.equal(TOKEN_CHARS["a".charCodeAt(0)], 1);
+ * assert.equal(TOKEN_CHARS["-".charCodeAt(0)], 1);
+ * assert.equal(TOKEN_CHARS[0x20], 0);
+ * assert.equal(TOKEN_CHARS[":".charCodeAt(0)], 0);
+ * ```
+ */
 export const TOKEN_CHARS: Uint8Array = (() => {
   const table = new Uint8Array(256);
   for (const c of "!#$%&'*+-.^_`|~") table[c.charCodeAt(0)] = 1;
@@ -18,6 +31,17 @@ export const TOKEN_CHARS: Uint8Array = (() => {
 /**
  * `field-vchar` / SP / HTAB of RFC 9110 §5.5, indexed by byte: 1 where the byte may appear in a
  * field value. Control bytes and DEL are excluded; obs-text (0x80–0xFF) is allowed.
+ *
+ * @example Check bytes of a field value
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FIELD_VALUE_CHARS } from "./bytes.ts";
+ *
+ * assert.equal(FIELD_VALUE_CHARS[0x09], 1);
+ * assert.equal(FIELD_VALUE_CHARS[0xe9], 1);
+ * assert.equal(FIELD_VALUE_CHARS[0x0d], 0);
+ * assert.equal(FIELD_VALUE_CHARS[0x7f], 0);
+ * ```
  */
 export const FIELD_VALUE_CHARS: Uint8Array = (() => {
   const table = new Uint8Array(256);

@@ -27,44 +27,167 @@ import {
   reasonPhrase,
 } from "./serializer.ts";
 
-/** Returned by {@link ServerConnection.nextEvent} when more input is needed. */
+/**
+ * Returned by {@link ServerConnection.nextEvent} when more input is needed.
+ *
+ * @example Wait for the rest of a request head
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NEED_DATA, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHo"), 0);
+ * assert.equal(conn.nextEvent(), NEED_DATA);
+ * ```
+ */
 export const NEED_DATA: { readonly type: "need-data" } = Object.freeze({ type: "need-data" });
 /**
  * Returned by {@link ServerConnection.nextEvent} when no event can come until the current response
  * ends (or ever, once the connection has failed or is closing).
+ *
+ * @example Nothing more until the response is sent
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PAUSED, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\n"), 0);
+ * assert.equal(conn.nextEvent().type, "request");
+ * assert.equal(conn.nextEvent(), PAUSED);
+ * ```
  */
 export const PAUSED: { readonly type: "paused" } = Object.freeze({ type: "paused" });
 
-/** A request head has been parsed. Its body, if any, follows as `data` events and one `end`. */
+/**
+ * A request head has been parsed. Its body, if any, follows as `data` events and one `end`.
+ *
+ * @example Get the head of a request
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type RequestEvent, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"), 0);
+ * const event = conn.nextEvent();
+ * assert(event.type === "request");
+ * const request: RequestEvent = event;
+ * assert.equal(request.head.method, "POST");
+ * assert.equal(request.head.contentLength, 3);
+ * ```
+ */
 export interface RequestEvent {
+  /** Which event this is. */
   readonly type: "request";
   /** The parsed head. */
   readonly head: RequestHead;
 }
-/** A piece of the request body. */
+/**
+ * A piece of the request body.
+ *
+ * @example Read a piece of the request body
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type DataEvent, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"), 0);
+ * assert.equal(conn.nextEvent().type, "request");
+ * const event = conn.nextEvent();
+ * assert(event.type === "data");
+ * const data: DataEvent = event;
+ * assert.equal(new TextDecoder().decode(data.data), "abc");
+ * ```
+ */
 export interface DataEvent {
+  /** Which event this is. */
   readonly type: "data";
   /** The bytes, a view into received input. */
   readonly data: Uint8Array;
 }
-/** The request body is complete. Sent only for requests that have a body. */
+/**
+ * The request body is complete. Sent only for requests that have a body.
+ *
+ * @example Get the trailers at the end of a chunked body
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type EndEvent, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * const head = "PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+ * conn.receive(new TextEncoder().encode(`${head}2\r\nhi\r\n0\r\nX-Sum: 9\r\n\r\n`), 0);
+ * assert.deepEqual([conn.nextEvent().type, conn.nextEvent().type], ["request", "data"]);
+ * const event = conn.nextEvent();
+ * assert(event.type === "end");
+ * const end: EndEvent = event;
+ * assert.deepEqual(end.trailers, ["X-Sum", "9"]);
+ * ```
+ */
 export interface EndEvent {
+  /** Which event this is. */
   readonly type: "end";
   /** Trailer fields of a chunked body (flat name, value list). */
   readonly trailers: readonly string[];
 }
-/** The input broke the protocol. Answer with {@link ServerConnection.errorResponse} if allowed, then close. */
+/**
+ * The input broke the protocol. Answer with {@link ServerConnection.errorResponse} if allowed, then close.
+ *
+ * @example Reject a request without Host
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ErrorEvent, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"), 0);
+ * const event = conn.nextEvent();
+ * assert(event.type === "error");
+ * const error: ErrorEvent = event;
+ * assert.equal(error.error.code, "MISSING_HOST");
+ * assert.equal(error.error.status, 400);
+ * ```
+ */
 export interface ErrorEvent {
+  /** Which event this is. */
   readonly type: "error";
   /** What went wrong, with the status to answer. */
   readonly error: HttpError;
 }
-/** The connection should be closed now with nothing more to send (the peer closed between requests). */
+/**
+ * The connection should be closed now with nothing more to send (the peer closed between requests).
+ *
+ * @example The peer closes between requests
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type CloseEvent, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receiveEof();
+ * const event = conn.nextEvent();
+ * assert(event.type === "close");
+ * const close: CloseEvent = event;
+ * assert.deepEqual(close, { type: "close" });
+ * assert.equal(conn.closed, true);
+ * ```
+ */
 export interface CloseEvent {
+  /** Which event this is. */
   readonly type: "close";
 }
 
-/** Everything {@link ServerConnection.nextEvent} can return. */
+/**
+ * Everything {@link ServerConnection.nextEvent} can return.
+ *
+ * @example Collect the events of one request
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ConnectionEvent, PAUSED, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"), 0);
+ * const events: ConnectionEvent[] = [];
+ * for (let event = conn.nextEvent(); event !== PAUSED; event = conn.nextEvent()) events.push(event);
+ * assert.deepEqual(events.map((event) => event.type), ["request", "data", "end"]);
+ * ```
+ */
 export type ConnectionEvent =
   | RequestEvent
   | DataEvent
@@ -74,12 +197,57 @@ export type ConnectionEvent =
   | typeof NEED_DATA
   | typeof PAUSED;
 
-/** Where the request side stands. */
+/**
+ * Where the request side stands.
+ *
+ * @example Follow the request side
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ReadState, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * const before: ReadState = conn.readState;
+ * conn.receive(new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"), 0);
+ * conn.nextEvent();
+ * assert.deepEqual([before, conn.readState], ["head", "body"]);
+ * ```
+ */
 export type ReadState = "head" | "body" | "done" | "error" | "closed";
-/** Where the response side stands. */
+/**
+ * Where the response side stands.
+ *
+ * @example Follow the response side
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerConnection, type WriteState } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+ * conn.nextEvent();
+ * const before: WriteState = conn.writeState;
+ * conn.startResponse({ status: 204, headers: [], bodyLength: null }, 0);
+ * assert.deepEqual([before, conn.writeState], ["idle", "body"]);
+ * ```
+ */
 export type WriteState = "idle" | "body" | "done" | "closed";
 
-/** What a handler's response gives the serializer. */
+/**
+ * What a handler's response gives the serializer.
+ *
+ * @example Start a response with a Headers object
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ResponseStart, ServerConnection } from "./connection.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+ * conn.nextEvent();
+ * const response: ResponseStart = { status: 201, headers: new Headers({ "X-Id": "7" }), bodyLength: 0 };
+ * const head = new TextDecoder().decode(conn.startResponse(response, 0));
+ * assert.match(head, /^HTTP\/1\.1 201 Created\r\n/);
+ * assert.match(head, /\r\nx-id: 7\r\n/);
+ * ```
+ */
 export interface ResponseStart {
   /** Status code, 200 to 599. */
   readonly status: number;
@@ -91,10 +259,39 @@ export interface ResponseStart {
   readonly bodyLength: number | null;
 }
 
-/** What the caller should do when a deadline has passed. */
+/**
+ * What the caller should do when a deadline has passed.
+ *
+ * @example Answer 408 to a head that is too slow
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerConnection, type TimeoutAction } from "./connection.ts";
+ *
+ * const conn = new ServerConnection({ now: 0, limits: { headersTimeoutMs: 1000 } });
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\n"), 0);
+ * conn.nextEvent();
+ * assert.equal(conn.checkTimeout(999), "none");
+ * const action: TimeoutAction = conn.checkTimeout(1000);
+ * assert.equal(action, "respond-408");
+ * ```
+ */
 export type TimeoutAction = "none" | "close" | "respond-408";
 
-/** Options of {@link ServerConnection}. */
+/**
+ * Options of {@link ServerConnection}.
+ *
+ * @example Lower one limit, keep the other defaults
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerConnection, type ServerConnectionOptions } from "./connection.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * const options: ServerConnectionOptions = { now: 0, limits: { maxHeaderCount: 10 } };
+ * const conn = new ServerConnection(options);
+ * assert.equal(conn.limits.maxHeaderCount, 10);
+ * assert.equal(conn.limits.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes);
+ * ```
+ */
 export interface ServerConnectionOptions {
   /** Limits and timeouts; unset ones take their defaults. */
   readonly limits?: Partial<Limits>;
@@ -127,7 +324,10 @@ const sharedDateCache = new DateCache();
  * const body = conn.writeBody(new TextEncoder().encode("hi"));
  * conn.endResponse(0);
  * const text = new TextDecoder().decode(head) + new TextDecoder().decode(body);
- * assert.match(text, /^HTTP\/1\.1 200 OK\r\ndate: .*\r\ncontent-length: 2\r\n\r\nhi$/);
+ * assert.match(
+ *   text,
+ *   /^HTTP\/1\.1 200 OK\r\ndate: .*\r\ncontent-length: 2\r\nconnection: keep-alive\r\nkeep-alive: timeout=65\r\n\r\nhi$/,
+ * );
  * assert.equal(conn.readState, "head");
  * ```
  */
@@ -158,7 +358,10 @@ export class ServerConnection {
   #lastReceiveAt: number;
   #pendingEnd = false;
 
-  /** @param options Limits, the current time and a shared Date cache. */
+  /**
+   * Creates the state machine for one new connection.
+   * @param options Limits, the current time and a shared Date cache.
+   */
   constructor(options: ServerConnectionOptions = {}) {
     this.limits = resolveLimits(options.limits);
     this.#parser = new RequestHeadParser(this.limits);

@@ -6,7 +6,20 @@
  * @module
  */
 
-/** Every reason the core rejects a request, with the status it answers and the rule it enforces. */
+/**
+ * Every reason the core rejects a request, with the status it answers and the rule it enforces.
+ *
+ * @example Look up how a violation is answered
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpError, PROTOCOL_ERRORS } from "./errors.ts";
+ *
+ * assert.equal(PROTOCOL_ERRORS.CL_TE_CONFLICT.status, 400);
+ * assert.equal(PROTOCOL_ERRORS.HEADERS_TOO_LARGE.status, 431);
+ * assert.equal(new HttpError("OBS_FOLD", 0).rfc, PROTOCOL_ERRORS.OBS_FOLD.rfc);
+ * assert.ok(Object.values(PROTOCOL_ERRORS).every(({ status }) => status >= 400 && status <= 599));
+ * ```
+ */
 export const PROTOCOL_ERRORS = {
   BAD_REQUEST_LINE: { status: 400, rfc: "RFC 9112 §3", message: "malformed request line" },
   BAD_METHOD: { status: 400, rfc: "RFC 9112 §3.1", message: "method is not a token" },
@@ -99,10 +112,36 @@ export const PROTOCOL_ERRORS = {
   },
 } as const;
 
-/** A stable identifier for one kind of protocol violation, such as `"CL_TE_CONFLICT"`. */
+/**
+ * A stable identifier for one kind of protocol violation, such as `"CL_TE_CONFLICT"`.
+ *
+ * @example Create an error from its code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpError, type HttpErrorCode, PROTOCOL_ERRORS } from "./errors.ts";
+ *
+ * const code: HttpErrorCode = "BODY_TOO_LARGE";
+ * const error = new HttpError(code, 0);
+ * assert.equal(error.code, code);
+ * assert.equal(error.status, PROTOCOL_ERRORS[code].status);
+ * ```
+ */
 export type HttpErrorCode = keyof typeof PROTOCOL_ERRORS;
 
-/** What a rejection tells its observer: the fields of an {@link HttpError} as plain data. */
+/**
+ * What a rejection tells its observer: the fields of an {@link HttpError} as plain data.
+ *
+ * @example Log a rejection as plain data
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpError, type ProtocolErrorDetails } from "./errors.ts";
+ *
+ * const details: ProtocolErrorDetails = new HttpError("BARE_LF", 17).details();
+ * const logged = JSON.parse(JSON.stringify(details));
+ * assert.deepEqual([logged.code, logged.status, logged.offset], ["BARE_LF", 400, 17]);
+ * assert.equal(logged.rfc, "RFC 9112 §2.2");
+ * ```
+ */
 export interface ProtocolErrorDetails {
   /** Stable code, such as `"OBS_FOLD"`. */
   readonly code: HttpErrorCode;
@@ -143,6 +182,7 @@ export class HttpError extends Error implements ProtocolErrorDetails {
   readonly offset: number;
 
   /**
+   * Creates the error for one violation.
    * @param code Which violation this is.
    * @param offset Byte offset in the connection's input where parsing stopped.
    */

@@ -6,7 +6,20 @@
  * @module
  */
 
-/** Every size limit and timeout the core enforces. Sizes are in bytes, times in milliseconds. */
+/**
+ * Every size limit and timeout the core enforces. Sizes are in bytes, times in milliseconds.
+ *
+ * @example Build a complete set of limits
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Limits, resolveLimits } from "./limits.ts";
+ *
+ * const limits: Limits = resolveLimits({ headersTimeoutMs: 5_000 });
+ * assert.equal(limits.headersTimeoutMs, 5_000);
+ * assert.equal(limits.maxHeaderBytes, 16384);
+ * assert.ok(Object.isFrozen(limits));
+ * ```
+ */
 export interface Limits {
   /**
    * Longest request target. A longer one is answered with 414 and a close, and so is a request

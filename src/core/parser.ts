@@ -19,16 +19,81 @@ const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
 
-/** The request-target forms of RFC 9112 §3.2. */
+/**
+ * The request-target forms of RFC 9112 §3.2.
+ *
+ * @example Read the form of an OPTIONS * target
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RequestHeadParser, type TargetForm } from "./parser.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const bytes = new TextEncoder().encode("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+ * parser.push(bytes, 0, bytes.length, 0);
+ * const form: TargetForm | undefined = parser.head?.targetForm;
+ * assert.equal(form, "asterisk");
+ * ```
+ */
 export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
 
-/** The two HTTP versions this server speaks. */
+/**
+ * The two HTTP versions this server speaks.
+ *
+ * @example Parse an HTTP/1.0 request
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type HttpVersion, RequestHeadParser } from "./parser.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n");
+ * parser.push(bytes, 0, bytes.length, 0);
+ * const version: HttpVersion | undefined = parser.head?.version;
+ * assert.equal(version, "HTTP/1.0");
+ * assert.equal(parser.head?.keepAlive, false);
+ * ```
+ */
 export type HttpVersion = "HTTP/1.1" | "HTTP/1.0";
 
-/** How the request body is framed (RFC 9112 §6.3). */
+/**
+ * How the request body is framed (RFC 9112 §6.3).
+ *
+ * @example Find a chunked body
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BodyFraming, RequestHeadParser } from "./parser.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const bytes = new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+ * parser.push(bytes, 0, bytes.length, 0);
+ * const framing: BodyFraming | undefined = parser.head?.bodyFraming;
+ * assert.equal(framing, "chunked");
+ * ```
+ */
 export type BodyFraming = "none" | "length" | "chunked";
 
-/** A parsed, validated request head. */
+/**
+ * A parsed, validated request head.
+ *
+ * @example Read the fields of a parsed head
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RequestHeadParser, type RequestHead } from "./parser.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const bytes = new TextEncoder().encode("GET /a?b HTTP/1.1\r\nHost: a.io\r\nAccept: text/html \r\n\r\n");
+ * parser.push(bytes, 0, bytes.length, 0);
+ * const head: RequestHead | null = parser.head;
+ * assert(head !== null);
+ * assert.deepEqual([head.method, head.target, head.targetForm], ["GET", "/a?b", "origin"]);
+ * assert.equal(head.authority, "a.io");
+ * assert.deepEqual(head.fields, ["Host", "a.io", "Accept", "text/html"]);
+ * assert.equal(head.byteLength, bytes.length);
+ * ```
+ */
 export interface RequestHead {
   /** The method token, case preserved (methods are case-sensitive). */
   readonly method: string;
@@ -60,6 +125,20 @@ export interface RequestHead {
 /**
  * Splits input into CRLF-terminated lines across any split of the input. A line inside one input
  * array is returned in place; only a line that spans arrays is copied.
+ *
+ * @example Read a line split across two inputs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineReader } from "./parser.ts";
+ *
+ * const reader = new LineReader();
+ * const a = new TextEncoder().encode("Hos");
+ * const b = new TextEncoder().encode("t: a\r\nnext");
+ * assert.equal(reader.read(a, 0, a.length, 0), -1);
+ * assert.equal(reader.read(b, 0, b.length, a.length), 6);
+ * assert.equal(new TextDecoder().decode(reader.line.subarray(reader.lineStart, reader.lineEnd)), "Host: a");
+ * assert.equal(reader.lineOffset, 0);
+ * ```
  */
 export class LineReader {
   /** The array holding the line found by the last successful {@link LineReader.read}. */
@@ -228,7 +307,10 @@ export class RequestHeadParser {
   #fields: string[] = [];
   #sawRequestLine = false;
 
-  /** @param limits The size limits to enforce. */
+  /**
+   * Creates a parser for request heads.
+   * @param limits The size limits to enforce.
+   */
   constructor(limits: Limits) {
     this.#limits = limits;
   }

@@ -8,7 +8,19 @@
 import { isFieldValue, isToken, writeLatin1 } from "./bytes.ts";
 import type { HttpError } from "./errors.ts";
 
-/** Reason phrases of RFC 9110 §15 (and RFC 6585), by status. */
+/**
+ * Reason phrases of RFC 9110 §15 (and RFC 6585), by status.
+ *
+ * @example Look up a reason phrase
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { REASON_PHRASES } from "./serializer.ts";
+ *
+ * assert.equal(REASON_PHRASES[404], "Not Found");
+ * assert.equal(REASON_PHRASES[431], "Request Header Fields Too Large");
+ * assert.equal(REASON_PHRASES[299], undefined);
+ * ```
+ */
 export const REASON_PHRASES: Readonly<Record<number, string>> = Object.freeze({
   100: "Continue",
   101: "Switching Protocols",
@@ -109,6 +121,7 @@ export class DateCache {
   #text = "";
 
   /**
+   * Formats the Date field value for a time, reusing the text within the same second.
    * @param now Milliseconds since the epoch.
    * @returns The IMF-fixdate for that second.
    */
@@ -122,9 +135,26 @@ export class DateCache {
   }
 }
 
-/** Thrown when a handler's response cannot be sent as it is (a bad status or header field). */
+/**
+ * Thrown when a handler's response cannot be sent as it is (a bad status or header field).
+ *
+ * @example Refuse a header field that would split the response
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fieldLine, InvalidResponseError } from "./serializer.ts";
+ *
+ * assert.throws(() => fieldLine("x-note", "a\r\nSet-Cookie: x"), InvalidResponseError);
+ * assert.throws(() => fieldLine("bad name", "1"), {
+ *   name: "InvalidResponseError",
+ *   message: "invalid response header field name",
+ * });
+ * ```
+ */
 export class InvalidResponseError extends TypeError {
-  /** @param message What is wrong, without the offending bytes. */
+  /**
+   * Creates the error.
+   * @param message What is wrong, without the offending bytes.
+   */
   constructor(message: string) {
     super(message);
     this.name = "InvalidResponseError";
@@ -176,7 +206,18 @@ export function encodeHead(head: string): Uint8Array {
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
 
-/** The last chunk and empty trailer section of a chunked body. */
+/**
+ * The last chunk and empty trailer section of a chunked body.
+ *
+ * @example End a chunked body without trailers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeLastChunk, LAST_CHUNK } from "./serializer.ts";
+ *
+ * assert.equal(new TextDecoder().decode(LAST_CHUNK), "0\r\n\r\n");
+ * assert.equal(encodeLastChunk(), LAST_CHUNK);
+ * ```
+ */
 export const LAST_CHUNK: Uint8Array = new Uint8Array([0x30, 0x0d, 0x0a, 0x0d, 0x0a]);
 
 /**
