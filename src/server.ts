@@ -842,9 +842,10 @@ class HttpConnection implements SocketEvents {
       if (this.#closing) throw new Error("the connection closed");
       const framed = this.#core.writeBody(result.value);
       this.#write(framed);
-      if (this.#outputBytes >= OUTPUT_HIGH_WATER || !this.#writable) {
+      // #write already sent the batch if it reached OUTPUT_HIGH_WATER; wait while the socket is full.
+      if (!this.#writable) {
         this.#flush();
-        if (!this.#writable) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+        await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
       }
       read = reader.read();
     }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { TOKEN_CHARS } from "./bytes.ts";
+import { hexValue, TOKEN_CHARS } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 import type { Limits } from "./limits.ts";
 import { LineReader, parseFieldLine } from "./parser.ts";
@@ -360,13 +360,6 @@ export class ChunkedDecoder implements BodyDecoder {
     if (!FORBIDDEN_TRAILERS.has(fields[0].toLowerCase())) this.trailers.push(fields[0], fields[1]);
     return next;
   }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  return -1;
 }
 
 /**

@@ -182,3 +182,45 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The value of a hexadecimal digit (HEXDIG of RFC 5234, either case).
+ *
+ * @param byte A byte or character code.
+ * @returns 0 to 15, or -1 when it is not a hex digit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hexValue } from "./bytes.ts";
+ *
+ * assert.equal(hexValue("a".charCodeAt(0)), 10);
+ * assert.equal(hexValue("F".charCodeAt(0)), 15);
+ * assert.equal(hexValue("g".charCodeAt(0)), -1);
+ * ```
+ */
+export function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  return -1;
+}
+
+/**
+ * The elements of a comma-separated field value (RFC 9110 §5.6.1), trimmed and lower-cased,
+ * with empty elements dropped as §5.6.1.2 requires of a recipient.
+ *
+ * @param value The field value.
+ * @returns The non-empty elements.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listElements } from "./bytes.ts";
+ *
+ * assert.deepEqual(listElements(" , Keep-Alive,, Upgrade "), ["keep-alive", "upgrade"]);
+ * ```
+ */
+export function listElements(value: string): string[] {
+  return value.split(",").map((item) => item.trim().toLowerCase()).filter((item) => item !== "");
+}

@@ -12,7 +12,7 @@
  */
 
 import { type BodyDecoder, ChunkedDecoder, ContentLengthDecoder } from "./body.ts";
-import { concatBytes } from "./bytes.ts";
+import { concatBytes, listElements } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { type RequestHead, RequestHeadParser } from "./parser.ts";
@@ -567,10 +567,9 @@ export class ServerConnection {
           if (lower === "connection") {
             // Merged into the one Connection field sent below: "close" decides keep-alive, other
             // options (such as "upgrade") are kept (RFC 9110 §7.6.1, §7.8).
-            for (const item of value.split(",")) {
-              const option = item.trim().toLowerCase();
+            for (const option of listElements(value)) {
               if (option === "close") keepAlive = false;
-              else if (option !== "" && option !== "keep-alive" && !connectionOptions.includes(option)) {
+              else if (option !== "keep-alive" && !connectionOptions.includes(option)) {
                 connectionOptions.push(option);
               }
             }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { FIELD_VALUE_CHARS, latin1, TOKEN_CHARS } from "./bytes.ts";
+import { FIELD_VALUE_CHARS, hexValue, latin1, listElements, TOKEN_CHARS } from "./bytes.ts";
 import { HttpError, type HttpErrorCode } from "./errors.ts";
 import type { Limits } from "./limits.ts";
 
@@ -477,8 +477,7 @@ export class RequestHeadParser {
           break;
         case 10:
           if (name.toLowerCase() === "connection") {
-            for (const option of fields[k + 1].toLowerCase().split(",")) {
-              const token = option.trim();
+            for (const token of listElements(fields[k + 1])) {
               if (token === "close") connectionClose = true;
               else if (token === "keep-alive") connectionKeepAlive = true;
             }
@@ -633,7 +632,7 @@ export function isValidHost(value: string, requirePort: boolean): boolean {
     for (let k = 1; k < close; k++) {
       const c = value.charCodeAt(k);
       if (c === 0x3a) colons++;
-      else if (!isHexDigit(c) && c !== 0x2e) return false;
+      else if (hexValue(c) === -1 && c !== 0x2e) return false;
     }
     if (colons < 2) return false;
     i = close + 1;
@@ -642,7 +641,9 @@ export function isValidHost(value: string, requirePort: boolean): boolean {
       const c = value.charCodeAt(i);
       if (c >= 128 || HOST_CHARS[c] === 0) break;
       // pct-encoded = "%" HEXDIG HEXDIG
-      if (c === 0x25 && !(isHexDigit(value.charCodeAt(i + 1)) && isHexDigit(value.charCodeAt(i + 2)))) {
+      if (
+        c === 0x25 && (hexValue(value.charCodeAt(i + 1)) === -1 || hexValue(value.charCodeAt(i + 2)) === -1)
+      ) {
         return false;
       }
       i++;
@@ -686,15 +687,6 @@ export function parseContentLength(value: string, offset: number): number {
     length = n;
   }
   return length;
-}
-
-function isHexDigit(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-/** The non-empty elements of a comma-separated list, trimmed and lower-cased (RFC 9110 §5.6.1.2). */
-function listElements(value: string): string[] {
-  return value.split(",").map((item) => item.trim().toLowerCase()).filter((item) => item !== "");
 }
 
 function checkTransferEncoding(value: string, offset: number): void {
