@@ -11,7 +11,9 @@ import { type ConnectionEvent, ServerConnection } from "./core/connection.ts";
 import { HttpError, type ProtocolErrorDetails } from "./core/errors.ts";
 import { type Limits, resolveLimits } from "./core/limits.ts";
 import type { RequestHead } from "./core/parser.ts";
-import { DateCache, InvalidResponseError } from "./core/serializer.ts";
+import { DateCache, HeadCache, InvalidResponseError } from "./core/serializer.ts";
+import { ServerRequest } from "./request.ts";
+import { BODY_TEXT, type FastResponse, installFastResponse } from "./response.ts";
 import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
 
 /**
@@ -168,6 +170,13 @@ export interface ServeOptions {
   readonly onResponse?: (entry: ResponseLogEntry) => void;
   /** Size limits and timeouts; see `Limits` for each default. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Whether to put `FastResponse` (the runtime's `Response`, subclassed to remember a string
+   * body, which the server then sends without reading a stream) in place of the global
+   * `Response`. Every response, fast or not, is served the same way either way.
+   * @default {true}
+   */
+  readonly replaceGlobalResponse?: boolean;
 }
 
 /**
@@ -232,6 +241,7 @@ function microtaskHops(): Promise<typeof NOT_YET> {
   return promise.then(() => NOT_YET);
 }
 const NOT_YET: unique symbol = Symbol("not yet");
+const UTF8 = new TextEncoder();
 
 const IGNORED_SOCKET_EVENTS: SocketEvents = Object.freeze({
   data() {},
@@ -278,6 +288,7 @@ class HttpServer implements Server {
   readonly handler: ServeHandler;
   readonly limits: Limits;
   readonly dates: DateCache = new DateCache();
+  readonly heads: HeadCache = new HeadCache();
   readonly connections: Set<HttpConnection> = new Set();
   #addr: NetAddr | null = null;
   #listener: TransportListener | null = null;
@@ -293,6 +304,7 @@ class HttpServer implements Server {
     this.options = options;
     this.handler = handler;
     this.limits = resolveLimits(options.limits);
+    if (options.replaceGlobalResponse !== false) installFastResponse();
     const l = this.limits;
     const shortest = Math.min(
       l.headersTimeoutMs,
@@ -466,7 +478,8 @@ class HttpConnection implements SocketEvents {
   #processing = false;
   #paused = false;
   #body: RequestBody | null = null;
-  #abort: AbortController | null = null;
+  /** The request whose response is in progress, to abort its signal if the connection closes. */
+  #request: ServerRequest | null = null;
   #closing = false;
   #closed = false;
   #lingerUntil = Infinity;
@@ -476,7 +489,12 @@ class HttpConnection implements SocketEvents {
   constructor(server: HttpServer, socket: TransportSocket) {
     this.#server = server;
     this.#socket = socket;
-    this.#core = new ServerConnection({ limits: server.limits, now: Date.now(), dateCache: server.dates });
+    this.#core = new ServerConnection({
+      limits: server.limits,
+      now: Date.now(),
+      dateCache: server.dates,
+      headCache: server.heads,
+    });
   }
 
   // ---- SocketEvents, called by the adapter ----
@@ -508,7 +526,7 @@ class HttpConnection implements SocketEvents {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing = true;
-    this.#abort?.abort(new Error("the connection closed"));
+    this.#request?.abort(new Error("the connection closed"));
     this.#body?.fail(new Error("the connection closed before the request body was complete"));
     this.drain();
     this.#server.removed(this);
@@ -629,71 +647,46 @@ class HttpConnection implements SocketEvents {
   #startExchange(head: RequestHead): void {
     const started = Date.now();
     this.#exchangeBytes = 0;
-    let request: Request;
     if (!isRepresentableMethod(head.method)) {
       return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
     }
-    try {
-      request = this.#createRequest(head);
-    } catch {
-      this.#protocolError(new HttpError("BAD_HOST", 0));
-      return;
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (head.bodyFraming !== "none") {
+      this.#body = new RequestBody(this, head.expectContinue);
+      // GET and HEAD bodies are read and discarded, never shown: Request forbids them.
+      if (head.method !== "GET" && head.method !== "HEAD") body = this.#body.stream;
     }
-    if (request.method !== head.method) {
-      // The runtime's Request changed the method (Bun turns methods it does not know into GET):
-      // the handler must never see a method the client did not send.
-      this.#abort = null;
-      this.#body?.fail(new Error("the method cannot be represented"));
-      this.#body = null;
-      return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
-    }
+    const request = new ServerRequest({ head, url: this.#requestUrl(head), body });
+    this.#request = request;
     let result: Response | Promise<Response>;
     try {
-      result = this.#server.handler(request, { remoteAddr: this.#socket.remoteAddr });
+      result = this.#server.handler(request as unknown as Request, { remoteAddr: this.#socket.remoteAddr });
     } catch (error) {
       result = this.#server.errorToResponse(error);
     }
     this.#respondAndLog(head, started, result);
   }
 
-  #createRequest(head: RequestHead): Request {
-    const addr = this.#server.addr;
-    const authority = head.authority === null || head.authority === ""
-      ? `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`
-      : head.authority;
-    let url: string;
+  /** The absolute URL of a request, from its target and the authority it names (or ours). */
+  #requestUrl(head: RequestHead): string {
     switch (head.targetForm) {
       case "origin":
-        url = `http://${authority}${head.target}`;
-        break;
+        return `http://${this.#authority(head)}${head.target}`;
       case "absolute":
-        url = head.target;
-        break;
+        return head.target;
       case "asterisk":
-        url = `http://${authority}/*`;
-        break;
+        return `http://${this.#authority(head)}/*`;
       case "authority":
-        url = `http://${head.target}/`;
-        break;
+        return `http://${head.target}/`;
       default:
         throw new Error(`unreachable target form ${head.targetForm satisfies never}`);
     }
-    const headers: [string, string][] = [];
-    const fields = head.fields;
-    for (let i = 0; i < fields.length; i += 2) headers.push([fields[i], fields[i + 1]]);
-    this.#abort = new AbortController();
-    let body: ReadableStream<Uint8Array> | null = null;
-    if (head.bodyFraming !== "none") {
-      this.#body = new RequestBody(this, head.expectContinue);
-      body = this.#body.stream;
-    }
-    const method = head.method;
-    const init: RequestInit & { duplex?: "half" } = { method, headers, signal: this.#abort.signal };
-    if (body !== null && method !== "GET" && method !== "HEAD") {
-      init.body = body;
-      init.duplex = "half";
-    }
-    return new Request(url, init);
+  }
+
+  #authority(head: RequestHead): string {
+    if (head.authority !== null && head.authority !== "") return head.authority;
+    const addr = this.#server.addr;
+    return `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
   }
 
   async #respondAndLog(
@@ -739,7 +732,15 @@ class HttpConnection implements SocketEvents {
     const chunks: Uint8Array[] = [];
     let bodyLength: number | null = 0;
     let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
-    if (res.body !== null && wantsLength) {
+    const text = (res as FastResponse)[BODY_TEXT];
+    if (typeof text === "string" && !res.bodyUsed) {
+      // A body made from a string: encode it here rather than read it through a stream.
+      if (wantsLength) {
+        const bytes = UTF8.encode(text);
+        chunks.push(bytes);
+        bodyLength = bytes.byteLength;
+      }
+    } else if (res.body !== null && wantsLength) {
       reader = res.body.getReader();
       let total = 0;
       try {
@@ -817,7 +818,7 @@ class HttpConnection implements SocketEvents {
       this.#destroy();
       throw error;
     } finally {
-      this.#abort = null;
+      this.#request = null;
     }
     if (this.#body !== null) {
       // The response is complete but the handler left the request body unread: the core now
@@ -853,7 +854,7 @@ class HttpConnection implements SocketEvents {
 
   /** Awaits a value; when it is not available at once, first sends the output batched so far. */
   async #settle<T>(value: T | Promise<T>): Promise<T> {
-    if (!(value instanceof Promise)) return value;
+    if (!(value instanceof Promise) || this.#outputBytes === 0) return await value;
     const first = await Promise.race([value, microtaskHops()]);
     if (first !== NOT_YET) return first as T;
     this.#flush();

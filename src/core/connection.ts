@@ -18,6 +18,7 @@ import { type Limits, resolveLimits } from "./limits.ts";
 import { type RequestHead, RequestHeadParser } from "./parser.ts";
 import {
   DateCache,
+  HeadCache,
   encodeChunk,
   encodeHead,
   encodeLastChunk,
@@ -253,10 +254,32 @@ export interface ResponseStart {
   readonly status: number;
   /** Reason phrase; the standard one is used when absent or invalid. */
   readonly statusText?: string;
-  /** Header fields as `[name, value]` pairs (a Web `Headers` object fits). */
-  readonly headers: Iterable<readonly [string, string]>;
+  /**
+   * Header fields: `[name, value]` pairs, or a Web `Headers` object (read with its `forEach`,
+   * which costs a fifth of its iterator on Deno).
+   */
+  readonly headers: Iterable<readonly [string, string]> | HeaderFields;
   /** Body length when known in advance, or `null` for a body streamed to its end. */
   readonly bodyLength: number | null;
+}
+
+/**
+ * Header fields that list themselves with `forEach(value, name)`, as a Web `Headers` does.
+ *
+ * @example A Headers object is HeaderFields
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { HeaderFields } from "./connection.ts";
+ *
+ * const fields: HeaderFields = new Headers({ "x-a": "1" });
+ * const seen: string[] = [];
+ * fields.forEach((value, name) => seen.push(`${name}=${value}`));
+ * assert.deepEqual(seen, ["x-a=1"]);
+ * ```
+ */
+export interface HeaderFields {
+  /** Calls `visit` with each field's value and name. */
+  forEach(visit: (value: string, name: string) => void): void;
 }
 
 /**
@@ -299,6 +322,8 @@ export interface ServerConnectionOptions {
   readonly now?: number;
   /** Shared Date formatter, so that many connections format once per second. */
   readonly dateCache?: DateCache;
+  /** Shared cache of encoded response heads, so that many connections encode each head once. */
+  readonly headCache?: HeadCache;
 }
 
 type BodyMode = "none" | "length" | "chunked" | "close";
@@ -307,6 +332,7 @@ type DeadlineKind = "head" | "idle" | "body" | "none";
 const CONTINUE_BYTES = encodeHead("HTTP/1.1 100 Continue\r\n\r\n");
 const EMPTY = new Uint8Array(0);
 const sharedDateCache = new DateCache();
+const sharedHeadCache = new HeadCache();
 
 /**
  * One server-side HTTP/1.1 connection, without I/O.
@@ -336,6 +362,7 @@ export class ServerConnection {
   readonly limits: Limits;
   readonly #parser: RequestHeadParser;
   readonly #dates: DateCache;
+  readonly #heads: HeadCache;
   readonly #keepAliveField: string;
   #input: Uint8Array = EMPTY;
   #pos = 0;
@@ -360,13 +387,14 @@ export class ServerConnection {
 
   /**
    * Creates the state machine for one new connection.
-   * @param options Limits, the current time and a shared Date cache.
+   * @param options Limits, the current time, and the shared Date and head caches.
    */
   constructor(options: ServerConnectionOptions = {}) {
     this.limits = resolveLimits(options.limits);
     this.#parser = new RequestHeadParser(this.limits);
     this.#keepAliveField = `keep-alive: timeout=${Math.floor(this.limits.keepAliveTimeoutMs / 1000)}\r\n`;
     this.#dates = options.dateCache ?? sharedDateCache;
+    this.#heads = options.headCache ?? sharedHeadCache;
     this.#lastReceiveAt = options.now ?? 0;
     this.#deadline = this.#lastReceiveAt + this.limits.headersTimeoutMs;
   }
@@ -556,7 +584,7 @@ export class ServerConnection {
     let declaredLength = -1;
     let hasDate = false;
     const connectionOptions: string[] = [];
-    for (const [name, value] of response.headers) {
+    const take = (value: string, name: string): void => {
       const line = fieldLine(name, value);
       switch (name.length) {
         case 4:
@@ -573,9 +601,9 @@ export class ServerConnection {
                 connectionOptions.push(option);
               }
             }
-            continue;
+            return;
           }
-          if (lower === "keep-alive") continue;
+          if (lower === "keep-alive") return;
           break;
         }
         case 14:
@@ -584,15 +612,18 @@ export class ServerConnection {
               throw new InvalidResponseError("invalid response Content-Length");
             }
             declaredLength = Number(value);
-            continue;
+            return;
           }
           break;
         case 17:
-          if (name.toLowerCase() === "transfer-encoding") continue;
+          if (name.toLowerCase() === "transfer-encoding") return;
           break;
       }
       fields += line;
-    }
+    };
+    const headers = response.headers;
+    if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(take);
+    else for (const [name, value] of headers as Iterable<readonly [string, string]>) take(value, name);
     if (!hasDate) fields += `date: ${this.#dates.format(now)}\r\n`;
 
     let mode: BodyMode;
@@ -624,7 +655,7 @@ export class ServerConnection {
     this.#keepAlive = keepAlive;
     this.#bodyMode = mode;
     this.#writeState = "body";
-    return encodeHead(`HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`);
+    return this.#heads.encode(`HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`);
   }
 
   /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */
