@@ -6,8 +6,11 @@
  * requests served), p99 latency and peak RSS, with the ratios to the runtime's own server and to
  * the ceiling.
  *
- * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,pipelined]`.
- * Not part of the test command. Scenarios not yet measured: idle10k.
+ * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
+ * then leaves them idle and reports the server's resident memory per connection.
+ *
+ * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]`.
+ * Not part of the test command.
  *
  * @module
  */
@@ -18,7 +21,8 @@ const flag = (name: string, fallback: string) =>
     (Deno.args.includes(`--${name}`) ? Deno.args[Deno.args.indexOf(`--${name}`) + 1] : fallback);
 const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
-const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k").split(",");
+const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k,idle10k").split(",");
+const IDLE_CONNECTIONS = 10_000;
 
 /** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
 const COMMANDS: Record<string, string[]> = {
@@ -75,6 +79,48 @@ function cpuTicks(pid: number): number {
 function peakRssMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
   return match ? Number(match[1]) / 1024 : 0;
+}
+
+function rssKiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return match ? Number(match[1]) : 0;
+}
+
+const IDLE_REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+/** Opens a keep-alive connection, makes one request, reads the answer, and leaves it open. */
+async function openIdle(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(IDLE_REQUEST);
+  const buffer = new Uint8Array(4096);
+  let text = "";
+  while (!text.endsWith("Hello World!")) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("the server closed an idle connection");
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  return conn;
+}
+
+/** The server's resident memory per idle keep-alive connection, in KiB. */
+async function measureIdle(runtime: string, kind: string, port: number): Promise<number> {
+  const server = await startServer(runtime, kind, port);
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < 20; i++) (await openIdle(port)).close(); // warm up the request path
+    const before = rssKiB(server.pid);
+    // In batches, so that the listen backlog never overflows (a dropped SYN costs a 1 s retry).
+    while (conns.length < IDLE_CONNECTIONS) {
+      const batch = Math.min(250, IDLE_CONNECTIONS - conns.length);
+      conns.push(...await Promise.all(Array.from({ length: batch }, () => openIdle(port))));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let the server settle
+    return (rssKiB(server.pid) - before) / IDLE_CONNECTIONS;
+  } finally {
+    for (const conn of conns) conn.close();
+    server.kill("SIGKILL");
+    await server.status;
+  }
 }
 
 async function startServer(runtime: string, kind: string, port: number): Promise<Deno.ChildProcess> {
@@ -149,6 +195,19 @@ for (const runtime of runtimes) {
     "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
   );
   for (const name of scenarioNames) {
+    if (name === "idle10k") {
+      const kib: Record<string, number> = {};
+      for (const kind of ["h1serve", "native", "raw"]) kib[kind] = await measureIdle(runtime, kind, port++);
+      for (const [kind, value] of Object.entries(kib)) {
+        const vsOwn = kind === "h1serve" ? `${fmt(value / kib.native, 2)}x (memory)` : "";
+        console.log(
+          `${name.padEnd(11)} ${kind.padEnd(9)} ${
+            fmt(value, 2).padStart(9)
+          } KiB of RSS per idle connection   ${vsOwn}`,
+        );
+      }
+      continue;
+    }
     const results: Record<string, Result> = {};
     for (const kind of ["h1serve", "native", "raw"]) {
       if (kind === "raw" && !SCENARIOS[name].raw) continue;

@@ -199,7 +199,10 @@ for (let proto = NativeRequest.prototype; proto !== Object.prototype; proto = Ob
     } else if (typeof descriptor.value === "function") {
       Object.defineProperty(ServerRequest.prototype, key, {
         value: function (this: ServerRequest, ...args: unknown[]) {
-          return (Reflect.get(this.toRequest(), key) as (...a: unknown[]) => unknown).apply(this.toRequest(), args);
+          return (Reflect.get(this.toRequest(), key) as (...a: unknown[]) => unknown).apply(
+            this.toRequest(),
+            args,
+          );
         },
         configurable: true,
         writable: true,

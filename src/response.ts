@@ -2,7 +2,8 @@
  * `FastResponse`: the runtime's own `Response`, subclassed only to remember what its body was
  * made from. Reading a `Response` body goes through a `ReadableStream` (a stream, a reader and
  * promise turns: 1–3 µs), even when the body is a string the handler wrote a moment ago. A
- * `FastResponse` made from a string lets the server encode that string directly.
+ * `FastResponse` made from a string lets the server encode that string directly; one made from
+ * bytes lets it read them whole, with no race to find out whether the body is a stream.
  *
  * `serve()` puts `FastResponse` in place of the global `Response` (unless told not to with
  * `replaceGlobalResponse: false`), so that a plain `new Response("Hello World!")` gets the fast
@@ -18,18 +19,21 @@ const NativeResponse = globalThis.Response;
 
 /** The property where a `FastResponse` keeps the string its body was made from. */
 export const BODY_TEXT: unique symbol = Symbol("h1serve.bodyText");
+/** The property that says a `FastResponse` body was made from bytes (held in memory, not a stream). */
+export const BODY_IN_MEMORY: unique symbol = Symbol("h1serve.bodyInMemory");
 
 /**
- * A `Response` that remembers the string its body was made from.
+ * A `Response` that remembers the string its body was made from, or that it was made from bytes.
  *
  * @example Use it directly, or as the global `Response` that `serve` installs
  * ```ts
  * import assert from "node:assert/strict";
- * import { BODY_TEXT, FastResponse } from "./response.ts";
+ * import { BODY_IN_MEMORY, BODY_TEXT, FastResponse } from "./response.ts";
  *
  * const response = new FastResponse("Hello World!", { status: 201 });
  * assert.ok(response instanceof Response);
  * assert.equal(response[BODY_TEXT], "Hello World!");
+ * assert.equal(new FastResponse(new Uint8Array(2))[BODY_IN_MEMORY], true);
  * assert.equal(response.status, 201);
  * assert.equal(await response.text(), "Hello World!");
  * assert.ok(new Response("native") instanceof FastResponse);
@@ -38,6 +42,8 @@ export const BODY_TEXT: unique symbol = Symbol("h1serve.bodyText");
 export class FastResponse extends NativeResponse {
   /** The string the body was made from, or `undefined` for any other kind of body. */
   readonly [BODY_TEXT]: string | undefined;
+  /** Whether the body was made from bytes (an `ArrayBuffer` or a view of one). */
+  readonly [BODY_IN_MEMORY]: boolean;
 
   /**
    * Makes a response, exactly as `new Response(body, init)` does.
@@ -47,6 +53,7 @@ export class FastResponse extends NativeResponse {
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super(body, init);
     this[BODY_TEXT] = typeof body === "string" ? body : undefined;
+    this[BODY_IN_MEMORY] = body instanceof ArrayBuffer || ArrayBuffer.isView(body);
   }
 
   /**
@@ -65,7 +72,8 @@ export class FastResponse extends NativeResponse {
 
   /** `instanceof FastResponse` (and so `instanceof Response` once installed) holds for every `Response`. */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && Object.prototype.isPrototypeOf.call(NativeResponse.prototype, value);
+    return typeof value === "object" && value !== null &&
+      Object.prototype.isPrototypeOf.call(NativeResponse.prototype, value);
   }
 }
 

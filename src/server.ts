@@ -13,7 +13,7 @@ import { type Limits, resolveLimits } from "./core/limits.ts";
 import type { RequestHead } from "./core/parser.ts";
 import { DateCache, HeadCache, InvalidResponseError } from "./core/serializer.ts";
 import { ServerRequest } from "./request.ts";
-import { BODY_TEXT, type FastResponse, installFastResponse } from "./response.ts";
+import { BODY_IN_MEMORY, BODY_TEXT, type FastResponse, installFastResponse } from "./response.ts";
 import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
 
 /**
@@ -215,6 +215,8 @@ export interface Server {
 }
 
 const OUTPUT_HIGH_WATER = 64 * 1024;
+/** Output below this size is joined into one write; larger output is written part by part. */
+const COPY_LIMIT = 16 * 1024;
 const READ_AHEAD_LIMIT = 1024 * 1024;
 const LINGER_MS = 2000;
 const MICROTASK_HOPS = 8;
@@ -740,10 +742,15 @@ class HttpConnection implements SocketEvents {
         chunks.push(bytes);
         bodyLength = bytes.byteLength;
       }
+    } else if ((res as FastResponse)[BODY_IN_MEMORY] === true && !res.bodyUsed && wantsLength) {
+      // A body made from bytes is in memory: read it whole, with no need to race a stream.
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      chunks.push(bytes);
+      bodyLength = bytes.byteLength;
     } else if (res.body !== null && wantsLength) {
-      reader = res.body.getReader();
       let total = 0;
       try {
+        reader = res.body.getReader(); // throws for a body the handler has already read
         while (true) {
           const read = reader.read();
           const result = await Promise.race([read, microtaskHops()]);
@@ -766,7 +773,7 @@ class HttpConnection implements SocketEvents {
         if (bodyLength !== null) bodyLength = total;
       } catch (error) {
         // The body failed before anything was sent: answer as for a handler that threw.
-        reader.cancel(error).catch(() => {});
+        reader?.cancel(error).catch(() => {});
         reader = null;
         const replacement = await this.#server.bufferedErrorResponse(error);
         res = replacement.response;
@@ -889,10 +896,19 @@ class HttpConnection implements SocketEvents {
 
   #flush(): void {
     if (this.#outputBytes === 0 || this.#closed) return;
-    const bytes = concatBytes(this.#output);
+    const parts = this.#output;
+    const total = this.#outputBytes;
     this.#output = [];
     this.#outputBytes = 0;
-    if (!this.#socket.write(bytes) && this.#writable) {
+    let writable: boolean;
+    if (total < COPY_LIMIT) {
+      writable = this.#socket.write(concatBytes(parts));
+    } else {
+      // Large output (a big body): hand over the parts as they are rather than copy them.
+      writable = true;
+      for (const part of parts) writable = this.#socket.write(part);
+    }
+    if (!writable && this.#writable) {
       this.#writable = false;
       this.#blockedSince = Date.now();
     }

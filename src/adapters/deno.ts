@@ -34,6 +34,7 @@ declare const Deno: {
 };
 
 const READ_SIZE = 64 * 1024;
+const SMALL_READ_SIZE = 2 * 1024;
 const HIGH_WATER = 64 * 1024;
 
 class DenoSocket implements TransportSocket {
@@ -89,7 +90,10 @@ class DenoSocket implements TransportSocket {
   }
 
   async readLoop(): Promise<void> {
-    const buffer = new Uint8Array(READ_SIZE);
+    // An idle connection waits with a small buffer (2 KiB, not 64 KiB of resident memory per
+    // connection); a read that fills it switches to the large one until reads get small again.
+    const small = new Uint8Array(SMALL_READ_SIZE);
+    let buffer = small;
     try {
       while (!this.#closed) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
@@ -97,6 +101,11 @@ class DenoSocket implements TransportSocket {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         this.events?.data(buffer.slice(0, n));
+        if (n === buffer.byteLength) {
+          if (buffer === small) buffer = new Uint8Array(READ_SIZE);
+        } else if (n < SMALL_READ_SIZE) {
+          buffer = small;
+        }
       }
     } catch {
       return this.destroy();

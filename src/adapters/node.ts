@@ -19,6 +19,7 @@ import {
 class NodeSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
   readonly #socket: Socket;
+  #corked = false;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -31,8 +32,19 @@ class NodeSocket implements TransportSocket {
 
   write(bytes: Uint8Array): boolean {
     if (this.#socket.writableEnded || this.#socket.destroyed) return false;
+    if (!this.#corked) {
+      // Writes made in the same turn leave as one writev: a head and a large body, uncopied.
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
     return this.#socket.write(bytes);
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   pause(): void {
     this.#socket.pause();

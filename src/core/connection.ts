@@ -18,12 +18,12 @@ import { type Limits, resolveLimits } from "./limits.ts";
 import { type RequestHead, RequestHeadParser } from "./parser.ts";
 import {
   DateCache,
-  HeadCache,
   encodeChunk,
   encodeHead,
   encodeLastChunk,
   errorResponseBytes,
   fieldLine,
+  HeadCache,
   InvalidResponseError,
   reasonPhrase,
 } from "./serializer.ts";
@@ -655,7 +655,9 @@ export class ServerConnection {
     this.#keepAlive = keepAlive;
     this.#bodyMode = mode;
     this.#writeState = "body";
-    return this.#heads.encode(`HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`);
+    return this.#heads.encode(
+      `HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`,
+    );
   }
 
   /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */
