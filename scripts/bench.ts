@@ -9,7 +9,12 @@
  * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
  * then leaves them idle and reports the server's resident memory per connection.
  *
- * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]`.
+ * With `--profile DIR`, every server is CPU-profiled (`--cpu-prof` on Node and Bun, the inspector's
+ * profiler on Deno) into `DIR/<runtime>-<scenario>-<server>.cpuprofile`, and the functions where
+ * h1serve spends most time are printed under each scenario.
+ *
+ * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]
+ * [--profile DIR]`.
  * Not part of the test command.
  *
  * @module
@@ -23,6 +28,8 @@ const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
 const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k,idle10k").split(",");
 const IDLE_CONNECTIONS = 10_000;
+const profileDir = flag("profile", "");
+if (profileDir !== "") Deno.mkdirSync(profileDir, { recursive: true });
 
 /** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
 const COMMANDS: Record<string, string[]> = {
@@ -123,10 +130,19 @@ async function measureIdle(runtime: string, kind: string, port: number): Promise
   }
 }
 
-async function startServer(runtime: string, kind: string, port: number): Promise<Deno.ChildProcess> {
+async function startServer(
+  runtime: string,
+  kind: string,
+  port: number,
+  profile = "",
+): Promise<Deno.ChildProcess> {
   const [command, ...args] = COMMANDS[runtime];
+  const profiling = profile === "" || runtime === "deno"
+    ? []
+    : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profile.split("/").pop()}`];
   const child = new Deno.Command("taskset", {
-    args: ["-c", "0", command, ...args, `${root}scripts/bench_server.ts`, kind, String(port)],
+    args: ["-c", "0", command, ...profiling, ...args, `${root}scripts/bench_server.ts`, kind, String(port)],
+    env: profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -164,8 +180,28 @@ async function runWrk(
   return { requests, rps, p99 };
 }
 
+/** The functions with the most self time in a .cpuprofile, as "share name file:line" lines. */
+function topFunctions(file: string, count: number): string[] {
+  const profile = JSON.parse(Deno.readTextFileSync(file)) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    samples: number[];
+  };
+  const hits = new Map<number, number>();
+  for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  const self = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || "(anonymous)"} ${url.split("/").slice(-2).join("/")}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (hits.get(node.id) ?? 0));
+  }
+  const total = profile.samples.length;
+  return [...self].filter(([key]) => !key.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, count)
+    .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`);
+}
+
 async function measure(runtime: string, kind: string, name: string, port: number): Promise<Result> {
-  const server = await startServer(runtime, kind, port);
+  const profile = profileDir === "" ? "" : `${profileDir}/${runtime}-${name}-${kind}.cpuprofile`;
+  const server = await startServer(runtime, kind, port, profile);
   try {
     const scenario = SCENARIOS[name];
     await runWrk(port, { ...scenario, wrk: [...scenario.wrk] }).catch(() => {}); // warm-up
@@ -179,7 +215,8 @@ async function measure(runtime: string, kind: string, name: string, port: number
       rssMiB: peakRssMiB(server.pid),
     };
   } finally {
-    server.kill("SIGKILL");
+    // A profiled server exits on SIGTERM, which writes its profile.
+    server.kill(profile === "" ? "SIGKILL" : "SIGTERM");
     await server.status;
   }
 }
@@ -225,6 +262,15 @@ for (const runtime of runtimes) {
           fmt(r.cpuUsPerRequest, 2).padStart(10)
         }  ${r.p99.padEnd(9)} ${fmt(r.rssMiB).padStart(7)}   ${vsOwn.padEnd(20)} ${vsRaw}`,
       );
+    }
+    if (profileDir !== "") {
+      const file = `${profileDir}/${runtime}-${name}-h1serve.cpuprofile`;
+      try {
+        console.log(`  where h1serve's time goes (self time, ${file}):`);
+        for (const line of topFunctions(file, 12)) console.log(`    ${line}`);
+      } catch (error) {
+        console.log(`    no profile: ${(error as Error).message}`);
+      }
     }
   }
   console.log();

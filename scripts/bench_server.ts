@@ -64,6 +64,33 @@ function countHeads(bytes: Uint8Array): number {
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
+// `deno task bench --profile DIR`: Node and Bun write their --cpu-prof file when the process exits;
+// Deno has no --cpu-prof, so the server profiles itself through node:inspector into this file.
+const profileFile = process.env.H1SERVE_CPU_PROFILE;
+if (profileFile && runtime === "deno") {
+  const { Session } = await import("node:inspector");
+  const { writeFileSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<{ profile?: unknown }>((resolve, reject) =>
+      session.post(
+        method,
+        (error: Error | null, result: unknown) =>
+          error ? reject(error) : resolve(result as { profile?: unknown }),
+      )
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  process.on("SIGTERM", async () => {
+    const { profile } = await post("Profiler.stop");
+    writeFileSync(profileFile, JSON.stringify(profile));
+    process.exit(0);
+  });
+} else {
+  process.on("SIGTERM", () => process.exit(0));
+}
+
 // "ready" is printed once the server listens (Node binds asynchronously).
 if (kind === "h1serve") {
   await serve({ port, hostname }, app).ready;

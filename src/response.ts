@@ -39,7 +39,7 @@ export const BODY_IN_MEMORY: unique symbol = Symbol("h1serve.bodyInMemory");
  * assert.ok(new Response("native") instanceof FastResponse);
  * ```
  */
-export class FastResponse extends NativeResponse {
+export class FastResponse extends globalThis.Response {
   /** The string the body was made from, or `undefined` for any other kind of body. */
   readonly [BODY_TEXT]: string | undefined;
   /** Whether the body was made from bytes (an `ArrayBuffer` or a view of one). */
