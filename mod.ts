@@ -24,7 +24,7 @@ import { main } from "./src/cli.ts";
 
 export { runtimeTransport, serve } from "./src/serve.ts";
 export { serveWith } from "./src/server.ts";
-export { FastResponse, installFastResponse } from "./src/response.ts";
+export { FastResponse, installFastResponse, OriginalResponse } from "./src/response.ts";
 export type {
   ProtocolErrorInfo,
   ResponseLogEntry,

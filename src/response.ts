@@ -1,81 +1,110 @@
 /**
- * `FastResponse`: the runtime's own `Response`, subclassed only to remember what its body was
- * made from. Reading a `Response` body goes through a `ReadableStream` (a stream, a reader and
- * promise turns: 1–3 µs), even when the body is a string the handler wrote a moment ago. A
- * `FastResponse` made from a string lets the server encode that string directly; one made from
- * bytes lets it read them whole, with no race to find out whether the body is a stream.
+ * `FastResponse`, the `Response` class `serve` installs globally (unless told not to with
+ * `replaceGlobalResponse: false`), so that a plain `new Response("Hello World!")` is fast to make
+ * and to send. Reading a runtime's `Response` body goes through a `ReadableStream` (a stream, a
+ * reader and promise turns: 1–3 µs), even when the body is a string the handler wrote a moment
+ * ago; a `FastResponse` remembers the string, or holds the bytes, so the server sends them directly.
  *
- * `serve()` puts `FastResponse` in place of the global `Response` (unless told not to with
- * `replaceGlobalResponse: false`), so that a plain `new Response("Hello World!")` gets the fast
- * path. Every `FastResponse` is a real `Response` of the runtime, made by its own constructor:
- * it passes the runtime's internal checks (`Deno.serve`, `Bun.serve`, `caches`), and
- * `instanceof Response` holds for responses made before or elsewhere (`fetch` results,
- * subclasses of the original class), as `instanceof FastResponse` does.
+ * On Deno and Bun it is the runtime's own `Response`, subclassed: every instance is real and
+ * passes the runtime's internal checks (`Deno.serve`, `Bun.serve`, `caches`). On Node it is a
+ * `LightResponse` (`light_response.ts`), because making undici's `Response` costs about 4 µs
+ * and it copies byte bodies twice more when they are read back. `instanceof Response` holds for
+ * every response, made before or elsewhere (`fetch` results, subclasses of the original class).
  *
  * @module
  */
 
-const NativeResponse = globalThis.Response;
+import { BODY_BYTES, BODY_TEXT, FIELDS, LightResponse } from "./light_response.ts";
 
-/** The property where a `FastResponse` keeps the string its body was made from. */
-export const BODY_TEXT: unique symbol = Symbol("h1serve.bodyText");
-/** The property that says a `FastResponse` body was made from bytes (held in memory, not a stream). */
-export const BODY_IN_MEMORY: unique symbol = Symbol("h1serve.bodyInMemory");
+export { BODY_BYTES, BODY_TEXT, FIELDS };
 
 /**
- * A `Response` that remembers the string its body was made from, or that it was made from bytes.
+ * The global `Response` as it was when h1serve was loaded: the runtime's own class.
  *
- * @example Use it directly, or as the global `Response` that `serve` installs
+ * @example Put the runtime's class back after `serve` installed FastResponse
  * ```ts
  * import assert from "node:assert/strict";
- * import { BODY_IN_MEMORY, BODY_TEXT, FastResponse } from "./response.ts";
+ * import { FastResponse, installFastResponse, OriginalResponse } from "./response.ts";
  *
- * const response = new FastResponse("Hello World!", { status: 201 });
- * assert.ok(response instanceof Response);
- * assert.equal(response[BODY_TEXT], "Hello World!");
- * assert.equal(new FastResponse(new Uint8Array(2))[BODY_IN_MEMORY], true);
- * assert.equal(response.status, 201);
- * assert.equal(await response.text(), "Hello World!");
- * assert.ok(new Response("native") instanceof FastResponse);
+ * installFastResponse();
+ * assert.equal(globalThis.Response, FastResponse);
+ * globalThis.Response = OriginalResponse;
+ * assert.notEqual(globalThis.Response, FastResponse);
  * ```
  */
-export class FastResponse extends globalThis.Response {
-  /** The string the body was made from, or `undefined` for any other kind of body. */
-  readonly [BODY_TEXT]: string | undefined;
-  /** Whether the body was made from bytes (an `ArrayBuffer` or a view of one). */
-  readonly [BODY_IN_MEMORY]: boolean;
+export const OriginalResponse: typeof Response = globalThis.Response;
+const NativeResponse = OriginalResponse;
 
-  /**
-   * Makes a response, exactly as `new Response(body, init)` does.
-   * @param body The body.
-   * @param init Status, status text and headers.
-   */
+/** The property that says a response body was made from bytes that the runtime's `Response` holds. */
+export const BODY_IN_MEMORY: unique symbol = Symbol("h1serve.bodyInMemory");
+
+/** The header fields the runtime's `Response` gives a string body when the handler gives none. */
+const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze(
+  [...new NativeResponse("").headers].map((pair) => Object.freeze(pair)),
+);
+
+/** The runtime's `Response`, subclassed to remember a string body, or that the body was bytes. */
+class RememberingResponse extends NativeResponse {
+  readonly [BODY_TEXT]: string | undefined;
+  readonly [BODY_IN_MEMORY]: boolean;
+  /** Whether the fields are only the runtime's defaults for a string body, untouched since. */
+  #defaultFields: boolean;
+
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super(body, init);
     this[BODY_TEXT] = typeof body === "string" ? body : undefined;
     this[BODY_IN_MEMORY] = body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+    this.#defaultFields = typeof body === "string" && init?.headers === undefined;
   }
 
-  /**
-   * A JSON response, as `Response.json` makes it, whose text the server can send directly.
-   * @param data The value to serialize.
-   * @param init Status, status text and headers; Content-Type defaults to `application/json`.
-   * @returns The response.
-   */
-  static override json(data: unknown, init: ResponseInit = {}): FastResponse {
+  override get headers(): Headers {
+    this.#defaultFields = false; // they may be changed from now on
+    return super.headers;
+  }
+
+  /** The header fields for the server: a constant list while they are the defaults, else the `Headers`. */
+  get [FIELDS](): readonly (readonly [string, string])[] | Headers {
+    return this.#defaultFields ? TEXT_FIELDS : this.headers;
+  }
+
+  static override json(data: unknown, init: ResponseInit = {}): RememberingResponse {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
     const headers = new Headers(init.headers);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
-    return new FastResponse(text, { status: init.status, statusText: init.statusText, headers });
+    return new RememberingResponse(text, { status: init.status, statusText: init.statusText, headers });
   }
 
-  /** `instanceof FastResponse` (and so `instanceof Response` once installed) holds for every `Response`. */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null &&
-      Object.prototype.isPrototypeOf.call(NativeResponse.prototype, value);
+    return typeof value === "object" && value !== null && NativeResponse.prototype.isPrototypeOf(value);
   }
 }
+
+/**
+ * The `Response` class `serve` installs globally: on Deno and Bun, the runtime's own `Response`
+ * subclassed to remember a string body (real responses are cheap there, and `Deno.serve`,
+ * `Bun.serve` and `caches` accept only real ones); on Node, a `LightResponse`, which holds a
+ * string or byte body itself (undici's `Response` costs 4 µs to make and copies byte bodies).
+ * Either way `instanceof Response` holds for it and for every other response, and `new
+ * FastResponse(body, init)` behaves as `new Response(body, init)`.
+ *
+ * @example Use it directly, or as the global `Response` that `serve` installs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FastResponse } from "./response.ts";
+ *
+ * const response = new FastResponse("Hello World!", { status: 201 });
+ * assert.ok(response instanceof Response);
+ * assert.equal(response.status, 201);
+ * assert.equal(response.headers.get("content-type"), "text/plain;charset=UTF-8");
+ * assert.equal(await response.text(), "Hello World!");
+ * assert.ok(new Response("native") instanceof FastResponse);
+ * assert.deepEqual(await FastResponse.json({ a: 1 }).json(), { a: 1 });
+ * ```
+ */
+export const FastResponse: typeof Response = "Deno" in globalThis || "Bun" in globalThis
+  ? RememberingResponse
+  : LightResponse as unknown as typeof Response;
 
 /**
  * Puts {@link FastResponse} in place of the global `Response`; does nothing when it is there

@@ -13,7 +13,7 @@ import { type Limits, resolveLimits } from "./core/limits.ts";
 import type { RequestHead } from "./core/parser.ts";
 import { DateCache, HeadCache, InvalidResponseError } from "./core/serializer.ts";
 import { ServerRequest } from "./request.ts";
-import { BODY_IN_MEMORY, BODY_TEXT, type FastResponse, installFastResponse } from "./response.ts";
+import { BODY_BYTES, BODY_IN_MEMORY, BODY_TEXT, FIELDS, installFastResponse } from "./response.ts";
 import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
 
 /**
@@ -217,6 +217,8 @@ export interface Server {
 const OUTPUT_HIGH_WATER = 64 * 1024;
 /** Output below this size is joined into one write; larger output is written part by part. */
 const COPY_LIMIT = 16 * 1024;
+/** Bodies up to this size are remembered by the ResponseMemo. */
+const MEMO_LIMIT = 1024;
 const READ_AHEAD_LIMIT = 1024 * 1024;
 const LINGER_MS = 2000;
 const MICROTASK_HOPS = 8;
@@ -244,6 +246,14 @@ function microtaskHops(): Promise<typeof NOT_YET> {
 }
 const NOT_YET: unique symbol = Symbol("not yet");
 const UTF8 = new TextEncoder();
+
+/** What a `FastResponse` may remember of its body (see `response.ts`). */
+interface RememberedBody {
+  readonly [BODY_TEXT]?: string;
+  readonly [BODY_BYTES]?: Uint8Array;
+  readonly [BODY_IN_MEMORY]?: boolean;
+  readonly [FIELDS]?: readonly (readonly [string, string])[] | Headers;
+}
 
 const IGNORED_SOCKET_EVENTS: SocketEvents = Object.freeze({
   data() {},
@@ -291,6 +301,7 @@ class HttpServer implements Server {
   readonly limits: Limits;
   readonly dates: DateCache = new DateCache();
   readonly heads: HeadCache = new HeadCache();
+  readonly memo: ResponseMemo = new ResponseMemo();
   readonly connections: Set<HttpConnection> = new Set();
   #addr: NetAddr | null = null;
   #listener: TransportListener | null = null;
@@ -426,6 +437,41 @@ class HttpServer implements Server {
       }
     }
     return defaultOnError(error);
+  }
+}
+
+/**
+ * The bytes of the last small string body, and of the last small response (head and body
+ * joined): a server that sends the same answer over and over encodes and joins it once.
+ */
+class ResponseMemo {
+  #text = "";
+  #textBytes: Uint8Array = new Uint8Array(0);
+  #head: Uint8Array | null = null;
+  #body: Uint8Array | null = null;
+  #joined: Uint8Array = new Uint8Array(0);
+
+  /** The UTF-8 bytes of a string body. */
+  encode(text: string): Uint8Array {
+    if (text === this.#text) return this.#textBytes;
+    const bytes = UTF8.encode(text);
+    if (text.length <= MEMO_LIMIT) {
+      this.#text = text;
+      this.#textBytes = bytes;
+    }
+    return bytes;
+  }
+
+  /** Head and body in one array; the arrays must not be changed afterwards. */
+  join(head: Uint8Array, body: Uint8Array): Uint8Array {
+    if (head === this.#head && body === this.#body) return this.#joined;
+    const joined = concatBytes([head, body]);
+    if (body.byteLength <= MEMO_LIMIT) {
+      this.#head = head;
+      this.#body = body;
+      this.#joined = joined;
+    }
+    return joined;
   }
 }
 
@@ -734,15 +780,21 @@ class HttpConnection implements SocketEvents {
     const chunks: Uint8Array[] = [];
     let bodyLength: number | null = 0;
     let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
-    const text = (res as FastResponse)[BODY_TEXT];
+    const fast = res as RememberedBody;
+    const text = fast[BODY_TEXT];
+    const held = fast[BODY_BYTES];
     if (typeof text === "string" && !res.bodyUsed) {
       // A body made from a string: encode it here rather than read it through a stream.
       if (wantsLength) {
-        const bytes = UTF8.encode(text);
+        const bytes = this.#server.memo.encode(text);
         chunks.push(bytes);
         bodyLength = bytes.byteLength;
       }
-    } else if ((res as FastResponse)[BODY_IN_MEMORY] === true && !res.bodyUsed && wantsLength) {
+    } else if (held instanceof Uint8Array && !res.bodyUsed) {
+      // The bytes a LightResponse holds (its own copy): sent as they are.
+      chunks.push(held);
+      bodyLength = held.byteLength;
+    } else if (fast[BODY_IN_MEMORY] === true && !res.bodyUsed && wantsLength) {
       // A body made from bytes is in memory: read it whole, with no need to race a stream.
       const bytes = new Uint8Array(await res.arrayBuffer());
       chunks.push(bytes);
@@ -787,7 +839,12 @@ class HttpConnection implements SocketEvents {
     let headBytes: Uint8Array;
     try {
       headBytes = this.#core.startResponse(
-        { status: res.status, statusText: res.statusText, headers: res.headers, bodyLength },
+        {
+          status: res.status,
+          statusText: res.statusText,
+          headers: (res as RememberedBody)[FIELDS] ?? res.headers,
+          bodyLength,
+        },
         Date.now(),
       );
     } catch (error) {
@@ -809,12 +866,19 @@ class HttpConnection implements SocketEvents {
       chunks.push(replacement.body);
       pendingRead = null;
     }
-    this.#write(headBytes);
     try {
-      if (this.#core.responseHasBody) {
+      if (
+        this.#core.responseHasBody && chunks.length === 1 && pendingRead === null &&
+        chunks[0].byteLength <= MEMO_LIMIT
+      ) {
+        // The whole response is known: one array for head and body (the same one for the same pair).
+        this.#write(this.#server.memo.join(headBytes, this.#core.writeBody(chunks[0])));
+      } else if (this.#core.responseHasBody) {
+        this.#write(headBytes);
         for (const chunk of chunks) this.#write(this.#core.writeBody(chunk));
         if (pendingRead !== null && reader !== null) await this.#streamBody(reader, pendingRead);
       } else {
+        this.#write(headBytes);
         if (pendingRead !== null) reader?.cancel().catch(() => {});
       }
       this.#write(this.#core.endResponse(Date.now()));

@@ -327,6 +327,22 @@ export interface ServerConnectionOptions {
 }
 
 type BodyMode = "none" | "length" | "chunked" | "close";
+
+/** The last head sent for a frozen field list, and what it decided: reused for the same inputs. */
+interface LastHead {
+  readonly headers: unknown;
+  readonly status: number;
+  readonly statusText: string | undefined;
+  readonly bodyLength: number | null;
+  readonly keepAliveBefore: boolean;
+  readonly date: string;
+  readonly version: string;
+  readonly isHead: boolean;
+  readonly keepAlive: boolean;
+  readonly mode: BodyMode;
+  readonly bodyLeft: number;
+  readonly bytes: Uint8Array;
+}
 type DeadlineKind = "head" | "idle" | "body" | "none";
 
 const CONTINUE_BYTES = encodeHead("HTTP/1.1 100 Continue\r\n\r\n");
@@ -384,6 +400,7 @@ export class ServerConnection {
   #requestCount = 0;
   #lastReceiveAt: number;
   #pendingEnd = false;
+  #lastHead: LastHead | null = null;
 
   /**
    * Creates the state machine for one new connection.
@@ -581,6 +598,24 @@ export class ServerConnection {
     // A final answer to `Expect: 100-continue` before the body was asked for: the client may never
     // send that body, so the connection closes after this response, and says so (RFC 9110 §10.1.1).
     if (head.expectContinue && !this.#continueSent && this.#readState === "body") keepAlive = false;
+    const date = this.#dates.format(now);
+    // The same frozen field list as the last response, with the same status, length, date and
+    // connection state, gives the same head: send the same bytes, skipping validation and encoding.
+    const last = this.#lastHead;
+    const fieldsAreConstant = Array.isArray(response.headers) && Object.isFrozen(response.headers);
+    if (
+      fieldsAreConstant && last !== null && last.headers === response.headers && last.status === status &&
+      last.statusText === response.statusText && last.bodyLength === response.bodyLength &&
+      last.keepAliveBefore === keepAlive && last.date === date && last.version === head.version &&
+      last.isHead === (head.method === "HEAD")
+    ) {
+      this.#keepAlive = last.keepAlive;
+      this.#bodyMode = last.mode;
+      this.#bodyLeft = last.bodyLeft;
+      this.#writeState = "body";
+      return last.bytes;
+    }
+    const keepAliveBefore = keepAlive;
     let declaredLength = -1;
     let hasDate = false;
     const connectionOptions: string[] = [];
@@ -624,7 +659,7 @@ export class ServerConnection {
     const headers = response.headers;
     if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(take);
     else for (const [name, value] of headers as Iterable<readonly [string, string]>) take(value, name);
-    if (!hasDate) fields += `date: ${this.#dates.format(now)}\r\n`;
+    if (!hasDate) fields += `date: ${date}\r\n`;
 
     let mode: BodyMode;
     const noContent = status === 204 || status === 304;
@@ -655,9 +690,24 @@ export class ServerConnection {
     this.#keepAlive = keepAlive;
     this.#bodyMode = mode;
     this.#writeState = "body";
-    return this.#heads.encode(
+    const bytes = this.#heads.encode(
       `HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`,
     );
+    this.#lastHead = !fieldsAreConstant ? null : {
+      headers: response.headers,
+      status,
+      statusText: response.statusText,
+      bodyLength: response.bodyLength,
+      keepAliveBefore,
+      date,
+      version: head.version,
+      isHead: head.method === "HEAD",
+      keepAlive,
+      mode,
+      bodyLeft: this.#bodyLeft,
+      bytes,
+    };
+    return bytes;
   }
 
   /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */

@@ -1,0 +1,279 @@
+/**
+ * `LightResponse`: the `FastResponse` of Node. Constructing undici's `Response` costs about 4 µs
+ * (half of node:http's whole hello-world request), and reading a byte body back out copies it
+ * twice more. A `LightResponse` made from a string or bytes keeps just the body, status and
+ * headers; it validates its arguments as `Response` does, and copies a byte body once, as the
+ * Fetch standard requires. It is `instanceof Response`, and every member of `Response` works on
+ * it: the cheap ones directly, the rest (`body`, `clone()`, `blob()`, …) through a real
+ * `Response` made on first such use. A body of any other kind (a stream, a Blob, form data)
+ * makes the real `Response` at once.
+ *
+ * The limit: runtime code that checks a `Response`'s internal brand does not accept it. On Node
+ * nothing that takes a `Response` does so (`WebAssembly.compileStreaming` uses `instanceof`), which
+ * is why it is used there only; on Deno and Bun, where `Deno.serve`, `Bun.serve` and `caches`
+ * check the brand and a real `Response` is cheap, `FastResponse` is a subclass of the real class.
+ *
+ * @module
+ */
+
+const NativeResponse = globalThis.Response;
+
+/** Where a fast response keeps the string its body was made from. */
+export const BODY_TEXT: unique symbol = Symbol("h1serve.bodyText");
+/** Where a fast response keeps its body bytes, when it holds them itself. */
+export const BODY_BYTES: unique symbol = Symbol("h1serve.bodyBytes");
+/** Where a fast response keeps its header fields as pairs, when it has no `Headers` yet. */
+export const FIELDS: unique symbol = Symbol("h1serve.fields");
+
+const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze([
+  Object.freeze(["content-type", "text/plain;charset=UTF-8"] as const),
+]);
+const NO_FIELDS: readonly (readonly [string, string])[] = Object.freeze([]);
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+/** reason-phrase of RFC 9112 §4: HTAB, SP, VCHAR and obs-text. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * A `Response` that holds a string or byte body itself.
+ *
+ * @example It is a Response
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LightResponse } from "./light_response.ts";
+ *
+ * const response = new LightResponse("hi", { status: 201, headers: { "x-a": "1" } });
+ * assert.ok(response instanceof Response);
+ * assert.equal(response.status, 201);
+ * assert.equal(response.headers.get("content-type"), "text/plain;charset=UTF-8");
+ * assert.equal(await response.clone().text(), "hi");
+ * assert.equal(await response.text(), "hi");
+ * assert.throws(() => response.clone(), TypeError);
+ * ```
+ */
+export class LightResponse {
+  /** The string the body was made from, while this object holds the body unread. */
+  [BODY_TEXT]: string | undefined;
+  /** The copy of the bytes the body was made from, while this object holds the body unread. */
+  [BODY_BYTES]: Uint8Array | undefined;
+  readonly #status: number;
+  readonly #statusText: string;
+  readonly #isText: boolean;
+  #headers: Headers | null = null;
+  #defaultsSet = false;
+  #bodyUsed = false;
+  #real: Response | null = null;
+
+  /**
+   * Makes a response, as `new Response(body, init)` does, with the same checks.
+   * @param body The body.
+   * @param init Status, status text and headers.
+   */
+  constructor(body?: BodyInit | null, init?: ResponseInit) {
+    const status = init?.status ?? 200;
+    const statusText = init?.statusText ?? "";
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError(`the status ${status} is not in the range 200 to 599`);
+    }
+    if (!REASON_PHRASE.test(statusText)) throw new TypeError("the status text is not a valid reason phrase");
+    if (body !== null && body !== undefined && NULL_BODY_STATUSES.has(status)) {
+      throw new TypeError(`a response with status ${status} cannot have a body`);
+    }
+    this.#status = status;
+    this.#statusText = statusText;
+    this.#isText = typeof body === "string";
+    this[BODY_TEXT] = typeof body === "string" ? body : undefined;
+    this[BODY_BYTES] = undefined;
+    if (body instanceof ArrayBuffer) {
+      this[BODY_BYTES] = new Uint8Array(body.slice(0)); // a copy, as the Fetch standard's "extract a body"
+    } else if (ArrayBuffer.isView(body)) {
+      this[BODY_BYTES] = new Uint8Array(
+        body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
+      );
+    } else if (body !== null && body !== undefined && typeof body !== "string") {
+      this.#real = new NativeResponse(body, init); // a stream, Blob or form data: the real thing
+      return;
+    }
+    if (init?.headers !== undefined) this.#headers = new Headers(init.headers); // validated now, as Response does
+  }
+
+  /** The status code. */
+  get status(): number {
+    return this.#status;
+  }
+
+  /** The status text. */
+  get statusText(): string {
+    return this.#statusText;
+  }
+
+  /** Whether the status is 200 to 299. */
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  /** `"default"`, as for every response a handler makes. */
+  get type(): ResponseType {
+    return "default";
+  }
+
+  /** `""`, as for every response a handler makes. */
+  get url(): string {
+    return "";
+  }
+
+  /** `false`, as for every response a handler makes. */
+  get redirected(): boolean {
+    return false;
+  }
+
+  /** The header fields, with the Content-Type a string body implies. */
+  get headers(): Headers {
+    if (this.#real !== null) return this.#real.headers;
+    this.#headers ??= new Headers();
+    if (!this.#defaultsSet) {
+      this.#defaultsSet = true;
+      if (this.#isText && !this.#headers.has("content-type")) {
+        this.#headers.set("content-type", "text/plain;charset=UTF-8");
+      }
+    }
+    return this.#headers;
+  }
+
+  /** The header fields for the server: constant pairs while no `Headers` exists, else the `Headers`. */
+  get [FIELDS](): readonly (readonly [string, string])[] | Headers {
+    if (this.#real === null && this.#headers === null) return this.#isText ? TEXT_FIELDS : NO_FIELDS;
+    return this.headers;
+  }
+
+  /** Whether the body has been read. */
+  get bodyUsed(): boolean {
+    return this.#bodyUsed || (this.#real?.bodyUsed ?? false);
+  }
+
+  /** The body as a stream (made by a real `Response`). */
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.toResponse().body;
+  }
+
+  /** Reads the whole body as text. */
+  async text(): Promise<string> {
+    if (this.#real !== null) return await this.#real.text();
+    const body = this.#take();
+    return typeof body === "string" ? body : new TextDecoder().decode(body);
+  }
+
+  /** Reads the whole body as bytes. */
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    if (this.#real !== null) return new Uint8Array(await this.#real.arrayBuffer());
+    const body = this.#take();
+    return typeof body === "string" ? new TextEncoder().encode(body) : body;
+  }
+
+  /** Reads the whole body. */
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return (await this.bytes()).buffer;
+  }
+
+  /** Reads the whole body as JSON. */
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  /** A copy of the response, body included. */
+  clone(): Response {
+    if (this.bodyUsed) throw new TypeError("the response body has already been read");
+    return this.toResponse().clone();
+  }
+
+  /** The body taken for a whole read: marks it used, or throws if it was. */
+  #take(): string | Uint8Array<ArrayBuffer> {
+    if (this.#bodyUsed) throw new TypeError("the response body has already been read");
+    this.#bodyUsed = true;
+    const body = this[BODY_TEXT] ?? this[BODY_BYTES] ?? new Uint8Array(0);
+    this[BODY_TEXT] = undefined;
+    this[BODY_BYTES] = undefined;
+    return body as string | Uint8Array<ArrayBuffer>;
+  }
+
+  /** The real `Response`, made on first need, with this one's status, headers and unread body. */
+  toResponse(): Response {
+    if (this.#real === null) {
+      const init = { status: this.#status, statusText: this.#statusText, headers: this.headers };
+      if (this.#bodyUsed) {
+        // The body was read here: the real response's is read too, so that it says so.
+        this.#real = new NativeResponse("", init);
+        this.#real.arrayBuffer().catch(() => {});
+      } else {
+        const body = this[BODY_TEXT] ?? this[BODY_BYTES] ?? null;
+        this.#real = new NativeResponse(body as BodyInit | null, init);
+      }
+      // From now on the real response owns the body.
+      this[BODY_TEXT] = undefined;
+      this[BODY_BYTES] = undefined;
+    }
+    return this.#real;
+  }
+
+  /**
+   * A JSON response, as `Response.json` makes it.
+   * @param data The value to serialize.
+   * @param init Status, status text and headers; Content-Type defaults to `application/json`.
+   * @returns The response.
+   */
+  static json(data: unknown, init: ResponseInit = {}): LightResponse {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
+    const headers = new Headers(init.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new LightResponse(text, { status: init.status, statusText: init.statusText, headers });
+  }
+
+  /**
+   * A network error response, as `Response.error` makes it.
+   * @returns The response.
+   */
+  static error(): Response {
+    return NativeResponse.error();
+  }
+
+  /**
+   * A redirect, as `Response.redirect` makes it.
+   * @param url Where to.
+   * @param status 301, 302, 303, 307 or 308.
+   * @returns The response.
+   */
+  static redirect(url: string | URL, status?: number): Response {
+    return NativeResponse.redirect(url, status);
+  }
+
+  /** `instanceof` holds for every `Response`, real or light. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && NativeResponse.prototype.isPrototypeOf(value);
+  }
+}
+
+// Chain to Response.prototype so that `instanceof Response` holds, and answer every other member
+// (blob(), formData(), ...) from the real Response, made on first such use.
+Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
+for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
+  if (key === "constructor" || Object.prototype.hasOwnProperty.call(LightResponse.prototype, key)) continue;
+  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
+  if (typeof descriptor.get === "function") {
+    Object.defineProperty(LightResponse.prototype, key, {
+      get(this: LightResponse) {
+        return Reflect.get(this.toResponse(), key);
+      },
+      configurable: true,
+    });
+  } else if (typeof descriptor.value === "function") {
+    Object.defineProperty(LightResponse.prototype, key, {
+      value: function (this: LightResponse, ...args: unknown[]) {
+        const real = this.toResponse();
+        return (Reflect.get(real, key) as (...a: unknown[]) => unknown).apply(real, args);
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+}
+Object.defineProperty(LightResponse.prototype, Symbol.toStringTag, { value: "Response", configurable: true });
