@@ -233,6 +233,7 @@ const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", 
  * instead, like the methods `Request` refuses.
  */
 function isRepresentableMethod(method: string): boolean {
+  if (method === "GET" || method === "POST" || method === "HEAD") return true;
   const upper = method.toUpperCase();
   if (FORBIDDEN_METHODS.has(upper)) return false;
   return upper === method || !NORMALIZED_METHODS.has(upper);

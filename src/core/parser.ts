@@ -9,7 +9,7 @@
  * @module
  */
 
-import { FIELD_VALUE_CHARS, hexValue, latin1, listElements, TOKEN_CHARS } from "./bytes.ts";
+import { FIELD_VALUE_CHARS, hexValue, latin1, Latin1Memo, listElements, TOKEN_CHARS } from "./bytes.ts";
 import { HttpError, type HttpErrorCode } from "./errors.ts";
 import type { Limits } from "./limits.ts";
 
@@ -232,6 +232,7 @@ export class LineReader {
  * @param end End of the line's content (its CR).
  * @param offset Stream offset of `line[start]`, for error positions.
  * @param fields Where to append the name and the trimmed value.
+ * @param memo Remembers recent names and values, slot by position in `fields`.
  * @throws {HttpError} `OBS_FOLD`, `BAD_FIELD_NAME`, `SPACE_BEFORE_COLON`, `BARE_CR` or `BAD_FIELD_VALUE`.
  *
  * @example
@@ -251,6 +252,7 @@ export function parseFieldLine(
   end: number,
   offset: number,
   fields: string[],
+  memo?: Latin1Memo,
 ): void {
   const first = line[start];
   if (first === SP || first === HTAB) throw new HttpError("OBS_FOLD", offset);
@@ -262,7 +264,8 @@ export function parseFieldLine(
     throw new HttpError(i < end && line[i] === CR ? "BARE_CR" : "BAD_FIELD_NAME", at);
   }
   if (i === start) throw new HttpError("BAD_FIELD_NAME", offset);
-  const name = latin1(line, start, i);
+  const slot = fields.length;
+  const name = memo === undefined ? latin1(line, start, i) : memo.decode(slot, line, start, i);
   let valueStart = i + 1;
   while (valueStart < end && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart++;
   let valueEnd = end;
@@ -272,7 +275,10 @@ export function parseFieldLine(
       throw new HttpError(line[j] === CR ? "BARE_CR" : "BAD_FIELD_VALUE", offset + j - start);
     }
   }
-  fields.push(name, latin1(line, valueStart, valueEnd));
+  const value = memo === undefined
+    ? latin1(line, valueStart, valueEnd)
+    : memo.decode(slot + 1, line, valueStart, valueEnd);
+  fields.push(name, value);
 }
 
 /**
@@ -299,6 +305,8 @@ export class RequestHeadParser {
   head: RequestHead | null = null;
   readonly #limits: Limits;
   readonly #lines = new LineReader();
+  readonly #lineMemo = new Latin1Memo();
+  readonly #fieldMemo = new Latin1Memo();
   #headBytes = 0;
   #method = "";
   #target = "";
@@ -375,7 +383,14 @@ export class RequestHeadParser {
       if (this.#fields.length >= this.#limits.maxHeaderCount * 2) {
         throw new HttpError("TOO_MANY_HEADERS", lines.lineOffset);
       }
-      parseFieldLine(lines.line, lines.lineStart, lines.lineEnd, lines.lineOffset, this.#fields);
+      parseFieldLine(
+        lines.line,
+        lines.lineStart,
+        lines.lineEnd,
+        lines.lineOffset,
+        this.#fields,
+        this.#fieldMemo,
+      );
     }
     return -1;
   }
@@ -428,7 +443,7 @@ export class RequestHeadParser {
       throw new HttpError(i === start || i < end ? "BAD_METHOD" : "BAD_REQUEST_LINE", offset + i - start);
     }
     if (i === start) throw new HttpError("BAD_METHOD", offset);
-    const method = latin1(line, start, i);
+    const method = this.#lineMemo.decode(0, line, start, i);
     const targetStart = i + 1;
     let j = targetStart;
     while (j < end && line[j] > 0x20 && line[j] < 0x7f) j++;
@@ -438,7 +453,7 @@ export class RequestHeadParser {
     }
     if (j === end) throw new HttpError("BAD_REQUEST_LINE", offset + j - start);
     if (line[j] !== SP) throw new HttpError(line[j] === CR ? "BARE_CR" : "BAD_TARGET", offset + j - start);
-    const target = latin1(line, targetStart, j);
+    const target = this.#lineMemo.decode(1, line, targetStart, j);
     this.#version = parseVersion(line, j + 1, end, offset + j + 1 - start);
     this.#targetForm = classifyTarget(method, target, offset + targetStart - start);
     this.#method = method;
