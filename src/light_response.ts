@@ -25,6 +25,24 @@ export const BODY_BYTES: unique symbol = Symbol("h1serve.bodyBytes");
 /** Where a fast response keeps its header fields as pairs, when it has no `Headers` yet. */
 export const FIELDS: unique symbol = Symbol("h1serve.fields");
 
+/**
+ * Whether a value is a `Response`: a real one of this runtime (made before or after any global
+ * replacement, or by a subclass) or a light one. `instanceof` on the fast classes answers this.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isResponse, LightResponse } from "./light_response.ts";
+ *
+ * assert.ok(isResponse(new Response("a")) && isResponse(new LightResponse("b")));
+ * assert.ok(!isResponse({ status: 200 }));
+ * ```
+ */
+export function isResponse(value: unknown): boolean {
+  return typeof value === "object" && value !== null &&
+    Object.prototype.isPrototypeOf.call(NativeResponse.prototype, value);
+}
+
 const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze([
   Object.freeze(["content-type", "text/plain;charset=UTF-8"] as const),
 ]);
@@ -248,7 +266,7 @@ export class LightResponse {
 
   /** `instanceof` holds for every `Response`, real or light. */
   static [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && NativeResponse.prototype.isPrototypeOf(value);
+    return isResponse(value);
   }
 }
 

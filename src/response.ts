@@ -14,7 +14,7 @@
  * @module
  */
 
-import { BODY_BYTES, BODY_TEXT, FIELDS, LightResponse } from "./light_response.ts";
+import { BODY_BYTES, BODY_TEXT, FIELDS, isResponse, LightResponse } from "./light_response.ts";
 
 export { BODY_BYTES, BODY_TEXT, FIELDS };
 
@@ -76,7 +76,7 @@ class RememberingResponse extends NativeResponse {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && NativeResponse.prototype.isPrototypeOf(value);
+    return isResponse(value);
   }
 }
 
