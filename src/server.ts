@@ -12,7 +12,7 @@ import { HttpError, type ProtocolErrorDetails } from "./core/errors.ts";
 import { type Limits, resolveLimits } from "./core/limits.ts";
 import type { RequestHead } from "./core/parser.ts";
 import { DateCache, HeadCache, InvalidResponseError } from "./core/serializer.ts";
-import { ServerRequest } from "./request.ts";
+import { RequestBody, ServerRequest } from "./request.ts";
 import { BODY_BYTES, BODY_IN_MEMORY, BODY_TEXT, FIELDS, installFastResponse } from "./response.ts";
 import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
 
@@ -476,45 +476,6 @@ class ResponseMemo {
   }
 }
 
-/** The request body stream's side of one exchange. */
-class RequestBody {
-  controller!: ReadableStreamDefaultController<Uint8Array>;
-  cancelled = false;
-  readonly stream: ReadableStream<Uint8Array>;
-
-  constructor(connection: HttpConnection, expectContinue: boolean) {
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-      },
-      pull: () => connection.bodyPulled(),
-      cancel: () => {
-        this.cancelled = true;
-        connection.bodyPulled();
-      },
-    }, expectContinue ? { highWaterMark: 0 } : new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
-  }
-
-  /** Hands data to the reader; returns `false` when the reader is behind and input should pause. */
-  push(data: Uint8Array): boolean {
-    if (this.cancelled) return true;
-    this.controller.enqueue(data);
-    return (this.controller.desiredSize ?? 0) >= 0;
-  }
-
-  end(): void {
-    if (!this.cancelled) this.controller.close();
-  }
-
-  fail(error: Error): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    try {
-      this.controller.error(error);
-    } catch { /* already closed */ }
-  }
-}
-
 /** One socket: feeds the core, runs exchanges one at a time, batches output. */
 class HttpConnection implements SocketEvents {
   readonly #server: HttpServer;
@@ -699,11 +660,11 @@ class HttpConnection implements SocketEvents {
     if (!isRepresentableMethod(head.method)) {
       return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
     }
-    let body: ReadableStream<Uint8Array> | null = null;
+    let body: RequestBody | null = null;
     if (head.bodyFraming !== "none") {
-      this.#body = new RequestBody(this, head.expectContinue);
+      this.#body = new RequestBody(() => this.bodyPulled(), head.expectContinue);
       // GET and HEAD bodies are read and discarded, never shown: Request forbids them.
-      if (head.method !== "GET" && head.method !== "HEAD") body = this.#body.stream;
+      if (head.method !== "GET" && head.method !== "HEAD") body = this.#body;
     }
     const request = new ServerRequest({ head, url: this.#requestUrl(head), body });
     this.#request = request;
