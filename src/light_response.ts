@@ -43,9 +43,10 @@ export function isResponse(value: unknown): boolean {
     Object.prototype.isPrototypeOf.call(NativeResponse.prototype, value);
 }
 
-const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze([
-  Object.freeze(["content-type", "text/plain;charset=UTF-8"] as const),
-]);
+/** The header fields the runtime's `Response` gives a string body when the handler gives none. */
+export const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze(
+  [...new NativeResponse("").headers].map((pair) => Object.freeze(pair)),
+);
 const NO_FIELDS: readonly (readonly [string, string])[] = Object.freeze([]);
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** reason-phrase of RFC 9112 §4: HTAB, SP, VCHAR and obs-text. */
@@ -62,7 +63,7 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * const response = new LightResponse("hi", { status: 201, headers: { "x-a": "1" } });
  * assert.ok(response instanceof Response);
  * assert.equal(response.status, 201);
- * assert.equal(response.headers.get("content-type"), "text/plain;charset=UTF-8");
+ * assert.equal(response.headers.get("x-a"), "1");
  * assert.equal(await response.clone().text(), "hi");
  * assert.equal(await response.text(), "hi");
  * assert.throws(() => response.clone(), TypeError);
@@ -150,8 +151,8 @@ export class LightResponse {
     this.#headers ??= new Headers();
     if (!this.#defaultsSet) {
       this.#defaultsSet = true;
-      if (this.#isText && !this.#headers.has("content-type")) {
-        this.#headers.set("content-type", "text/plain;charset=UTF-8");
+      if (this.#isText) {
+        for (const [name, value] of TEXT_FIELDS) if (!this.#headers.has(name)) this.#headers.set(name, value);
       }
     }
     return this.#headers;

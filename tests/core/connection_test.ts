@@ -939,3 +939,66 @@ describe("ServerConnection state", () => {
     assert.throws(() => new ServerConnection({ limits: { maxHeaderBytes: 0 } }), RangeError);
   });
 });
+
+describe("ServerConnection reuse of the last head for a constant field list", () => {
+  const FIELDS = Object.freeze([Object.freeze(["content-type", "text/plain"] as const)]);
+
+  /** A connection with one request waiting for its response. */
+  function waiting(request = "GET / HTTP/1.1\r\nHost: a\r\n\r\n"): ServerConnection {
+    const conn = new ServerConnection({ now: 0 });
+    conn.receive(bytes(request), 0);
+    assert.equal(conn.nextEvent().type, "request");
+    return conn;
+  }
+
+  /** Sends one whole response; returns its head bytes. */
+  function answer(conn: ServerConnection, response: ResponseStart, now: number): Uint8Array {
+    const head = conn.startResponse(response, now);
+    conn.writeBody(new Uint8Array(response.bodyLength ?? 0));
+    conn.endResponse(now);
+    return head;
+  }
+
+  it("ServerConnection sends the same head bytes for the same frozen fields, status and length within a second", () => {
+    const conn = waiting("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const first = answer(conn, { status: 200, headers: FIELDS, bodyLength: 2 }, 1000);
+    assert.equal(conn.nextEvent().type, "request");
+    const second = answer(conn, { status: 200, headers: FIELDS, bodyLength: 2 }, 1999);
+    assert.equal(second, first);
+    assert.match(
+      str(first),
+      /^HTTP\/1\.1 200 OK\r\ncontent-type: text\/plain\r\ndate: .*\r\ncontent-length: 2\r\n/,
+    );
+  });
+
+  it("ServerConnection makes a new head when the length, status, second or connection state differ", () => {
+    const requests = "GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(5);
+    const conn = waiting(requests);
+    const heads: string[] = [];
+    const next = (response: ResponseStart, now: number) => {
+      heads.push(str(answer(conn, response, now)));
+      conn.nextEvent();
+    };
+    next({ status: 200, headers: FIELDS, bodyLength: 2 }, 1000);
+    next({ status: 200, headers: FIELDS, bodyLength: 3 }, 1000);
+    next({ status: 201, headers: FIELDS, bodyLength: 3 }, 1000);
+    next({ status: 201, headers: FIELDS, bodyLength: 3 }, 2000);
+    conn.requestClose();
+    next({ status: 201, headers: FIELDS, bodyLength: 3 }, 2000);
+    assert.match(heads[0], /content-length: 2\r\n/);
+    assert.match(heads[1], /content-length: 3\r\n/);
+    assert.match(heads[2], /^HTTP\/1\.1 201 Created\r\n/);
+    assert.notEqual(heads[3].match(/date: (.*)\r\n/)![1], heads[2].match(/date: (.*)\r\n/)![1]);
+    assert.match(heads[4], /connection: close\r\n/);
+    assert.equal(conn.closed, true);
+  });
+
+  it("ServerConnection makes a new head for HEAD after GET with the same fields", () => {
+    const conn = waiting("GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const get = str(answer(conn, { status: 200, headers: FIELDS, bodyLength: null }, 0));
+    assert.equal(conn.nextEvent().type, "request");
+    const head = str(conn.startResponse({ status: 200, headers: FIELDS, bodyLength: null }, 0));
+    assert.match(get, /transfer-encoding: chunked\r\n/);
+    assert.doesNotMatch(head, /transfer-encoding/);
+  });
+});

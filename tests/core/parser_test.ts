@@ -986,3 +986,45 @@ describe("ServerConnection end of input in the head (RFC 9112 §8)", () => {
     },
   ]);
 });
+
+describe("RequestHeadParser repeated heads (its Latin1Memo)", () => {
+  /** Parses each head in turn with one parser, as a keep-alive connection does. */
+  function parseAll(
+    heads: readonly string[],
+  ): { method: string; target: string; fields: readonly string[] }[] {
+    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    return heads.map((text) => {
+      const input = bytes(text);
+      assert.equal(parser.push(input, 0, input.length, 0), input.length);
+      const head = parser.head!;
+      parser.reset();
+      return { method: head.method, target: head.target, fields: head.fields };
+    });
+  }
+
+  it("RequestHeadParser reads a changed byte in a repeated method, target, name or value", () => {
+    const heads = [
+      "GET /abc HTTP/1.1\r\nHost: a\r\nX-Key: value1\r\n\r\n",
+      "GET /abc HTTP/1.1\r\nHost: a\r\nX-Key: value1\r\n\r\n",
+      "PUT /abd HTTP/1.1\r\nHost: b\r\nX-Kez: value2\r\nContent-Length: 0\r\n\r\n",
+      "GET /abd HTTP/1.1\r\nHost: b\r\nX-Key: valu\r\n\r\n",
+    ];
+    assert.deepEqual(parseAll(heads), [
+      { method: "GET", target: "/abc", fields: ["Host", "a", "X-Key", "value1"] },
+      { method: "GET", target: "/abc", fields: ["Host", "a", "X-Key", "value1"] },
+      { method: "PUT", target: "/abd", fields: ["Host", "b", "X-Kez", "value2", "Content-Length", "0"] },
+      { method: "GET", target: "/abd", fields: ["Host", "b", "X-Key", "valu"] },
+    ]);
+  });
+
+  it("RequestHeadParser keeps obs-text bytes of a repeated value as Latin-1", () => {
+    const head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: caf\xe9\r\n\r\n";
+    const input = Uint8Array.from(head, (c) => c.charCodeAt(0));
+    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    for (let round = 0; round < 2; round++) {
+      assert.equal(parser.push(input, 0, input.length, 0), input.length);
+      assert.equal(parser.head!.fields[3], "caf\u00e9");
+      parser.reset();
+    }
+  });
+});
