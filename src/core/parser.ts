@@ -307,6 +307,7 @@ export class RequestHeadParser {
   readonly #lines = new LineReader();
   readonly #lineMemo = new Latin1Memo();
   readonly #fieldMemo = new Latin1Memo();
+  #lastValidHost = "";
   #headBytes = 0;
   #method = "";
   #target = "";
@@ -474,13 +475,13 @@ export class RequestHeadParser {
       const name = fields[k];
       switch (name.length) {
         case 4:
-          if (name.toLowerCase() === "host") {
+          if (isNamed(name, "host")) {
             hostCount++;
             host = fields[k + 1];
           }
           break;
         case 6:
-          if (name.toLowerCase() === "expect") {
+          if (isNamed(name, "expect")) {
             // A list whose empty elements are ignored (RFC 9110 §5.6.1.2); 100-continue is the
             // only expectation defined, and an HTTP/1.0 client's is ignored (RFC 9110 §10.1.1).
             const expectations = listElements(fields[k + 1]);
@@ -491,7 +492,7 @@ export class RequestHeadParser {
           }
           break;
         case 10:
-          if (name.toLowerCase() === "connection") {
+          if (isNamed(name, "connection")) {
             for (const token of listElements(fields[k + 1])) {
               if (token === "close") connectionClose = true;
               else if (token === "keep-alive") connectionKeepAlive = true;
@@ -499,7 +500,7 @@ export class RequestHeadParser {
           }
           break;
         case 14:
-          if (name.toLowerCase() === "content-length") {
+          if (isNamed(name, "content-length")) {
             const length = parseContentLength(fields[k + 1], endOffset);
             if (contentLength !== -1 && contentLength !== length) {
               throw new HttpError("CONFLICTING_CONTENT_LENGTH", endOffset);
@@ -508,7 +509,7 @@ export class RequestHeadParser {
           }
           break;
         case 17:
-          if (name.toLowerCase() === "transfer-encoding") {
+          if (isNamed(name, "transfer-encoding")) {
             const value = fields[k + 1];
             transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
           }
@@ -517,7 +518,11 @@ export class RequestHeadParser {
     }
     if (hostCount > 1) throw new HttpError("DUPLICATE_HOST", endOffset);
     if (hostCount === 0 && version === "HTTP/1.1") throw new HttpError("MISSING_HOST", endOffset);
-    if (hostCount === 1 && !isValidHost(host, false)) throw new HttpError("BAD_HOST", endOffset);
+    if (hostCount === 1 && host !== this.#lastValidHost) {
+      // The same Host string as the last request on this connection (see Latin1Memo) was valid then.
+      if (!isValidHost(host, false)) throw new HttpError("BAD_HOST", endOffset);
+      this.#lastValidHost = host;
+    }
 
     let bodyFraming: BodyFraming = "none";
     if (transferEncoding !== null) {
@@ -550,6 +555,18 @@ export class RequestHeadParser {
       byteLength: this.#headBytes,
     };
   }
+}
+
+/**
+ * Whether a field name is `lower` in any case, without making a lower-case copy. Exact for
+ * tokens: OR-ing 0x20 maps only A–Z onto a–z, and leaves `-` and digits as they are.
+ */
+function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function parseVersion(line: Uint8Array, start: number, end: number, offset: number): HttpVersion {

@@ -1017,6 +1017,22 @@ describe("RequestHeadParser repeated heads (its Latin1Memo)", () => {
     ]);
   });
 
+  it("RequestHeadParser checks a Host that differs from the last valid one", () => {
+    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    for (const [host, valid] of [["a.example", true], ["a.example", true], ["a.ex ample", false]] as const) {
+      const input = bytes(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      if (valid) {
+        assert.equal(parser.push(input, 0, input.length, 0), input.length);
+        parser.reset();
+      } else {
+        assert.throws(
+          () => parser.push(input, 0, input.length, 0),
+          (error: unknown) => error instanceof HttpError && error.code === "BAD_HOST",
+        );
+      }
+    }
+  });
+
   it("RequestHeadParser keeps obs-text bytes of a repeated value as Latin-1", () => {
     const head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: caf\xe9\r\n\r\n";
     const input = Uint8Array.from(head, (c) => c.charCodeAt(0));
