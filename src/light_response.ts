@@ -102,12 +102,15 @@ export class LightResponse {
     this.#isText = typeof body === "string";
     this[BODY_TEXT] = typeof body === "string" ? body : undefined;
     this[BODY_BYTES] = undefined;
+    // Byte bodies are copied, as the Fetch standard's "extract a body" does: the handler may reuse
+    // its buffer once the response is made. (Copying a view is faster than ArrayBuffer.slice.)
     if (body instanceof ArrayBuffer) {
-      this[BODY_BYTES] = new Uint8Array(body.slice(0)); // a copy, as the Fetch standard's "extract a body"
+      this[BODY_BYTES] = new Uint8Array(new Uint8Array(body));
     } else if (ArrayBuffer.isView(body)) {
-      this[BODY_BYTES] = new Uint8Array(
-        body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
-      );
+      const view = body instanceof Uint8Array
+        ? body
+        : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      this[BODY_BYTES] = new Uint8Array(view);
     } else if (body !== null && body !== undefined && typeof body !== "string") {
       this.#real = new NativeResponse(body, init); // a stream, Blob or form data: the real thing
       return;
