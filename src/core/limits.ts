@@ -140,11 +140,15 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
  * import assert from "node:assert/strict";
  * import { resolveLimits } from "./limits.ts";
  *
- * assert.equal(resolveLimits({ maxBodyBytes: 1024 }).maxBodyBytes, 1024);
+ * const limits = resolveLimits({ maxBodyBytes: 1024 });
+ * assert.equal(limits.maxBodyBytes, 1024);
+ * assert.equal(resolveLimits(limits), limits); // a resolved object is returned as it is
  * assert.throws(() => resolveLimits({ maxBodyBytes: -1 }), RangeError);
  * ```
  */
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  // Already resolved (a server hands its limits to each connection): share the same object.
+  if (RESOLVED.has(overrides)) return overrides as Limits;
   const limits: Record<string, number> = { ...DEFAULT_LIMITS };
   for (const [name, value] of Object.entries(overrides)) {
     if (!(name in DEFAULT_LIMITS)) throw new RangeError(`unknown limit: ${name}`);
@@ -154,5 +158,9 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     }
     limits[name] = value;
   }
-  return Object.freeze(limits) as unknown as Limits;
+  const resolved = Object.freeze(limits) as unknown as Limits;
+  RESOLVED.add(resolved);
+  return resolved;
 }
+
+const RESOLVED = new WeakSet<object>([DEFAULT_LIMITS]);
