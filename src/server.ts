@@ -699,7 +699,76 @@ class HttpConnection implements SocketEvents {
     return `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
   }
 
-  async #respondAndLog(
+  /**
+   * Sends the handler's result. A response whose whole body is in memory (a FastResponse made
+   * from a string or bytes) is sent synchronously once it is there; anything else, and a result
+   * that arrives while earlier output is still batched, takes the general path.
+   */
+  #respondAndLog(head: RequestHead, started: number, result: Response | Promise<Response>): void {
+    if (result instanceof Promise) {
+      if (this.#outputBytes === 0) {
+        result.then(
+          (value) => {
+            if (!this.#sendWhole(head, started, value)) {
+              void this.#respondAndLogInGeneral(head, started, value);
+            }
+          },
+          (error) => void this.#respondAndLogInGeneral(head, started, Promise.reject(error)),
+        );
+        return;
+      }
+    } else if (this.#sendWhole(head, started, result)) {
+      return;
+    }
+    void this.#respondAndLogInGeneral(head, started, result);
+  }
+
+  /**
+   * The synchronous path: sends a response whose whole body is in memory, as one write.
+   * @returns `false`, having changed nothing, when the response needs the general path.
+   */
+  #sendWhole(head: RequestHead, started: number, response: unknown): boolean {
+    if (this.#closing || !(response instanceof Response) || response.bodyUsed) return false;
+    const remembered = response as RememberedBody;
+    const text = remembered[BODY_TEXT];
+    const held = remembered[BODY_BYTES];
+    let body: Uint8Array;
+    if (typeof text === "string") body = this.#server.memo.encode(text);
+    else if (held instanceof Uint8Array) body = held;
+    else return false;
+    const sendsBody = head.method !== "HEAD" && response.status !== 204 && response.status !== 304;
+    const wantsLength = sendsBody || head.method === "HEAD";
+    const now = Date.now();
+    let headBytes: Uint8Array;
+    try {
+      headBytes = this.#core.startResponse(
+        {
+          status: response.status,
+          statusText: response.statusText,
+          headers: remembered[FIELDS] ?? response.headers,
+          bodyLength: wantsLength ? body.byteLength : 0,
+        },
+        now,
+      );
+    } catch (error) {
+      if (error instanceof InvalidResponseError) return false; // the general path answers it with a 500
+      throw error;
+    }
+    if (!this.#core.responseHasBody) this.#write(headBytes);
+    else if (body.byteLength <= MEMO_LIMIT) {
+      this.#write(this.#server.memo.join(headBytes, this.#core.writeBody(body)));
+    } else {
+      this.#write(headBytes);
+      this.#write(this.#core.writeBody(body));
+    }
+    this.#write(this.#core.endResponse(now));
+    this.#request = null;
+    this.#exchangeDone();
+    this.#logResponse(head, started, response.status);
+    return true;
+  }
+
+  async #respondAndLogInGeneral(
     head: RequestHead,
     started: number,
     result: Response | Promise<Response>,
@@ -710,8 +779,12 @@ class HttpConnection implements SocketEvents {
     } catch {
       // The connection failed while sending; it is closed already.
     }
+    if (status !== 0) this.#logResponse(head, started, status);
+  }
+
+  #logResponse(head: RequestHead, started: number, status: number): void {
     const onResponse = this.#server.options.onResponse;
-    if (onResponse && status !== 0) {
+    if (onResponse) {
       onResponse({
         remoteAddr: this.#socket.remoteAddr,
         method: head.method,
@@ -721,6 +794,19 @@ class HttpConnection implements SocketEvents {
         durationMs: Date.now() - started,
       });
     }
+  }
+
+  /** After a response is complete: end an unread request body, then go on to the next request or close. */
+  #exchangeDone(): void {
+    if (this.#body !== null) {
+      // The response is complete but the handler left the request body unread: the core now
+      // discards the rest (or closes), so the body stream gets no more data. End it, and take
+      // back the backpressure it applied, or the connection would stay paused.
+      this.#body.fail(new Error("the response was sent before the request body was read"));
+      this.#body = null;
+    }
+    if (this.#core.closed) this.#finish();
+    else this.#process();
   }
 
   /** Sends the handler's response; returns its status, or 0 when nothing could be sent. */
@@ -853,15 +939,7 @@ class HttpConnection implements SocketEvents {
     } finally {
       this.#request = null;
     }
-    if (this.#body !== null) {
-      // The response is complete but the handler left the request body unread: the core now
-      // discards the rest (or closes), so the body stream gets no more data. End it, and take
-      // back the backpressure it applied, or the connection would stay paused.
-      this.#body.fail(new Error("the response was sent before the request body was read"));
-      this.#body = null;
-    }
-    if (this.#core.closed) this.#finish();
-    else this.#process();
+    this.#exchangeDone();
     return res.status;
   }
 
