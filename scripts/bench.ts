@@ -13,12 +13,16 @@
  * profiler on Deno) into `DIR/<runtime>-<scenario>-<server>.cpuprofile`, and the functions where
  * h1serve spends most time are printed under each scenario.
  *
+ * It installs what it needs first: the pinned runtimes from npm, and wrk with apt-get when missing.
+ *
  * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]
  * [--profile DIR]`.
  * Not part of the test command.
  *
  * @module
  */
+
+import { ensureSystemTools, ensureToolchain } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const flag = (name: string, fallback: string) =>
@@ -28,6 +32,8 @@ const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
 const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k,idle10k").split(",");
 const IDLE_CONNECTIONS = 10_000;
+await ensureToolchain();
+await ensureSystemTools([["wrk", "/usr/bin/wrk"]], "the benchmark's load generator");
 const profileDir = flag("profile", "");
 if (profileDir !== "") Deno.mkdirSync(profileDir, { recursive: true });
 

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { ensureSystemTools, ensureToolchain, run } from "./setup.ts";
+
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 /** Node 26 by its package path: two pinned Node packages (26 and 22) both declare a `node` bin. */
@@ -19,63 +21,6 @@ interface Step {
   readonly name: string;
   readonly command: readonly string[];
   readonly env?: Record<string, string>;
-}
-
-async function run(command: readonly string[], env: Record<string, string> = {}): Promise<boolean> {
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
-    cwd: root,
-    env: { ...env, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  return (await child.status).success;
-}
-
-/** Installs node_modules from the lockfile unless they already match it. */
-async function ensureToolchain(): Promise<void> {
-  const lock = await Deno.readTextFile(`${root}package-lock.json`);
-  const stampPath = `${root}node_modules/.h1serve-lock`;
-  const stamp = await Deno.readTextFile(stampPath).catch(() => "");
-  if (stamp === lock) return;
-  // `npm install` from the lockfile rather than `npm ci`: the registry reached here holds only the
-  // Linux build among the runtimes' per-platform optional packages, which `npm ci` refuses as out
-  // of sync. `--no-save` keeps package.json and the lockfile exactly as committed.
-  console.log("== install: npm install from package-lock.json (pinned Deno, Bun, Node, TypeScript)");
-  if (!await run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"])) {
-    console.error("npm install failed");
-    Deno.exit(1);
-  }
-  await Deno.writeTextFile(stampPath, lock);
-}
-
-/** Installs the Debian packages the client tests drive (curl, headless Chromium) when they are missing. */
-async function ensureSystemTools(): Promise<void> {
-  const missing = [["curl", "/usr/bin/curl"], ["chromium", "/usr/bin/chromium"]]
-    .filter(([, path]) => !exists(path))
-    .map(([name]) => name);
-  if (missing.length === 0) return;
-  console.log(`== install: apt-get install ${missing.join(" ")} (for the curl and browser tests)`);
-  const ok = await run(["apt-get", "update", "-qq"]) &&
-    await run(["apt-get", "install", "-y", "-qq", ...missing], {
-      DEBIAN_FRONTEND: "noninteractive",
-    });
-  if (!ok) {
-    console.error(
-      `could not install ${missing.join(", ")} with apt-get (the curl and browser tests need them)`,
-    );
-    Deno.exit(1);
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const testFiles = [...walk(`${root}tests`)].filter((path) => path.endsWith("_test.ts")).sort();
@@ -109,7 +54,10 @@ const steps: Step[] = [
 
 if (!args.has("--skip-install")) {
   await ensureToolchain();
-  await ensureSystemTools();
+  await ensureSystemTools(
+    [["curl", "/usr/bin/curl"], ["chromium", "/usr/bin/chromium"]],
+    "the curl and browser tests",
+  );
 }
 const started = performance.now();
 const results: { name: string; ok: boolean; seconds: number }[] = [];

@@ -1,0 +1,65 @@
+/**
+ * What `deno task test` and `deno task bench` need before they run: the pinned toolchain from
+ * npm (Deno, Bun, Node, TypeScript and the test libraries, from package-lock.json) and a few
+ * Debian packages (curl and Chromium for the client tests, wrk for the benchmark).
+ *
+ * @module
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** Runs a command in the project root with inherited output; resolves with its success. */
+export async function run(command: readonly string[], env: Record<string, string> = {}): Promise<boolean> {
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    cwd: root,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  return (await child.status).success;
+}
+
+/** Installs node_modules from the lockfile unless they already match it. */
+export async function ensureToolchain(): Promise<void> {
+  const lock = await Deno.readTextFile(`${root}package-lock.json`);
+  const stampPath = `${root}node_modules/.h1serve-lock`;
+  const stamp = await Deno.readTextFile(stampPath).catch(() => "");
+  if (stamp === lock) return;
+  // `npm install` from the lockfile rather than `npm ci`: the registry reached here holds only the
+  // Linux build among the runtimes' per-platform optional packages, which `npm ci` refuses as out
+  // of sync. `--no-save` keeps package.json and the lockfile exactly as committed.
+  console.log("== install: npm install from package-lock.json (pinned Deno, Bun, Node, TypeScript)");
+  if (!await run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--loglevel=error"])) {
+    console.error("npm install failed");
+    Deno.exit(1);
+  }
+  await Deno.writeTextFile(stampPath, lock);
+}
+
+/**
+ * Installs the Debian packages whose programs are missing, with apt-get.
+ * @param packages Package name and the program it provides, for each.
+ * @param why What needs them, for the messages.
+ */
+export async function ensureSystemTools(packages: readonly [string, string][], why: string): Promise<void> {
+  const missing = packages.filter(([, path]) => !exists(path)).map(([name]) => name);
+  if (missing.length === 0) return;
+  console.log(`== install: apt-get install ${missing.join(" ")} (${why})`);
+  const ok = await run(["apt-get", "update", "-qq"]) &&
+    await run(["apt-get", "install", "-y", "-qq", ...missing], { DEBIAN_FRONTEND: "noninteractive" });
+  if (!ok) {
+    console.error(`could not install ${missing.join(", ")} with apt-get (${why} need them)`);
+    Deno.exit(1);
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
