@@ -215,7 +215,7 @@ export interface Server {
 }
 
 const OUTPUT_HIGH_WATER = 64 * 1024;
-/** Output below this size is joined into one write; larger output is written part by part. */
+/** Output below this size is joined into one write; larger output is written part by part where the transport gathers writes. */
 const COPY_LIMIT = 16 * 1024;
 /** Bodies up to this size are remembered by the ResponseMemo. */
 const MEMO_LIMIT = 1024;
@@ -1005,7 +1005,7 @@ class HttpConnection implements SocketEvents {
     this.#output = [];
     this.#outputBytes = 0;
     let writable: boolean;
-    if (total < COPY_LIMIT) {
+    if (total < COPY_LIMIT || this.#socket.gathersWrites !== true) {
       writable = this.#socket.write(concatBytes(parts));
     } else {
       // Large output (a big body): hand over the parts as they are rather than copy them.

@@ -99,6 +99,12 @@ export interface TransportSocket {
    * @returns `false` when the server should wait for {@link SocketEvents.drain} before writing more.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Whether writes made in one turn leave together, uncopied (Node corks them into one writev).
+   * When not, the server joins its output into one array before writing, even a large body:
+   * a copy costs less than a second write.
+   */
+  readonly gathersWrites?: boolean;
   /** Stops reading (backpressure). */
   pause(): void;
   /** Starts reading again. */

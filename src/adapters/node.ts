@@ -19,6 +19,7 @@ import {
 class NodeSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
   readonly #socket: Socket;
+  readonly gathersWrites = true;
   #corked = false;
 
   constructor(socket: Socket) {
