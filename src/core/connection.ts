@@ -602,9 +602,9 @@ export class ServerConnection {
     // The same frozen field list as the last response, with the same status, length, date and
     // connection state, gives the same head: send the same bytes, skipping validation and encoding.
     const last = this.#lastHead;
-    const fieldsAreConstant = Array.isArray(response.headers) && Object.isFrozen(response.headers);
+    // (Only frozen lists are remembered, so the same list is still frozen: no isFrozen call here.)
     if (
-      fieldsAreConstant && last !== null && last.headers === response.headers && last.status === status &&
+      last !== null && last.headers === response.headers && last.status === status &&
       last.statusText === response.statusText && last.bodyLength === response.bodyLength &&
       last.keepAliveBefore === keepAlive && last.date === date && last.version === head.version &&
       last.isHead === (head.method === "HEAD")
@@ -693,6 +693,7 @@ export class ServerConnection {
     const bytes = this.#heads.encode(
       `HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`,
     );
+    const fieldsAreConstant = Array.isArray(response.headers) && Object.isFrozen(response.headers);
     this.#lastHead = !fieldsAreConstant ? null : {
       headers: response.headers,
       status,
