@@ -708,34 +708,51 @@ class HttpConnection implements SocketEvents {
     if (result instanceof Promise) {
       if (this.#outputBytes === 0) {
         result.then(
-          (value) => {
-            if (!this.#sendWhole(head, started, value)) {
-              void this.#respondAndLogInGeneral(head, started, value);
-            }
-          },
+          (value) => this.#deliver(head, started, value),
           (error) => void this.#respondAndLogInGeneral(head, started, Promise.reject(error)),
         );
         return;
       }
-    } else if (this.#sendWhole(head, started, result)) {
+      void this.#respondAndLogInGeneral(head, started, result);
+    } else {
+      this.#deliver(head, started, result);
+    }
+  }
+
+  /** Sends a settled handler result: synchronously when its body is in memory, else by the general path. */
+  #deliver(head: RequestHead, started: number, value: unknown): void {
+    if (this.#sendWhole(head, started, value)) return;
+    const response = value as Response & RememberedBody;
+    if (response instanceof Response && response[BODY_IN_MEMORY] === true && !response.bodyUsed) {
+      // Bytes the runtime's Response holds: one read, then the synchronous path.
+      response.arrayBuffer().then(
+        (buffer) => this.#sendWhole(head, started, response, new Uint8Array(buffer)),
+        (error) => void this.#respondAndLogInGeneral(head, started, Promise.reject(error)),
+      );
       return;
     }
-    void this.#respondAndLogInGeneral(head, started, result);
+    void this.#respondAndLogInGeneral(head, started, value as Response);
   }
 
   /**
    * The synchronous path: sends a response whose whole body is in memory, as one write.
+   * @param read The body, when it has been read already.
    * @returns `false`, having changed nothing, when the response needs the general path.
    */
-  #sendWhole(head: RequestHead, started: number, response: unknown): boolean {
-    if (this.#closing || !(response instanceof Response) || response.bodyUsed) return false;
+  #sendWhole(head: RequestHead, started: number, response: unknown, read?: Uint8Array): boolean {
+    if (!(response instanceof Response)) return false;
+    if (this.#closing) return read !== undefined; // nothing can be sent; the general path finds the same
     const remembered = response as RememberedBody;
-    const text = remembered[BODY_TEXT];
-    const held = remembered[BODY_BYTES];
     let body: Uint8Array;
-    if (typeof text === "string") body = this.#server.memo.encode(text);
-    else if (held instanceof Uint8Array) body = held;
-    else return false;
+    if (read !== undefined) body = read;
+    else if (response.bodyUsed) return false;
+    else {
+      const text = remembered[BODY_TEXT];
+      const held = remembered[BODY_BYTES];
+      if (typeof text === "string") body = this.#server.memo.encode(text);
+      else if (held instanceof Uint8Array) body = held;
+      else return false;
+    }
     const sendsBody = head.method !== "HEAD" && response.status !== 204 && response.status !== 304;
     const wantsLength = sendsBody || head.method === "HEAD";
     const now = Date.now();
@@ -751,8 +768,10 @@ class HttpConnection implements SocketEvents {
         now,
       );
     } catch (error) {
-      if (error instanceof InvalidResponseError) return false; // the general path answers it with a 500
-      throw error;
+      if (!(error instanceof InvalidResponseError)) throw error;
+      // A header field or status that cannot be sent: answered as a handler failure (a 500).
+      void this.#respondAndLogInGeneral(head, started, Promise.reject(error));
+      return true;
     }
     if (!this.#core.responseHasBody) this.#write(headBytes);
     else if (body.byteLength <= MEMO_LIMIT) {
