@@ -481,6 +481,8 @@ class HttpConnection implements SocketEvents {
   readonly #server: HttpServer;
   readonly #socket: TransportSocket;
   readonly #core: ServerConnection;
+  /** What the handler learns besides the request: the same for every request on the connection. */
+  readonly #info: ServeHandlerInfo;
   #output: Uint8Array[] = [];
   #outputBytes = 0;
   #writable = true;
@@ -499,6 +501,7 @@ class HttpConnection implements SocketEvents {
   constructor(server: HttpServer, socket: TransportSocket) {
     this.#server = server;
     this.#socket = socket;
+    this.#info = Object.freeze({ remoteAddr: socket.remoteAddr });
     this.#core = new ServerConnection({
       limits: server.limits,
       now: Date.now(),
@@ -655,7 +658,7 @@ class HttpConnection implements SocketEvents {
   }
 
   #startExchange(head: RequestHead): void {
-    const started = Date.now();
+    const started = this.#server.options.onResponse === undefined ? 0 : Date.now(); // for durationMs
     this.#exchangeBytes = 0;
     if (!isRepresentableMethod(head.method)) {
       return void this.#respondAndLog(head, started, textResponse(501, "Not Implemented"));
@@ -670,7 +673,7 @@ class HttpConnection implements SocketEvents {
     this.#request = request;
     let result: Response | Promise<Response>;
     try {
-      result = this.#server.handler(request as unknown as Request, { remoteAddr: this.#socket.remoteAddr });
+      result = this.#server.handler(request as unknown as Request, this.#info);
     } catch (error) {
       result = this.#server.errorToResponse(error);
     }
