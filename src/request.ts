@@ -164,7 +164,9 @@ export class RequestBody {
 }
 
 function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
+  // Over an explicit ArrayBuffer: JavaScriptCore makes `.buffer` of an array made by length lazily,
+  // with a copy, and `arrayBuffer()` asks for it.
+  const out = new Uint8Array(new ArrayBuffer(total));
   let offset = 0;
   for (const chunk of chunks) {
     out.set(chunk, offset);
