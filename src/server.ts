@@ -215,7 +215,7 @@ export interface Server {
 }
 
 const OUTPUT_HIGH_WATER = 64 * 1024;
-/** Output below this size is joined into one write; larger output is written part by part where the transport gathers writes. */
+/** Output below this size is joined into one array; larger output goes in parts where the transport can write parts. */
 const COPY_LIMIT = 16 * 1024;
 /** Bodies up to this size are remembered by the ResponseMemo. */
 const MEMO_LIMIT = 1024;
@@ -1026,14 +1026,10 @@ class HttpConnection implements SocketEvents {
     const total = this.#outputBytes;
     this.#output = [];
     this.#outputBytes = 0;
-    let writable: boolean;
-    if (total < COPY_LIMIT || this.#socket.gathersWrites !== true) {
-      writable = this.#socket.write(concatBytes(parts));
-    } else {
-      // Large output (a big body): hand over the parts as they are rather than copy them.
-      writable = true;
-      for (const part of parts) writable = this.#socket.write(part);
-    }
+    // Large output (a big body) goes as it is where the transport can write parts; else one array.
+    const writable = total >= COPY_LIMIT && parts.length > 1 && this.#socket.writeParts !== undefined
+      ? this.#socket.writeParts(parts)
+      : this.#socket.write(concatBytes(parts));
     if (!writable && this.#writable) {
       this.#writable = false;
       this.#blockedSince = Date.now();

@@ -100,11 +100,12 @@ export interface TransportSocket {
    */
   write(bytes: Uint8Array): boolean;
   /**
-   * Whether writes made in one turn leave together, uncopied (Node corks them into one writev).
-   * When not, the server joins its output into one array before writing, even a large body:
-   * a copy costs less than a second write.
+   * Queues several arrays to leave as one write, without joining them (Node: one writev). A
+   * transport without it gets large output joined into one array by the server: a copy costs
+   * less than a second write.
+   * @returns As {@link TransportSocket.write}.
    */
-  readonly gathersWrites?: boolean;
+  writeParts?(parts: readonly Uint8Array[]): boolean;
   /** Stops reading (backpressure). */
   pause(): void;
   /** Starts reading again. */

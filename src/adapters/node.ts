@@ -19,8 +19,6 @@ import {
 class NodeSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
   readonly #socket: Socket;
-  readonly gathersWrites = true;
-  #corked = false;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -33,19 +31,18 @@ class NodeSocket implements TransportSocket {
 
   write(bytes: Uint8Array): boolean {
     if (this.#socket.writableEnded || this.#socket.destroyed) return false;
-    if (!this.#corked) {
-      // Writes made in the same turn leave as one writev: a head and a large body, uncopied.
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(this.#uncork);
-    }
     return this.#socket.write(bytes);
   }
 
-  readonly #uncork = (): void => {
-    this.#corked = false;
+  writeParts(parts: readonly Uint8Array[]): boolean {
+    if (this.#socket.writableEnded || this.#socket.destroyed) return false;
+    // Corked writes leave as one writev on uncork: a head and a large body, uncopied.
+    this.#socket.cork();
+    let writable = true;
+    for (const part of parts) writable = this.#socket.write(part);
     this.#socket.uncork();
-  };
+    return writable;
+  }
 
   pause(): void {
     this.#socket.pause();
