@@ -16,6 +16,7 @@
  * @module
  */
 
+import { standIn } from "./stand_in.ts";
 const NativeResponse = globalThis.Response;
 
 /** Where a fast response keeps the string its body was made from. */
@@ -274,28 +275,10 @@ export class LightResponse {
   }
 }
 
-// Chain to Response.prototype so that `instanceof Response` holds, and answer every other member
-// (blob(), formData(), ...) from the real Response, made on first such use.
-Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
-  if (key === "constructor" || Object.prototype.hasOwnProperty.call(LightResponse.prototype, key)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
-  if (typeof descriptor.get === "function") {
-    Object.defineProperty(LightResponse.prototype, key, {
-      get(this: LightResponse) {
-        return Reflect.get(this.toResponse(), key);
-      },
-      configurable: true,
-    });
-  } else if (typeof descriptor.value === "function") {
-    Object.defineProperty(LightResponse.prototype, key, {
-      value: function (this: LightResponse, ...args: unknown[]) {
-        const real = this.toResponse();
-        return (Reflect.get(real, key) as (...a: unknown[]) => unknown).apply(real, args);
-      },
-      configurable: true,
-      writable: true,
-    });
-  }
-}
-Object.defineProperty(LightResponse.prototype, Symbol.toStringTag, { value: "Response", configurable: true });
+// `instanceof Response` holds, and every other member of Response is answered by the real one.
+standIn(
+  LightResponse.prototype,
+  NativeResponse.prototype,
+  "Response",
+  (self) => (self as LightResponse).toResponse(),
+);

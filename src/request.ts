@@ -15,6 +15,7 @@
  */
 
 import type { RequestHead } from "./core/parser.ts";
+import { standIn } from "./stand_in.ts";
 
 /** The connection's side of a request: what the lazy object is built from. */
 export interface RequestSource {
@@ -328,32 +329,10 @@ export class ServerRequest {
   }
 }
 
-// Chain to Request.prototype so that `instanceof Request` holds, and answer every other member
-// of Request (and of its Body mixin) from the real Request, made on first such use.
-Object.setPrototypeOf(ServerRequest.prototype, NativeRequest.prototype);
-for (let proto = NativeRequest.prototype; proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-  for (const key of Reflect.ownKeys(proto)) {
-    if (key === "constructor" || Object.prototype.hasOwnProperty.call(ServerRequest.prototype, key)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(proto, key)!;
-    if (typeof descriptor.get === "function") {
-      Object.defineProperty(ServerRequest.prototype, key, {
-        get(this: ServerRequest) {
-          return Reflect.get(this.toRequest(), key);
-        },
-        configurable: true,
-      });
-    } else if (typeof descriptor.value === "function") {
-      Object.defineProperty(ServerRequest.prototype, key, {
-        value: function (this: ServerRequest, ...args: unknown[]) {
-          return (Reflect.get(this.toRequest(), key) as (...a: unknown[]) => unknown).apply(
-            this.toRequest(),
-            args,
-          );
-        },
-        configurable: true,
-        writable: true,
-      });
-    }
-  }
-}
-Object.defineProperty(ServerRequest.prototype, Symbol.toStringTag, { value: "Request", configurable: true });
+// `instanceof Request` holds, and every other member of Request is answered by the real one.
+standIn(
+  ServerRequest.prototype,
+  NativeRequest.prototype,
+  "Request",
+  (self) => (self as ServerRequest).toRequest(),
+);
