@@ -44,6 +44,33 @@ export function isResponse(value: unknown): boolean {
     Object.prototype.isPrototypeOf.call(NativeResponse.prototype, value);
 }
 
+/**
+ * The body and init of a JSON response, as `Response.json` makes them: the value serialized,
+ * and Content-Type `application/json` unless the init sets one.
+ *
+ * @param data The value to serialize.
+ * @param init Status, status text and headers.
+ * @returns The arguments for the response constructor.
+ * @throws {TypeError} If the value cannot be serialized (`undefined`, a function).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonBody } from "./light_response.ts";
+ *
+ * const [text, init] = jsonBody({ a: 1 }, { status: 201 });
+ * assert.equal(text, '{"a":1}');
+ * assert.equal(new Headers(init.headers).get("content-type"), "application/json");
+ * ```
+ */
+export function jsonBody(data: unknown, init: ResponseInit): [string, ResponseInit] {
+  const text = JSON.stringify(data);
+  if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
+  const headers = new Headers(init.headers);
+  if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  return [text, { status: init.status, statusText: init.statusText, headers }];
+}
+
 /** The header fields the runtime's `Response` gives a string body when the handler gives none. */
 export const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze(
   [...new NativeResponse("").headers].map((pair) => Object.freeze(pair)),
@@ -244,11 +271,7 @@ export class LightResponse {
    * @returns The response.
    */
   static json(data: unknown, init: ResponseInit = {}): LightResponse {
-    const text = JSON.stringify(data);
-    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
-    const headers = new Headers(init.headers);
-    if (!headers.has("content-type")) headers.set("content-type", "application/json");
-    return new LightResponse(text, { status: init.status, statusText: init.statusText, headers });
+    return new LightResponse(...jsonBody(data, init));
   }
 
   /**

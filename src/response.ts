@@ -14,7 +14,15 @@
  * @module
  */
 
-import { BODY_BYTES, BODY_TEXT, FIELDS, isResponse, LightResponse, TEXT_FIELDS } from "./light_response.ts";
+import {
+  BODY_BYTES,
+  BODY_TEXT,
+  FIELDS,
+  isResponse,
+  jsonBody,
+  LightResponse,
+  TEXT_FIELDS,
+} from "./light_response.ts";
 
 export { BODY_BYTES, BODY_TEXT, FIELDS };
 
@@ -63,11 +71,7 @@ class RememberingResponse extends NativeResponse {
   }
 
   static override json(data: unknown, init: ResponseInit = {}): RememberingResponse {
-    const text = JSON.stringify(data);
-    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
-    const headers = new Headers(init.headers);
-    if (!headers.has("content-type")) headers.set("content-type", "application/json");
-    return new RememberingResponse(text, { status: init.status, statusText: init.statusText, headers });
+    return new RememberingResponse(...jsonBody(data, init));
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
