@@ -708,18 +708,13 @@ class HttpConnection implements SocketEvents {
    * that arrives while earlier output is still batched, takes the general path.
    */
   #respondAndLog(head: RequestHead, started: number, result: Response | Promise<Response>): void {
-    if (result instanceof Promise) {
-      if (this.#outputBytes === 0) {
-        result.then(
-          (value) => this.#deliver(head, started, value),
-          (error) => void this.#respondAndLogInGeneral(head, started, Promise.reject(error)),
-        );
-        return;
-      }
-      void this.#respondAndLogInGeneral(head, started, result);
-    } else {
-      this.#deliver(head, started, result);
-    }
+    if (!(result instanceof Promise)) return this.#deliver(head, started, result);
+    // With output batched, #settle sends it first if the result is not there at once.
+    const settled = this.#outputBytes === 0 ? result : this.#settle(result);
+    settled.then(
+      (value) => this.#deliver(head, started, value),
+      (error) => void this.#respondAndLogInGeneral(head, started, Promise.reject(error)),
+    );
   }
 
   /** Sends a settled handler result: synchronously when its body is in memory, else by the general path. */
@@ -756,8 +751,7 @@ class HttpConnection implements SocketEvents {
       else if (held instanceof Uint8Array) body = held;
       else return false;
     }
-    const sendsBody = head.method !== "HEAD" && response.status !== 204 && response.status !== 304;
-    const wantsLength = sendsBody || head.method === "HEAD";
+    const wantsLength = statesLength(head.method, response.status);
     const now = Date.now();
     let headBytes: Uint8Array;
     try {
@@ -844,32 +838,12 @@ class HttpConnection implements SocketEvents {
     }
     if (this.#closing) return 0;
     let res = response as Response;
-    const sendsBody = head.method !== "HEAD" && res.status !== 204 && res.status !== 304;
-    const wantsLength = sendsBody || head.method === "HEAD";
+    const wantsLength = statesLength(head.method, res.status);
     let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
     const chunks: Uint8Array[] = [];
     let bodyLength: number | null = 0;
     let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
-    const fast = res as RememberedBody;
-    const text = fast[BODY_TEXT];
-    const held = fast[BODY_BYTES];
-    if (typeof text === "string" && !res.bodyUsed) {
-      // A body made from a string: encode it here rather than read it through a stream.
-      if (wantsLength) {
-        const bytes = this.#server.memo.encode(text);
-        chunks.push(bytes);
-        bodyLength = bytes.byteLength;
-      }
-    } else if (held instanceof Uint8Array && !res.bodyUsed) {
-      // The bytes a LightResponse holds (its own copy): sent as they are.
-      chunks.push(held);
-      bodyLength = held.byteLength;
-    } else if (fast[BODY_IN_MEMORY] === true && !res.bodyUsed && wantsLength) {
-      // A body made from bytes is in memory: read it whole, with no need to race a stream.
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      chunks.push(bytes);
-      bodyLength = bytes.byteLength;
-    } else if (res.body !== null && wantsLength) {
+    if (res.body !== null && wantsLength) {
       let total = 0;
       try {
         reader = res.body.getReader(); // throws for a body the handler has already read
@@ -1052,6 +1026,11 @@ class HttpConnection implements SocketEvents {
     this.#closing = true;
     this.#socket.destroy();
   }
+}
+
+/** Whether the response head states a body length: for HEAD, and for every status but 204 and 304. */
+function statesLength(method: string, status: number): boolean {
+  return method === "HEAD" || (status !== 204 && status !== 304);
 }
 
 function textResponse(status: number, text: string): Response {
