@@ -3,7 +3,7 @@
  * (half of node:http's whole hello-world request), and reading a byte body back out copies it
  * twice more. A `LightResponse` made from a string or bytes keeps just the body, status and
  * headers; it validates its arguments as `Response` does, and copies a byte body once, as the
- * Fetch standard requires. It is `instanceof Response`, and every member of `Response` works on
+ * Fetch standard requires (into a buffer the server can send directly, `body_snapshot.ts`). It is `instanceof Response`, and every member of `Response` works on
  * it: the cheap ones directly, the rest (`body`, `clone()`, `blob()`, …) through a real
  * `Response` made on first such use. A body of any other kind (a stream, a Blob, form data)
  * makes the real `Response` at once.
@@ -16,13 +16,22 @@
  * @module
  */
 
+import { snapshots } from "./body_snapshot.ts";
 import { standIn } from "./stand_in.ts";
 const NativeResponse = globalThis.Response;
 
 /** Where a fast response keeps the string its body was made from. */
 export const BODY_TEXT: unique symbol = Symbol("h1serve.bodyText");
-/** Where a fast response keeps its body bytes, when it holds them itself. */
+/**
+ * Where a fast response keeps its body bytes, when it holds them itself: a copy made by
+ * `snapshots.copy` (`body_snapshot.ts`) that no one outside the response and the server sees.
+ */
 export const BODY_BYTES: unique symbol = Symbol("h1serve.bodyBytes");
+/**
+ * The method by which the server takes a fast response's body bytes to send them: the response
+ * gives them up, so that the server may reuse their memory once they are sent.
+ */
+export const TAKE_BYTES: unique symbol = Symbol("h1serve.takeBytes");
 /** Where a fast response keeps its header fields as pairs, when it has no `Headers` yet. */
 export const FIELDS: unique symbol = Symbol("h1serve.fields");
 
@@ -131,14 +140,9 @@ export class LightResponse {
     this[BODY_TEXT] = typeof body === "string" ? body : undefined;
     this[BODY_BYTES] = undefined;
     // Byte bodies are copied, as the Fetch standard's "extract a body" does: the handler may reuse
-    // its buffer once the response is made. (Copying a view is faster than ArrayBuffer.slice.)
-    if (body instanceof ArrayBuffer) {
-      this[BODY_BYTES] = new Uint8Array(new Uint8Array(body));
-    } else if (ArrayBuffer.isView(body)) {
-      const view = body instanceof Uint8Array
-        ? body
-        : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-      this[BODY_BYTES] = new Uint8Array(view);
+    // its buffer once the response is made.
+    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+      this[BODY_BYTES] = snapshots.copy(bytesOf(body));
     } else if (body !== null && body !== undefined && typeof body !== "string") {
       this.#real = new NativeResponse(body, init); // a stream, Blob or form data: the real thing
       return;
@@ -209,14 +213,21 @@ export class LightResponse {
   async text(): Promise<string> {
     if (this.#real !== null) return await this.#real.text();
     const body = this.#take();
-    return typeof body === "string" ? body : new TextDecoder().decode(body);
+    if (typeof body === "string") return body;
+    const text = new TextDecoder().decode(body);
+    snapshots.recycle(body);
+    return text;
   }
 
   /** Reads the whole body as bytes. */
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
     if (this.#real !== null) return new Uint8Array(await this.#real.arrayBuffer());
     const body = this.#take();
-    return typeof body === "string" ? new TextEncoder().encode(body) : body;
+    if (typeof body === "string") return new TextEncoder().encode(body);
+    // The copy has room in front and may be pooled: the reader gets an array of its own.
+    const own = body.slice();
+    snapshots.recycle(body);
+    return own;
   }
 
   /** Reads the whole body. */
@@ -233,6 +244,19 @@ export class LightResponse {
   clone(): Response {
     if (this.bodyUsed) throw new TypeError("the response body has already been read");
     return this.toResponse().clone();
+  }
+
+  /**
+   * Gives the server the body bytes to send, and gives them up: the body counts as read.
+   * @returns The bytes, or `undefined` when the body is not bytes held here.
+   */
+  [TAKE_BYTES](): Uint8Array | undefined {
+    const bytes = this[BODY_BYTES];
+    if (bytes !== undefined) {
+      this[BODY_BYTES] = undefined;
+      this.#bodyUsed = true;
+    }
+    return bytes;
   }
 
   /** The body taken for a whole read: marks it used, or throws if it was. */
@@ -253,9 +277,11 @@ export class LightResponse {
         // The body was read here: the real response's is read too, so that it says so.
         this.#real = new NativeResponse("", init);
         this.#real.arrayBuffer().catch(() => {});
+      } else if (this[BODY_BYTES] !== undefined) {
+        this.#real = new NativeResponse(this[BODY_BYTES] as Uint8Array<ArrayBuffer>, init); // copies it
+        snapshots.recycle(this[BODY_BYTES]);
       } else {
-        const body = this[BODY_TEXT] ?? this[BODY_BYTES] ?? null;
-        this.#real = new NativeResponse(body as BodyInit | null, init);
+        this.#real = new NativeResponse(this[BODY_TEXT] ?? null, init);
       }
       // From now on the real response owns the body.
       this[BODY_TEXT] = undefined;
@@ -305,3 +331,10 @@ standIn(
   "Response",
   (self) => (self as LightResponse).toResponse(),
 );
+
+/** The bytes of an ArrayBuffer or a view, as a Uint8Array over the same memory. */
+function bytesOf(source: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+}

@@ -3,7 +3,8 @@
  * `replaceGlobalResponse: false`), so that a plain `new Response("Hello World!")` is fast to make
  * and to send. Reading a runtime's `Response` body goes through a `ReadableStream` (a stream, a
  * reader and promise turns: 1–3 µs), even when the body is a string the handler wrote a moment
- * ago; a `FastResponse` remembers the string, or holds the bytes, so the server sends them directly.
+ * ago; a `FastResponse` remembers the string, or keeps a copy of the bytes with room in front for
+ * the response head (`body_snapshot.ts`), so the server sends them directly, in one write.
  *
  * On Deno and Bun it is the runtime's own `Response`, subclassed: every instance is real and
  * passes the runtime's internal checks (`Deno.serve`, `Bun.serve`, `caches`). On Node it is a
@@ -14,6 +15,7 @@
  * @module
  */
 
+import { snapshots } from "./body_snapshot.ts";
 import {
   BODY_BYTES,
   BODY_TEXT,
@@ -21,10 +23,11 @@ import {
   isResponse,
   jsonBody,
   LightResponse,
+  TAKE_BYTES,
   TEXT_FIELDS,
 } from "./light_response.ts";
 
-export { BODY_BYTES, BODY_TEXT, FIELDS };
+export { BODY_BYTES, BODY_TEXT, FIELDS, TAKE_BYTES };
 
 /**
  * The global `Response` as it was when h1serve was loaded: the runtime's own class.
@@ -43,21 +46,35 @@ export { BODY_BYTES, BODY_TEXT, FIELDS };
 export const OriginalResponse: typeof Response = globalThis.Response;
 const NativeResponse = OriginalResponse;
 
-/** The property that says a response body was made from bytes that the runtime's `Response` holds. */
-export const BODY_IN_MEMORY: unique symbol = Symbol("h1serve.bodyInMemory");
-
-/** The runtime's `Response`, subclassed to remember a string body, or that the body was bytes. */
+/**
+ * The runtime's `Response`, subclassed to remember a string body, or to keep a copy of a byte
+ * body for the server (the runtime's own copy stays behind a stream).
+ */
 class RememberingResponse extends NativeResponse {
   readonly [BODY_TEXT]: string | undefined;
-  readonly [BODY_IN_MEMORY]: boolean;
+  [BODY_BYTES]: Uint8Array | undefined;
   /** Whether the fields are only the runtime's defaults for a string body, untouched since. */
   #defaultFields: boolean;
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super(body, init);
     this[BODY_TEXT] = typeof body === "string" ? body : undefined;
-    this[BODY_IN_MEMORY] = body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+    this[BODY_BYTES] = undefined;
+    if (body instanceof ArrayBuffer) this[BODY_BYTES] = snapshots.copy(new Uint8Array(body));
+    else if (ArrayBuffer.isView(body)) {
+      this[BODY_BYTES] = snapshots.copy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    }
     this.#defaultFields = typeof body === "string" && init?.headers === undefined;
+  }
+
+  /**
+   * Gives the server its copy of the body bytes to send. The runtime's own copy stays, unread.
+   * @returns The bytes, or `undefined` when the body was not bytes or was taken already.
+   */
+  [TAKE_BYTES](): Uint8Array | undefined {
+    const bytes = this[BODY_BYTES];
+    this[BODY_BYTES] = undefined;
+    return bytes;
   }
 
   override get headers(): Headers {

@@ -12,8 +12,9 @@ import { HttpError, type ProtocolErrorDetails } from "./core/errors.ts";
 import { type Limits, resolveLimits } from "./core/limits.ts";
 import type { RequestHead } from "./core/parser.ts";
 import { DateCache, HeadCache, InvalidResponseError } from "./core/serializer.ts";
+import { snapshots } from "./body_snapshot.ts";
 import { RequestBody, ServerRequest } from "./request.ts";
-import { BODY_BYTES, BODY_IN_MEMORY, BODY_TEXT, FIELDS, installFastResponse } from "./response.ts";
+import { BODY_BYTES, BODY_TEXT, FIELDS, installFastResponse, TAKE_BYTES } from "./response.ts";
 import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
 
 /**
@@ -252,7 +253,7 @@ const UTF8 = new TextEncoder();
 interface RememberedBody {
   readonly [BODY_TEXT]?: string;
   readonly [BODY_BYTES]?: Uint8Array;
-  readonly [BODY_IN_MEMORY]?: boolean;
+  [TAKE_BYTES]?(): Uint8Array | undefined;
   readonly [FIELDS]?: readonly (readonly [string, string])[] | Headers;
 }
 
@@ -484,6 +485,8 @@ class HttpConnection implements SocketEvents {
   /** What the handler learns besides the request: the same for every request on the connection. */
   readonly #info: ServeHandlerInfo;
   #output: Uint8Array[] = [];
+  /** The arrays in #output whose memory goes back to the snapshot pool once sent. */
+  #recyclable: Uint8Array[] | null = null;
   #outputBytes = 0;
   #writable = true;
   #drainWaiters: (() => void)[] = [];
@@ -719,38 +722,24 @@ class HttpConnection implements SocketEvents {
 
   /** Sends a settled handler result: synchronously when its body is in memory, else by the general path. */
   #deliver(head: RequestHead, started: number, value: unknown): void {
-    if (this.#sendWhole(head, started, value)) return;
-    const response = value as Response & RememberedBody;
-    if (response instanceof Response && response[BODY_IN_MEMORY] === true && !response.bodyUsed) {
-      // Bytes the runtime's Response holds: one read, then the synchronous path.
-      response.arrayBuffer().then(
-        (buffer) => this.#sendWhole(head, started, response, new Uint8Array(buffer)),
-        (error) => void this.#respondAndLogInGeneral(head, started, Promise.reject(error)),
-      );
-      return;
+    if (!this.#sendWhole(head, started, value)) {
+      void this.#respondAndLogInGeneral(head, started, value as Response);
     }
-    void this.#respondAndLogInGeneral(head, started, value as Response);
   }
 
   /**
    * The synchronous path: sends a response whose whole body is in memory, as one write.
-   * @param read The body, when it has been read already.
    * @returns `false`, having changed nothing, when the response needs the general path.
    */
-  #sendWhole(head: RequestHead, started: number, response: unknown, read?: Uint8Array): boolean {
-    if (!(response instanceof Response)) return false;
-    if (this.#closing) return read !== undefined; // nothing can be sent; the general path finds the same
+  #sendWhole(head: RequestHead, started: number, response: unknown): boolean {
+    if (!(response instanceof Response) || this.#closing || response.bodyUsed) return false;
     const remembered = response as RememberedBody;
+    const text = remembered[BODY_TEXT];
+    const held = remembered[BODY_BYTES];
     let body: Uint8Array;
-    if (read !== undefined) body = read;
-    else if (response.bodyUsed) return false;
-    else {
-      const text = remembered[BODY_TEXT];
-      const held = remembered[BODY_BYTES];
-      if (typeof text === "string") body = this.#server.memo.encode(text);
-      else if (held instanceof Uint8Array) body = held;
-      else return false;
-    }
+    if (typeof text === "string") body = this.#server.memo.encode(text);
+    else if (held instanceof Uint8Array) body = held;
+    else return false;
     const wantsLength = statesLength(head.method, response.status);
     const now = Date.now();
     let headBytes: Uint8Array;
@@ -770,8 +759,17 @@ class HttpConnection implements SocketEvents {
       void this.#respondAndLogInGeneral(head, started, Promise.reject(error));
       return true;
     }
-    if (!this.#core.responseHasBody) this.#write(headBytes);
-    else if (body.byteLength <= MEMO_LIMIT) {
+    if (held !== undefined) remembered[TAKE_BYTES]?.(); // the bytes are the server's now
+    if (!this.#core.responseHasBody) {
+      this.#write(headBytes);
+      if (held !== undefined) snapshots.recycle(held);
+    } else if (held !== undefined) {
+      // A copy of byte body: the head goes into the room in front of it, and its memory is reused once sent.
+      this.#core.writeBody(held);
+      const whole = snapshots.withHead(held, headBytes);
+      if (whole === null) this.#write(headBytes);
+      this.#write(whole ?? held, true);
+    } else if (body.byteLength <= MEMO_LIMIT) {
       this.#write(this.#server.memo.join(headBytes, this.#core.writeBody(body)));
     } else {
       this.#write(headBytes);
@@ -986,9 +984,14 @@ class HttpConnection implements SocketEvents {
 
   // ---- output ----
 
-  #write(bytes: Uint8Array): void {
+  /**
+   * Queues output.
+   * @param recyclable Whether the bytes are a body copy whose memory goes back to the pool once sent.
+   */
+  #write(bytes: Uint8Array, recyclable = false): void {
     if (bytes.byteLength === 0 || this.#closed) return;
     this.#output.push(bytes);
+    if (recyclable) (this.#recyclable ??= []).push(bytes);
     this.#outputBytes += bytes.byteLength;
     this.#exchangeBytes += bytes.byteLength;
     if (this.#outputBytes >= OUTPUT_HIGH_WATER) this.#flush();
@@ -998,12 +1001,20 @@ class HttpConnection implements SocketEvents {
     if (this.#outputBytes === 0 || this.#closed) return;
     const parts = this.#output;
     const total = this.#outputBytes;
+    const recyclable = this.#recyclable;
     this.#output = [];
     this.#outputBytes = 0;
+    this.#recyclable = null;
+    const sent = recyclable === null ? undefined : () => recycleAll(recyclable);
+    let writable: boolean;
     // Large output (a big body) goes as it is where the transport can write parts; else one array.
-    const writable = total >= COPY_LIMIT && parts.length > 1 && this.#socket.writeParts !== undefined
-      ? this.#socket.writeParts(parts)
-      : this.#socket.write(concatBytes(parts));
+    if (parts.length === 1) writable = this.#socket.write(parts[0], sent);
+    else if (total >= COPY_LIMIT && this.#socket.writeParts !== undefined) {
+      writable = this.#socket.writeParts(parts, sent);
+    } else {
+      writable = this.#socket.write(concatBytes(parts));
+      sent?.(); // copied
+    }
     if (!writable && this.#writable) {
       this.#writable = false;
       this.#blockedSince = Date.now();
@@ -1026,6 +1037,11 @@ class HttpConnection implements SocketEvents {
     this.#closing = true;
     this.#socket.destroy();
   }
+}
+
+/** Gives body copies back to the pool. */
+function recycleAll(copies: readonly Uint8Array[]): void {
+  for (const bytes of copies) snapshots.recycle(bytes);
 }
 
 /** Whether the response head states a body length: for HEAD, and for every status but 204 and 304. */

@@ -95,17 +95,23 @@ export interface TransportSocket {
   /** The peer's address. */
   readonly remoteAddr: NetAddr;
   /**
-   * Queues bytes for sending.
+   * Queues bytes for sending. The bytes must not change until they are sent.
+   * @param bytes The bytes.
+   * @param sent Called once the transport no longer needs the bytes (the system has them, or
+   *   they were copied): from then on the server may reuse their memory. Not called if the
+   *   socket closes first.
    * @returns `false` when the server should wait for {@link SocketEvents.drain} before writing more.
    */
-  write(bytes: Uint8Array): boolean;
+  write(bytes: Uint8Array, sent?: () => void): boolean;
   /**
    * Queues several arrays to leave as one write, without joining them (Node: one writev). A
    * transport without it gets large output joined into one array by the server: a copy costs
    * less than a second write.
+   * @param parts The arrays, in order.
+   * @param sent As for {@link TransportSocket.write}, for all the parts.
    * @returns As {@link TransportSocket.write}.
    */
-  writeParts?(parts: readonly Uint8Array[]): boolean;
+  writeParts?(parts: readonly Uint8Array[], sent?: () => void): boolean;
   /** Stops reading (backpressure). */
   pause(): void;
   /** Starts reading again. */

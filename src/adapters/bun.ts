@@ -50,6 +50,8 @@ class BunAdapterSocket implements TransportSocket {
   events: SocketEvents | null = null;
   readonly #socket: BunSocket;
   #pending: Uint8Array[] = [];
+  /** The `sent` callbacks of the bytes in #pending. */
+  #pendingSent: (() => void)[] = [];
   #ending = false;
   #closed = false;
 
@@ -58,15 +60,18 @@ class BunAdapterSocket implements TransportSocket {
     this.remoteAddr = { transport: "tcp", hostname: socket.remoteAddress, port: socket.remotePort ?? 0 };
   }
 
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, sent?: () => void): boolean {
     if (this.#closed || this.#ending) return false;
-    if (this.#pending.length > 0) {
-      this.#pending.push(bytes);
-      return false;
+    if (this.#pending.length === 0) {
+      const written = this.#socket.write(bytes);
+      if (written >= bytes.byteLength) {
+        sent?.();
+        return true;
+      }
+      bytes = bytes.subarray(Math.max(written, 0));
     }
-    const written = this.#socket.write(bytes);
-    if (written >= bytes.byteLength) return true;
-    this.#pending.push(bytes.subarray(Math.max(written, 0)));
+    this.#pending.push(bytes);
+    if (sent !== undefined) this.#pendingSent.push(sent);
     return false;
   }
 
@@ -99,6 +104,9 @@ class BunAdapterSocket implements TransportSocket {
       this.#pending.push(bytes.subarray(Math.max(written, 0)));
       return;
     }
+    const sent = this.#pendingSent;
+    this.#pendingSent = [];
+    for (const callback of sent) callback();
     if (this.#ending) this.#socket.shutdown();
     this.events?.drain();
   }

@@ -42,6 +42,8 @@ class DenoSocket implements TransportSocket {
   events: SocketEvents | null = null;
   readonly #conn: DenoConn;
   #queue: Uint8Array[] = [];
+  /** The `sent` callbacks of the bytes in #queue. */
+  #queueSent: (() => void)[] = [];
   #queued = 0;
   #writing = false;
   #ending = false;
@@ -56,9 +58,10 @@ class DenoSocket implements TransportSocket {
     this.remoteAddr = { transport: "tcp", hostname: conn.remoteAddr.hostname, port: conn.remoteAddr.port };
   }
 
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, sent?: () => void): boolean {
     if (this.#closed || this.#ending) return false;
     this.#queue.push(bytes);
+    if (sent !== undefined) this.#queueSent.push(sent);
     this.#queued += bytes.byteLength;
     if (!this.#writing) this.#flush();
     return this.#queued < HIGH_WATER;
@@ -121,9 +124,12 @@ class DenoSocket implements TransportSocket {
       while (this.#queue.length > 0 && !this.#closed) {
         const chunk = concatBytes(this.#queue);
         this.#queue = [];
+        let sent: (() => void)[] | null = null;
+        if (this.#queueSent.length > 0) [sent, this.#queueSent] = [this.#queueSent, []];
         for (let offset = 0; offset < chunk.byteLength;) {
           offset += await this.#conn.write(chunk.subarray(offset));
         }
+        if (sent !== null) { for (const callback of sent) callback(); }
         const wasFull = this.#queued >= HIGH_WATER;
         this.#queued -= chunk.byteLength;
         if (wasFull && this.#queued < HIGH_WATER) this.events?.drain();

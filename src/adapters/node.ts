@@ -29,17 +29,20 @@ class NodeSocket implements TransportSocket {
     };
   }
 
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, sent?: () => void): boolean {
     if (this.#socket.writableEnded || this.#socket.destroyed) return false;
-    return this.#socket.write(bytes);
+    return this.#socket.write(bytes, sent && whenWritten(sent));
   }
 
-  writeParts(parts: readonly Uint8Array[]): boolean {
+  writeParts(parts: readonly Uint8Array[], sent?: () => void): boolean {
     if (this.#socket.writableEnded || this.#socket.destroyed) return false;
+    if (parts.length === 0) return true;
     // Corked writes leave as one writev on uncork: a head and a large body, uncopied.
     this.#socket.cork();
     let writable = true;
-    for (const part of parts) writable = this.#socket.write(part);
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) writable = this.#socket.write(parts[i]);
+    writable = this.#socket.write(parts[last], sent && whenWritten(sent));
     this.#socket.uncork();
     return writable;
   }
@@ -59,6 +62,13 @@ class NodeSocket implements TransportSocket {
   destroy(): void {
     this.#socket.destroy();
   }
+}
+
+/** Node's write callback, which also runs on failure: `sent` only runs once the bytes were written. */
+function whenWritten(sent: () => void): (error?: Error | null) => void {
+  return (error) => {
+    if (!error) sent();
+  };
 }
 
 /**
