@@ -15,11 +15,11 @@
 /** The free bytes in front of every copy, for the response head. */
 export const HEAD_ROOM = 512;
 /** Copies (with their head room) from this size up come from the pool. */
-const POOLED_MIN = 16 * 1024;
+const POOLED_MIN = 4 * 1024;
 /** Larger copies are not pooled: they are rare, and the write costs far more than the allocation. */
 const POOLED_MAX = 1024 * 1024;
 /** Pooled buffers are sized in steps of this, so that bodies of similar sizes share buffers. */
-const POOL_STEP = 16 * 1024;
+const POOL_STEP = 4 * 1024;
 /** The most bytes that free pooled buffers hold together; buffers given back beyond it are dropped. */
 const POOL_LIMIT = 8 * 1024 * 1024;
 

@@ -84,7 +84,8 @@ export function jsonBody(data: unknown, init: ResponseInit): [string, ResponseIn
 export const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze(
   [...new NativeResponse("").headers].map((pair) => Object.freeze(pair)),
 );
-const NO_FIELDS: readonly (readonly [string, string])[] = Object.freeze([]);
+/** The header fields of a byte body when the handler gives none (the runtime's `Response` adds none). */
+export const NO_FIELDS: readonly (readonly [string, string])[] = Object.freeze([]);
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** reason-phrase of RFC 9112 §4: HTAB, SP, VCHAR and obs-text. */
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;

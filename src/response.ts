@@ -23,6 +23,7 @@ import {
   isResponse,
   jsonBody,
   LightResponse,
+  NO_FIELDS,
   TAKE_BYTES,
   TEXT_FIELDS,
 } from "./light_response.ts";
@@ -53,8 +54,8 @@ const NativeResponse = OriginalResponse;
 class RememberingResponse extends NativeResponse {
   readonly [BODY_TEXT]: string | undefined;
   [BODY_BYTES]: Uint8Array | undefined;
-  /** Whether the fields are only the runtime's defaults for a string body, untouched since. */
-  #defaultFields: boolean;
+  /** The fields as a constant list while they are the runtime's defaults, untouched since; else `null`. */
+  #defaultFields: readonly (readonly [string, string])[] | null = null;
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super(body, init);
@@ -64,7 +65,10 @@ class RememberingResponse extends NativeResponse {
     else if (ArrayBuffer.isView(body)) {
       this[BODY_BYTES] = snapshots.copy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     }
-    this.#defaultFields = typeof body === "string" && init?.headers === undefined;
+    if (init?.headers === undefined) {
+      if (typeof body === "string") this.#defaultFields = TEXT_FIELDS;
+      else if (this[BODY_BYTES] !== undefined) this.#defaultFields = NO_FIELDS;
+    }
   }
 
   /**
@@ -78,13 +82,13 @@ class RememberingResponse extends NativeResponse {
   }
 
   override get headers(): Headers {
-    this.#defaultFields = false; // they may be changed from now on
+    this.#defaultFields = null; // they may be changed from now on
     return super.headers;
   }
 
   /** The header fields for the server: a constant list while they are the defaults, else the `Headers`. */
   get [FIELDS](): readonly (readonly [string, string])[] | Headers {
-    return this.#defaultFields ? TEXT_FIELDS : this.headers;
+    return this.#defaultFields ?? this.headers;
   }
 
   static override json(data: unknown, init: ResponseInit = {}): RememberingResponse {

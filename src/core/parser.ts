@@ -709,6 +709,17 @@ export function isValidHost(value: string, requirePort: boolean): boolean {
  * ```
  */
 export function parseContentLength(value: string, offset: number): number {
+  // The usual value, a few digits, without the list handling below.
+  if (value.length > 0 && value.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < value.length; i++) {
+      const digit = value.charCodeAt(i) - 0x30;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    if (i === value.length) return n;
+  }
   let length = -1;
   for (const part of value.split(",")) {
     const text = part.trim();

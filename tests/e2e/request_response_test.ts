@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LightResponse } from "../../src/light_response.ts";
-import { BODY_TEXT, FastResponse, OriginalResponse } from "../../src/response.ts";
+import { BODY_TEXT, FastResponse, FIELDS, OriginalResponse } from "../../src/response.ts";
 import { Cleanup, type TestServer } from "./_helpers.ts";
 
 describe("the request object a handler receives", () => {
@@ -178,6 +178,19 @@ describe("FastResponse in place of the global Response", () => {
     assert.equal(response.status, 500);
     assert.equal(await response.text(), "failed");
     assert.ok(errors[0] instanceof TypeError);
+  });
+
+  test("the fields the server reads are the response's headers, before and after the handler changes them", () => {
+    for (const body of ["text", new Uint8Array([1]), new ArrayBuffer(2), null]) {
+      const response = new FastResponse(body) as Response & {
+        [FIELDS]?: Iterable<readonly [string, string]>;
+      };
+      const fields = () => [...(response[FIELDS] ?? response.headers)].map(([name, value]) => [name, value]);
+      assert.deepEqual(fields(), [...new OriginalResponse(body).headers], `a body of ${typeof body}`);
+      response.headers.set("x-a", "1");
+      assert.deepEqual(fields(), [...response.headers]);
+      assert.ok(fields().some(([name]) => name === "x-a"));
+    }
   });
 
   test("with replaceGlobalResponse: false a plain Response is served the same way", async () => {
