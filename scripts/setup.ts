@@ -26,7 +26,15 @@ export async function ensureToolchain(): Promise<void> {
   const lock = await Deno.readTextFile(`${root}package-lock.json`);
   const stampPath = `${root}node_modules/.h1serve-lock`;
   const stamp = await Deno.readTextFile(stampPath).catch(() => "");
-  if (stamp === lock) return;
+  if (stamp !== lock) await install(stampPath, lock);
+  if (exists(`${root}node_modules/.bin/deno`)) {
+    // `deno task` resolves a command from node_modules/.bin first and runs it as a script.
+    console.error("node_modules/.bin/deno would shadow deno in `deno task`: depend on @deno/linux-x64-glibc");
+    Deno.exit(1);
+  }
+}
+
+async function install(stampPath: string, lock: string): Promise<void> {
   // `npm install` from the lockfile rather than `npm ci`: the registry reached here holds only the
   // Linux build among the runtimes' per-platform optional packages, which `npm ci` refuses as out
   // of sync. `--no-save` keeps package.json and the lockfile exactly as committed.

