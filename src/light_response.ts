@@ -3,8 +3,8 @@
  * (half of node:http's whole hello-world request), and reading a byte body back out copies it
  * twice more. A `LightResponse` made from a string or bytes keeps just the body, status and
  * headers; it validates its arguments as `Response` does, and copies a byte body once, as the
- * Fetch standard requires (into a buffer the server can send directly, `body_snapshot.ts`). It is `instanceof Response`, and every member of `Response` works on
- * it: the cheap ones directly, the rest (`body`, `clone()`, `blob()`, …) through a real
+ * Fetch standard requires (into a buffer the server can send directly, `body_snapshot.ts`). It
+ * is `instanceof Response`, and every member of `Response` works on it: the cheap ones directly, the rest (`body`, `clone()`, `blob()`, …) through a real
  * `Response` made on first such use. A body of any other kind (a stream, a Blob, form data)
  * makes the real `Response` at once.
  *
@@ -143,7 +143,7 @@ export class LightResponse {
     // Byte bodies are copied, as the Fetch standard's "extract a body" does: the handler may reuse
     // its buffer once the response is made.
     if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
-      this[BODY_BYTES] = snapshots.copy(bytesOf(body));
+      this[BODY_BYTES] = snapshots.copy(body);
     } else if (body !== null && body !== undefined && typeof body !== "string") {
       this.#real = new NativeResponse(body, init); // a stream, Blob or form data: the real thing
       return;
@@ -332,10 +332,3 @@ standIn(
   "Response",
   (self) => (self as LightResponse).toResponse(),
 );
-
-/** The bytes of an ArrayBuffer or a view, as a Uint8Array over the same memory. */
-function bytesOf(source: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-}

@@ -61,10 +61,7 @@ class RememberingResponse extends NativeResponse {
     super(body, init);
     this[BODY_TEXT] = typeof body === "string" ? body : undefined;
     this[BODY_BYTES] = undefined;
-    if (body instanceof ArrayBuffer) this[BODY_BYTES] = snapshots.copy(new Uint8Array(body));
-    else if (ArrayBuffer.isView(body)) {
-      this[BODY_BYTES] = snapshots.copy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    }
+    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) this[BODY_BYTES] = snapshots.copy(body);
     if (init?.headers === undefined) {
       if (typeof body === "string") this.#defaultFields = TEXT_FIELDS;
       else if (this[BODY_BYTES] !== undefined) this.#defaultFields = NO_FIELDS;
