@@ -484,12 +484,13 @@ class HttpConnection implements SocketEvents {
   readonly #core: ServerConnection;
   /** What the handler learns besides the request: the same for every request on the connection. */
   readonly #info: ServeHandlerInfo;
-  #output: Uint8Array[] = [];
+  /** Output not yet handed to the socket: nothing, one array (the common case), or several. */
+  #output: Uint8Array | Uint8Array[] | null = null;
   /** The arrays in #output whose memory goes back to the snapshot pool once sent. */
   #recyclable: Uint8Array[] | null = null;
   #outputBytes = 0;
   #writable = true;
-  #drainWaiters: (() => void)[] = [];
+  #drainWaiters: (() => void)[] | null = null;
   #processing = false;
   #paused = false;
   #body: RequestBody | null = null;
@@ -533,8 +534,8 @@ class HttpConnection implements SocketEvents {
     this.#blockedSince = Infinity;
     if (this.#closing && !this.#closed) this.#lingerUntil = Date.now() + LINGER_MS;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.#drainWaiters = null;
+    if (waiters !== null) { for (const resolve of waiters) resolve(); }
     if (!this.#closing) this.#process();
   }
 
@@ -951,7 +952,7 @@ class HttpConnection implements SocketEvents {
       // #write already sent the batch if it reached OUTPUT_HIGH_WATER; wait while the socket is full.
       if (!this.#writable) {
         this.#flush();
-        await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+        await new Promise<void>((resolve) => (this.#drainWaiters ??= []).push(resolve));
       }
       read = reader.read();
     }
@@ -990,7 +991,10 @@ class HttpConnection implements SocketEvents {
    */
   #write(bytes: Uint8Array, recyclable = false): void {
     if (bytes.byteLength === 0 || this.#closed) return;
-    this.#output.push(bytes);
+    const queued = this.#output;
+    if (queued === null) this.#output = bytes;
+    else if (queued instanceof Uint8Array) this.#output = [queued, bytes];
+    else queued.push(bytes);
     if (recyclable) (this.#recyclable ??= []).push(bytes);
     this.#outputBytes += bytes.byteLength;
     this.#exchangeBytes += bytes.byteLength;
@@ -999,20 +1003,20 @@ class HttpConnection implements SocketEvents {
 
   #flush(): void {
     if (this.#outputBytes === 0 || this.#closed) return;
-    const parts = this.#output;
+    const queued = this.#output as Uint8Array | Uint8Array[];
     const total = this.#outputBytes;
     const recyclable = this.#recyclable;
-    this.#output = [];
+    this.#output = null;
     this.#outputBytes = 0;
     this.#recyclable = null;
     const sent = recyclable === null ? undefined : () => recycleAll(recyclable);
     let writable: boolean;
     // Large output (a big body) goes as it is where the transport can write parts; else one array.
-    if (parts.length === 1) writable = this.#socket.write(parts[0], sent);
+    if (queued instanceof Uint8Array) writable = this.#socket.write(queued, sent);
     else if (total >= COPY_LIMIT && this.#socket.writeParts !== undefined) {
-      writable = this.#socket.writeParts(parts, sent);
+      writable = this.#socket.writeParts(queued, sent);
     } else {
-      writable = this.#socket.write(concatBytes(parts));
+      writable = this.#socket.write(concatBytes(queued));
       sent?.(); // copied
     }
     if (!writable && this.#writable) {

@@ -49,9 +49,10 @@ class BunAdapterSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
   events: SocketEvents | null = null;
   readonly #socket: BunSocket;
-  #pending: Uint8Array[] = [];
+  /** Bytes Bun did not take yet (none, the common case, is `null`: an idle connection holds no arrays). */
+  #pending: Uint8Array[] | null = null;
   /** The `sent` callbacks of the bytes in #pending. */
-  #pendingSent: (() => void)[] = [];
+  #pendingSent: (() => void)[] | null = null;
   #ending = false;
   #closed = false;
 
@@ -62,7 +63,7 @@ class BunAdapterSocket implements TransportSocket {
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
     if (this.#closed || this.#ending) return false;
-    if (this.#pending.length === 0) {
+    if (this.#pending === null) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.byteLength) {
         sent?.();
@@ -70,8 +71,8 @@ class BunAdapterSocket implements TransportSocket {
       }
       bytes = bytes.subarray(Math.max(written, 0));
     }
-    this.#pending.push(bytes);
-    if (sent !== undefined) this.#pendingSent.push(sent);
+    (this.#pending ??= []).push(bytes);
+    if (sent !== undefined) (this.#pendingSent ??= []).push(sent);
     return false;
   }
 
@@ -85,7 +86,7 @@ class BunAdapterSocket implements TransportSocket {
 
   end(): void {
     this.#ending = true;
-    if (this.#pending.length === 0 && !this.#closed) this.#socket.shutdown();
+    if (this.#pending === null && !this.#closed) this.#socket.shutdown();
   }
 
   destroy(): void {
@@ -96,17 +97,17 @@ class BunAdapterSocket implements TransportSocket {
 
   /** Bun's drain: send what waited, then tell the server. */
   drained(): void {
-    if (this.#pending.length === 0 || this.#closed) return;
+    if (this.#pending === null || this.#closed) return;
     const bytes = concatBytes(this.#pending);
-    this.#pending = [];
     const written = this.#socket.write(bytes);
     if (written < bytes.byteLength) {
-      this.#pending.push(bytes.subarray(Math.max(written, 0)));
+      this.#pending = [bytes.subarray(Math.max(written, 0))];
       return;
     }
+    this.#pending = null;
     const sent = this.#pendingSent;
-    this.#pendingSent = [];
-    for (const callback of sent) callback();
+    this.#pendingSent = null;
+    if (sent !== null) { for (const callback of sent) callback(); }
     if (this.#ending) this.#socket.shutdown();
     this.events?.drain();
   }

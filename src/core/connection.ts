@@ -351,6 +351,37 @@ const sharedDateCache = new DateCache();
 const sharedHeadCache = new HeadCache();
 
 /**
+ * What the connections with the same limits share, so that an idle keep-alive connection holds
+ * little memory: the parsers (a connection holds one only while a head is arriving; its buffers,
+ * field list and string memos cost more than the rest of the connection), and the memo of the
+ * last head sent (the same for every connection with the same inputs).
+ */
+interface SharedState {
+  /** Parsers not in use. */
+  readonly spareParsers: RequestHeadParser[];
+  /** The last head built from a frozen field list, for whichever connection sends one next. */
+  lastHead: LastHead | null;
+  /** The Keep-Alive field line these limits send. */
+  readonly keepAliveField: string;
+}
+const sharedStates = new WeakMap<Limits, SharedState>();
+/** Spare parsers kept per limits; more only arise from a burst of partial heads. */
+const SPARE_PARSER_LIMIT = 64;
+
+function sharedStateFor(limits: Limits): SharedState {
+  let shared = sharedStates.get(limits);
+  if (shared === undefined) {
+    shared = {
+      spareParsers: [],
+      lastHead: null,
+      keepAliveField: `keep-alive: timeout=${Math.floor(limits.keepAliveTimeoutMs / 1000)}\r\n`,
+    };
+    sharedStates.set(limits, shared);
+  }
+  return shared;
+}
+
+/**
  * One server-side HTTP/1.1 connection, without I/O.
  *
  * @example Answer one request
@@ -376,10 +407,11 @@ const sharedHeadCache = new HeadCache();
 export class ServerConnection {
   /** The limits in force. */
   readonly limits: Limits;
-  readonly #parser: RequestHeadParser;
+  /** The parser of the head arriving now; `null` between heads (it is then one of the spares). */
+  #parser: RequestHeadParser | null = null;
+  readonly #shared: SharedState;
   readonly #dates: DateCache;
   readonly #heads: HeadCache;
-  readonly #keepAliveField: string;
   #input: Uint8Array = EMPTY;
   #pos = 0;
   #consumed = 0;
@@ -400,7 +432,6 @@ export class ServerConnection {
   #requestCount = 0;
   #lastReceiveAt: number;
   #pendingEnd = false;
-  #lastHead: LastHead | null = null;
 
   /**
    * Creates the state machine for one new connection.
@@ -408,8 +439,7 @@ export class ServerConnection {
    */
   constructor(options: ServerConnectionOptions = {}) {
     this.limits = resolveLimits(options.limits);
-    this.#parser = new RequestHeadParser(this.limits);
-    this.#keepAliveField = `keep-alive: timeout=${Math.floor(this.limits.keepAliveTimeoutMs / 1000)}\r\n`;
+    this.#shared = sharedStateFor(this.limits);
     this.#dates = options.dateCache ?? sharedDateCache;
     this.#heads = options.headCache ?? sharedHeadCache;
     this.#lastReceiveAt = options.now ?? 0;
@@ -453,7 +483,7 @@ export class ServerConnection {
 
   /** Whether nothing is in progress: no request being received or answered. */
   get idle(): boolean {
-    return this.#readState === "head" && this.#writeState === "idle" && !this.#parser.started &&
+    return this.#readState === "head" && this.#writeState === "idle" && !this.#headStarted &&
       this.bufferedBytes === 0;
   }
 
@@ -494,12 +524,14 @@ export class ServerConnection {
         case "head": {
           if (this.#pos >= this.#input.length) {
             if (!this.#eof) return NEED_DATA;
-            if (this.#parser.started) return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
+            if (this.#headStarted) return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
             return this.#close();
           }
+          const parser = this.#parser ??= this.#shared.spareParsers.pop() ??
+            new RequestHeadParser(this.limits);
           let next: number;
           try {
-            next = this.#parser.push(this.#input, this.#pos, this.#input.length, this.#consumed);
+            next = parser.push(this.#input, this.#pos, this.#input.length, this.#consumed);
           } catch (error) {
             return this.#fail(error);
           }
@@ -508,8 +540,10 @@ export class ServerConnection {
             continue;
           }
           this.#advance(next);
-          const head = this.#parser.head as RequestHead;
-          this.#parser.reset();
+          const head = parser.head as RequestHead;
+          parser.reset();
+          this.#parser = null;
+          if (this.#shared.spareParsers.length < SPARE_PARSER_LIMIT) this.#shared.spareParsers.push(parser);
           return this.#startRequest(head);
         }
         case "body": {
@@ -601,7 +635,7 @@ export class ServerConnection {
     const date = this.#dates.format(now);
     // The same frozen field list as the last response, with the same status, length, date and
     // connection state, gives the same head: send the same bytes, skipping validation and encoding.
-    const last = this.#lastHead;
+    const last = this.#shared.lastHead;
     // (Only frozen lists are remembered, so the same list is still frozen: no isFrozen call here.)
     if (
       last !== null && last.headers === response.headers && last.status === status &&
@@ -685,7 +719,7 @@ export class ServerConnection {
     // (RFC 9110 §7.6.1); it tells the client how long an idle connection stays open.
     connectionOptions.push(keepAlive ? "keep-alive" : "close");
     fields += `connection: ${connectionOptions.join(", ")}\r\n`;
-    if (keepAlive) fields += this.#keepAliveField;
+    if (keepAlive) fields += this.#shared.keepAliveField;
 
     this.#keepAlive = keepAlive;
     this.#bodyMode = mode;
@@ -693,21 +727,23 @@ export class ServerConnection {
     const bytes = this.#heads.encode(
       `HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`,
     );
-    const fieldsAreConstant = Array.isArray(response.headers) && Object.isFrozen(response.headers);
-    this.#lastHead = !fieldsAreConstant ? null : {
-      headers: response.headers,
-      status,
-      statusText: response.statusText,
-      bodyLength: response.bodyLength,
-      keepAliveBefore,
-      date,
-      version: head.version,
-      isHead: head.method === "HEAD",
-      keepAlive,
-      mode,
-      bodyLeft: this.#bodyLeft,
-      bytes,
-    };
+    // Remembered for every connection with these limits: all the inputs are in the comparison above.
+    if (Array.isArray(response.headers) && Object.isFrozen(response.headers)) {
+      this.#shared.lastHead = {
+        headers: response.headers,
+        status,
+        statusText: response.statusText,
+        bodyLength: response.bodyLength,
+        keepAliveBefore,
+        date,
+        version: head.version,
+        isHead: head.method === "HEAD",
+        keepAlive,
+        mode,
+        bodyLeft: this.#bodyLeft,
+        bytes,
+      };
+    }
     return bytes;
   }
 
@@ -790,7 +826,7 @@ export class ServerConnection {
    */
   errorResponse(error: HttpError, now: number): Uint8Array {
     const canAnswer = this.#writeState === "idle";
-    const method = this.#head?.method ?? this.#parser.method;
+    const method = this.#head?.method ?? this.#parser?.method;
     this.#close();
     return canAnswer ? errorResponseBytes(error, this.#dates.format(now), method !== "HEAD") : EMPTY;
   }
@@ -826,7 +862,7 @@ export class ServerConnection {
         this.#close();
         return "close";
       case "head":
-        if (!this.#parser.started && this.bufferedBytes === 0) {
+        if (!this.#headStarted && this.bufferedBytes === 0) {
           this.#close();
           return "close";
         }
@@ -843,6 +879,11 @@ export class ServerConnection {
     if (this.#writeState === "idle") return "respond-408";
     this.#close();
     return "close";
+  }
+
+  /** Whether a byte of the next head has arrived. */
+  get #headStarted(): boolean {
+    return this.#parser !== null && this.#parser.started;
   }
 
   #startRequest(head: RequestHead): ConnectionEvent {
@@ -904,6 +945,7 @@ export class ServerConnection {
     this.#setDeadline("none", Infinity);
     this.#input = EMPTY;
     this.#pos = 0;
+    this.#parser = null;
     return { type: "close" };
   }
 }

@@ -18,6 +18,7 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
+const NO_LINE = new Uint8Array(0);
 
 /**
  * The request-target forms of RFC 9112 §3.2.
@@ -142,7 +143,7 @@ export interface RequestHead {
  */
 export class LineReader {
   /** The array holding the line found by the last successful {@link LineReader.read}. */
-  line: Uint8Array = new Uint8Array(0);
+  line: Uint8Array = NO_LINE;
   /** First byte of that line in {@link LineReader.line}. */
   lineStart = 0;
   /** End of that line's content (the index of its CR). */
@@ -206,8 +207,9 @@ export class LineReader {
     return lf + 1;
   }
 
-  /** Forgets any incomplete line. */
+  /** Forgets any incomplete line, and the input the last line was found in. */
   reset(): void {
+    this.line = NO_LINE; // not the last input: a reader kept for later holds no received bytes
     this.#partial = null;
     this.#partialLength = 0;
   }

@@ -13,6 +13,7 @@ import {
   type Limits,
   NEED_DATA,
   PAUSED,
+  resolveLimits,
   type ResponseStart,
   ServerConnection,
 } from "../../src/core/mod.ts";
@@ -1000,5 +1001,121 @@ describe("ServerConnection reuse of the last head for a constant field list", ()
     const head = str(conn.startResponse({ status: 200, headers: FIELDS, bodyLength: null }, 0));
     assert.match(get, /transfer-encoding: chunked\r\n/);
     assert.doesNotMatch(head, /transfer-encoding/);
+  });
+});
+
+describe("ServerConnection connections share parsers and the last head safely", () => {
+  const FIELDS = Object.freeze([Object.freeze(["content-type", "text/plain"] as const)]);
+  // Connections share parsers and the last head when they share a resolved limits object, as all
+  // the connections of one server do.
+  const shared = { now: 0, limits: DEFAULT_LIMITS };
+
+  /** Answers the waiting request with FIELDS; returns the head text. */
+  function answerWithFields(conn: ServerConnection, bodyLength: number | null = 0): string {
+    assert.equal(conn.nextEvent().type, "request");
+    const head = conn.startResponse({ status: 200, headers: FIELDS, bodyLength }, 1000);
+    conn.endResponse(1000);
+    return str(head);
+  }
+
+  it("ServerConnection parses heads that arrive interleaved on three connections, byte by byte", () => {
+    const inputs = [
+      `GET /first HTTP/1.1\r\nHost: one\r\nX-A: 1\r\n\r\n`,
+      `POST /second HTTP/1.1\r\nHost: two\r\nContent-Length: 0\r\nX-B: 2\r\nX-B: 3\r\n\r\n`,
+      `\r\nOPTIONS * HTTP/1.0\r\nHost: three\r\n\r\n`,
+    ];
+    // Every offset between the connections: the second and third start later by `lag` bytes each.
+    for (let lag = 0; lag < 8; lag++) {
+      const conns = inputs.map(() => new ServerConnection(shared));
+      const heads: (ReturnType<typeof nextRequest> | null)[] = inputs.map(() => null);
+      const longest = Math.max(...inputs.map((input, i) => input.length + i * lag));
+      for (let step = 0; step < longest; step++) {
+        inputs.forEach((input, i) => {
+          const at = step - i * lag;
+          if (at < 0 || at >= input.length) return;
+          conns[i].receive(bytes(input[at]), 0);
+          const event = conns[i].nextEvent();
+          if (event.type === "request") heads[i] = event.head;
+          else assert.equal(event, NEED_DATA, `connection ${i} at byte ${at}`);
+        });
+      }
+      assert.deepEqual(
+        heads.map((head) => head && [head.method, head.target, head.authority, head.version, head.fields]),
+        [
+          ["GET", "/first", "one", "HTTP/1.1", ["Host", "one", "X-A", "1"]],
+          ["POST", "/second", "two", "HTTP/1.1", [
+            "Host",
+            "two",
+            "Content-Length",
+            "0",
+            "X-B",
+            "2",
+            "X-B",
+            "3",
+          ]],
+          ["OPTIONS", "*", "three", "HTTP/1.0", ["Host", "three"]],
+        ],
+        `lag ${lag}`,
+      );
+    }
+  });
+
+  it("ServerConnection keeps a head's fields intact while other connections parse later heads", () => {
+    const first = new ServerConnection(shared);
+    first.receive(bytes(`GET /a HTTP/1.1\r\nHost: a\r\nX-Kept: yes\r\n\r\n`), 0);
+    const kept = nextRequest(first);
+    for (let i = 0; i < 3; i++) {
+      const other = new ServerConnection(shared);
+      other.receive(bytes(`GET /b HTTP/1.1\r\nHost: b\r\nX-Other: ${i}\r\n\r\n`), 0);
+      assert.deepEqual(nextRequest(other).fields, ["Host", "b", "X-Other", String(i)]);
+    }
+    assert.deepEqual(kept.fields, ["Host", "a", "X-Kept", "yes"]);
+    assert.equal(kept.target, "/a");
+  });
+
+  it("ServerConnection parses normally after another connection failed in the middle of a head", () => {
+    const failing = new ServerConnection(shared);
+    failing.receive(bytes(`GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n`), 0);
+    assert.equal(failing.nextEvent().type, "error");
+    const partial = new ServerConnection(shared);
+    partial.receive(bytes(`GET /x HTTP/1.1\r\nHo`), 0);
+    assert.equal(partial.nextEvent(), NEED_DATA);
+    const next = new ServerConnection(shared);
+    next.receive(bytes(`GET /y HTTP/1.1\r\nHost: y\r\n\r\n`), 0);
+    assert.deepEqual([nextRequest(next).target, next.request?.fields], ["/y", ["Host", "y"]]);
+    partial.receive(bytes(`st: x\r\n\r\n`), 0);
+    assert.deepEqual([nextRequest(partial).target, partial.request?.fields], ["/x", ["Host", "x"]]);
+  });
+
+  it("ServerConnection reuses another connection's head only when limits and connection state match", () => {
+    const open11 = (limits: Limits = DEFAULT_LIMITS, request = GET()) => {
+      const conn = new ServerConnection({ now: 0, limits });
+      conn.receive(bytes(request), 0);
+      return conn;
+    };
+    const a = answerWithFields(open11());
+    assert.equal(answerWithFields(open11()), a, "same inputs, same head");
+    assert.match(a, /keep-alive: timeout=65\r\n/);
+    const short = resolveLimits({ keepAliveTimeoutMs: 5_000 });
+    assert.match(answerWithFields(open11(short)), /connection: keep-alive\r\nkeep-alive: timeout=5\r\n/);
+    assert.match(answerWithFields(open11(short)), /keep-alive: timeout=5\r\n/);
+    assert.match(answerWithFields(open11()), /keep-alive: timeout=65\r\n/, "default limits again");
+    assert.match(
+      answerWithFields(open11(DEFAULT_LIMITS, `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)),
+      /connection: close\r\n/,
+    );
+    assert.match(answerWithFields(open11(DEFAULT_LIMITS, `GET / HTTP/1.0\r\n\r\n`)), /connection: close\r\n/);
+    assert.match(answerWithFields(open11()), /connection: keep-alive\r\n/, "keep-alive again");
+    // A body of unknown length is chunked for HTTP/1.1 and delimited by close for HTTP/1.0.
+    assert.match(
+      answerWithFields(open11(), null),
+      /transfer-encoding: chunked\r\nconnection: keep-alive\r\n/,
+    );
+    const http10 = answerWithFields(
+      open11(DEFAULT_LIMITS, `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`),
+      null,
+    );
+    assert.doesNotMatch(http10, /transfer-encoding/);
+    assert.match(http10, /connection: close\r\n/);
   });
 });
