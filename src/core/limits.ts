@@ -132,17 +132,18 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
  * Fills the unset fields of a partial limits object with the defaults, and checks each value.
  *
  * @param overrides The limits to change.
- * @returns A frozen, complete {@link Limits}.
+ * @returns A frozen, complete {@link Limits}: {@link DEFAULT_LIMITS} itself when nothing is overridden.
  * @throws {RangeError} If a value is not a positive number.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resolveLimits } from "./limits.ts";
+ * import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
  *
  * const limits = resolveLimits({ maxBodyBytes: 1024 });
  * assert.equal(limits.maxBodyBytes, 1024);
  * assert.equal(resolveLimits(limits), limits); // a resolved object is returned as it is
+ * assert.equal(resolveLimits({}), DEFAULT_LIMITS);
  * assert.throws(() => resolveLimits({ maxBodyBytes: -1 }), RangeError);
  * ```
  */
@@ -150,6 +151,7 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   // Already resolved (a server hands its limits to each connection): share the same object.
   if (RESOLVED.has(overrides)) return overrides as Limits;
   const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  let changed = false;
   for (const [name, value] of Object.entries(overrides)) {
     if (!(name in DEFAULT_LIMITS)) throw new RangeError(`unknown limit: ${name}`);
     if (value === undefined) continue;
@@ -157,7 +159,10 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
       throw new RangeError(`limit ${name} must be a positive number, got ${String(value)}`);
     }
     limits[name] = value;
+    changed = true;
   }
+  // Connections with the same limits object share parsers (see ServerConnection): no overrides, no copy.
+  if (!changed) return DEFAULT_LIMITS;
   const resolved = Object.freeze(limits) as unknown as Limits;
   RESOLVED.add(resolved);
   return resolved;

@@ -13,6 +13,12 @@ describe("resolveLimits", () => {
     assert.deepEqual(resolveLimits(), DEFAULT_LIMITS);
   });
 
+  it("resolveLimits gives DEFAULT_LIMITS itself when nothing is overridden, so that connections share it", () => {
+    assert.equal(resolveLimits(), DEFAULT_LIMITS);
+    assert.equal(resolveLimits({}), DEFAULT_LIMITS);
+    assert.equal(resolveLimits({ maxBodyBytes: undefined }), DEFAULT_LIMITS);
+  });
+
   it("resolveLimits rejects zero, negative, NaN, non-number and unknown limits", () => {
     for (const value of [0, -1, Number.NaN, "5"]) {
       assert.throws(() => resolveLimits({ maxBodyBytes: value as number }), RangeError, String(value));
