@@ -267,3 +267,28 @@ export function hexValue(byte: number): number {
 export function listElements(value: string): string[] {
   return value.split(",").map((item) => item.trim().toLowerCase()).filter((item) => item !== "");
 }
+
+/**
+ * Whether a field name is `lower` in any case, without making a lower-case copy. Exact for
+ * tokens: OR-ing 0x20 maps only A–Z onto a–z, and leaves `-` and digits as they are.
+ *
+ * @param name A field name (a token).
+ * @param lower The name to look for, in lower case.
+ * @returns Whether they are the same name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isNamed } from "./bytes.ts";
+ *
+ * assert.equal(isNamed("Content-Length", "content-length"), true);
+ * assert.equal(isNamed("Content-Type", "content-length"), false);
+ * ```
+ */
+export function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

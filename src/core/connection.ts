@@ -12,7 +12,7 @@
  */
 
 import { type BodyDecoder, ChunkedDecoder, ContentLengthDecoder } from "./body.ts";
-import { concatBytes, listElements } from "./bytes.ts";
+import { concatBytes, isNamed, listElements } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 import { type Limits, resolveLimits } from "./limits.ts";
 import { type RequestHead, RequestHeadParser } from "./parser.ts";
@@ -654,14 +654,13 @@ export class ServerConnection {
     let hasDate = false;
     const connectionOptions: string[] = [];
     const take = (value: string, name: string): void => {
-      const line = fieldLine(name, value);
+      const line = fieldLine(name, value); // a valid token from here on, as isNamed needs
       switch (name.length) {
         case 4:
-          if (name.toLowerCase() === "date") hasDate = true;
+          if (isNamed(name, "date")) hasDate = true;
           break;
-        case 10: {
-          const lower = name.toLowerCase();
-          if (lower === "connection") {
+        case 10:
+          if (isNamed(name, "connection")) {
             // Merged into the one Connection field sent below: "close" decides keep-alive, other
             // options (such as "upgrade") are kept (RFC 9110 §7.6.1, §7.8).
             for (const option of listElements(value)) {
@@ -672,11 +671,10 @@ export class ServerConnection {
             }
             return;
           }
-          if (lower === "keep-alive") return;
+          if (isNamed(name, "keep-alive")) return;
           break;
-        }
         case 14:
-          if (name.toLowerCase() === "content-length") {
+          if (isNamed(name, "content-length")) {
             if (!/^[0-9]{1,15}$/.test(value)) {
               throw new InvalidResponseError("invalid response Content-Length");
             }
@@ -685,7 +683,7 @@ export class ServerConnection {
           }
           break;
         case 17:
-          if (name.toLowerCase() === "transfer-encoding") return;
+          if (isNamed(name, "transfer-encoding")) return;
           break;
       }
       fields += line;

@@ -9,7 +9,15 @@
  * @module
  */
 
-import { FIELD_VALUE_CHARS, hexValue, latin1, Latin1Memo, listElements, TOKEN_CHARS } from "./bytes.ts";
+import {
+  FIELD_VALUE_CHARS,
+  hexValue,
+  isNamed,
+  latin1,
+  Latin1Memo,
+  listElements,
+  TOKEN_CHARS,
+} from "./bytes.ts";
 import { HttpError, type HttpErrorCode } from "./errors.ts";
 import type { Limits } from "./limits.ts";
 
@@ -557,18 +565,6 @@ export class RequestHeadParser {
       byteLength: this.#headBytes,
     };
   }
-}
-
-/**
- * Whether a field name is `lower` in any case, without making a lower-case copy. Exact for
- * tokens: OR-ing 0x20 maps only A–Z onto a–z, and leaves `-` and digits as they are.
- */
-function isNamed(name: string, lower: string): boolean {
-  if (name.length !== lower.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 function parseVersion(line: Uint8Array, start: number, end: number, offset: number): HttpVersion {
