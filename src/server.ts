@@ -770,11 +770,8 @@ class HttpConnection implements SocketEvents {
       const whole = snapshots.withHead(held, headBytes);
       if (whole === null) this.#write(headBytes);
       this.#write(whole ?? held, true);
-    } else if (body.byteLength <= MEMO_LIMIT) {
-      this.#write(this.#server.memo.join(headBytes, this.#core.writeBody(body)));
     } else {
-      this.#write(headBytes);
-      this.#write(this.#core.writeBody(body));
+      this.#writeWhole(headBytes, body);
     }
     this.#write(this.#core.endResponse(now));
     this.#request = null;
@@ -910,12 +907,8 @@ class HttpConnection implements SocketEvents {
       pendingRead = null;
     }
     try {
-      if (
-        this.#core.responseHasBody && chunks.length === 1 && pendingRead === null &&
-        chunks[0].byteLength <= MEMO_LIMIT
-      ) {
-        // The whole response is known: one array for head and body (the same one for the same pair).
-        this.#write(this.#server.memo.join(headBytes, this.#core.writeBody(chunks[0])));
+      if (this.#core.responseHasBody && chunks.length === 1 && pendingRead === null) {
+        this.#writeWhole(headBytes, chunks[0]); // the whole response is known
       } else if (this.#core.responseHasBody) {
         this.#write(headBytes);
         for (const chunk of chunks) this.#write(this.#core.writeBody(chunk));
@@ -1022,6 +1015,16 @@ class HttpConnection implements SocketEvents {
     if (!writable && this.#writable) {
       this.#writable = false;
       this.#blockedSince = Date.now();
+    }
+  }
+
+  /** Queues a head and its whole body: one array for a small body (the same one for the same pair). */
+  #writeWhole(headBytes: Uint8Array, body: Uint8Array): void {
+    if (body.byteLength <= MEMO_LIMIT) {
+      this.#write(this.#server.memo.join(headBytes, this.#core.writeBody(body)));
+    } else {
+      this.#write(headBytes);
+      this.#write(this.#core.writeBody(body));
     }
   }
 
