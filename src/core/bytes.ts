@@ -134,9 +134,9 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
 
 /**
  * Latin-1 decoding with a memory: each numbered slot remembers the last string it produced, and
- * gives it back when the same bytes come again. Requests on one connection repeat most of their
- * head (method, Host, User-Agent, Accept…), so comparing bytes with the last string is cheaper
- * than making a new one.
+ * gives it back when the same bytes come again. Requests repeat most of their head (method,
+ * Host, User-Agent, Accept…), so comparing bytes with the last string is cheaper than making a
+ * new one. A parser's memo serves whichever connections use that parser (they share spares).
  *
  * @example The same bytes in the same slot give the same string
  * ```ts

@@ -529,7 +529,7 @@ export class RequestHeadParser {
     if (hostCount > 1) throw new HttpError("DUPLICATE_HOST", endOffset);
     if (hostCount === 0 && version === "HTTP/1.1") throw new HttpError("MISSING_HOST", endOffset);
     if (hostCount === 1 && host !== this.#lastValidHost) {
-      // The same Host string as the last request on this connection (see Latin1Memo) was valid then.
+      // The same Host string as the last head this parser read (see Latin1Memo) was valid then.
       if (!isValidHost(host, false)) throw new HttpError("BAD_HOST", endOffset);
       this.#lastValidHost = host;
     }
