@@ -15,7 +15,14 @@ import { DateCache, HeadCache, InvalidResponseError } from "./core/serializer.ts
 import { snapshots } from "./body_snapshot.ts";
 import { RequestBody, ServerRequest } from "./request.ts";
 import { BODY_BYTES, BODY_TEXT, FIELDS, installFastResponse, TAKE_BYTES } from "./response.ts";
-import type { NetAddr, SocketEvents, Transport, TransportListener, TransportSocket } from "./transport.ts";
+import {
+  type NetAddr,
+  NO_EVENTS,
+  type SocketEvents,
+  type Transport,
+  type TransportListener,
+  type TransportSocket,
+} from "./transport.ts";
 
 /**
  * What the handler learns besides the request.
@@ -257,13 +264,6 @@ interface RememberedBody {
   readonly [FIELDS]?: readonly (readonly [string, string])[] | Headers;
 }
 
-const IGNORED_SOCKET_EVENTS: SocketEvents = Object.freeze({
-  data() {},
-  end() {},
-  drain() {},
-  close() {},
-});
-
 function defaultOnError(error: unknown): Response {
   console.error("h1serve: the handler failed:", error);
   return new Response("Internal Server Error", {
@@ -304,7 +304,19 @@ class HttpServer implements Server {
   readonly dates: DateCache = new DateCache();
   readonly heads: HeadCache = new HeadCache();
   readonly memo: ResponseMemo = new ResponseMemo();
-  readonly connections: Set<HttpConnection> = new Set();
+  /**
+   * Every open connection: its {@link HttpConnection}, or, for a connection that waits for its
+   * next request, only the time its keep-alive ends. Such a dormant connection keeps nothing
+   * but the transport's socket, whose events go to {@link HttpServer.dormant}.
+   */
+  readonly connections: Map<TransportSocket, HttpConnection | number> = new Map();
+  /** The events of every dormant socket: the first byte or the end wakes the connection. */
+  readonly dormant: SocketEvents = {
+    data: (bytes, socket) => this.#wake(socket, socket.bytesRead - bytes.byteLength).data(bytes),
+    end: (socket) => this.#wake(socket, socket.bytesRead).end(),
+    drain() {},
+    close: (socket) => this.removed(socket),
+  };
   #addr: NetAddr | null = null;
   #listener: TransportListener | null = null;
   #shuttingDown = false;
@@ -312,7 +324,8 @@ class HttpServer implements Server {
   #rejectFinished!: (error: unknown) => void;
   #ticker: ReturnType<typeof setInterval> | null = null;
   #shutdownDeadline = Infinity;
-  readonly #tickMs: number;
+  /** How often timeouts are checked; also how long a busy connection waits before it goes dormant. */
+  readonly tickMs: number;
 
   constructor(transport: Transport, options: ServeOptions, handler: ServeHandler | undefined) {
     if (typeof handler !== "function") throw new TypeError("serve() needs a handler function");
@@ -328,7 +341,7 @@ class HttpServer implements Server {
       l.sendTimeoutMs,
       l.shutdownTimeoutMs,
     );
-    this.#tickMs = Math.max(10, Math.min(1000, shortest / 4));
+    this.tickMs = Math.max(10, Math.min(1000, shortest / 4));
     this.finished = new Promise((resolve, reject) => {
       this.#resolveFinished = resolve;
       this.#rejectFinished = reject;
@@ -359,7 +372,10 @@ class HttpServer implements Server {
       this.#shuttingDown = true;
       this.#shutdownDeadline = Date.now() + this.limits.shutdownTimeoutMs;
       this.#listener?.close();
-      for (const connection of this.connections) connection.requestClose();
+      for (const [socket, connection] of this.connections) {
+        if (typeof connection === "number") this.#wake(socket, socket.bytesRead).requestClose();
+        else connection.requestClose();
+      }
       this.#checkFinished();
     }
     return this.finished;
@@ -389,11 +405,11 @@ class HttpServer implements Server {
     if (this.connections.size >= this.limits.maxConnections) {
       // Over the limit: close before reading anything, so the excess costs no parsing and no memory.
       socket.destroy();
-      return IGNORED_SOCKET_EVENTS;
+      return NO_EVENTS;
     }
-    const connection = new HttpConnection(this, socket);
-    this.connections.add(connection);
-    if (this.#ticker === null) this.#ticker = setInterval(() => this.#tick(), this.#tickMs);
+    const connection = new HttpConnection(this, socket, 0, true);
+    this.connections.set(socket, connection);
+    if (this.#ticker === null) this.#ticker = setInterval(() => this.#tick(), this.tickMs);
     this.options.onConnection?.(socket.remoteAddr);
     if (this.#shuttingDown) connection.requestClose();
     return connection;
@@ -402,15 +418,38 @@ class HttpServer implements Server {
   #tick(): void {
     const now = Date.now();
     const drainOver = now >= this.#shutdownDeadline;
-    for (const connection of this.connections) {
-      if (drainOver) connection.destroy();
-      else connection.tick(now);
+    for (const [socket, connection] of this.connections) {
+      if (drainOver) socket.destroy();
+      else if (typeof connection !== "number") connection.tick(now);
+      else if (now >= connection) this.#wake(socket, socket.bytesRead).requestClose(); // its keep-alive is over
     }
   }
 
-  /** Called by a connection once its socket has closed. */
-  removed(connection: HttpConnection): void {
-    this.connections.delete(connection);
+  /**
+   * Makes a dormant connection whole again, as it was when it went dormant. One that slept less
+   * than a tick is busy: it stays awake while it waits, until a tick finds it idle.
+   */
+  #wake(socket: TransportSocket, consumed: number): HttpConnection {
+    const keepAliveEnds = this.connections.get(socket) as number;
+    const sleptSince = keepAliveEnds - this.limits.keepAliveTimeoutMs;
+    const connection = new HttpConnection(this, socket, consumed, Date.now() - sleptSince >= this.tickMs);
+    this.connections.set(socket, connection);
+    socket.events = connection;
+    return connection;
+  }
+
+  /**
+   * Lets a connection that waits for its next request go dormant: only its socket and the end of
+   * its keep-alive are kept, until the next byte arrives.
+   */
+  sleep(socket: TransportSocket, keepAliveEnds: number): void {
+    this.connections.set(socket, keepAliveEnds);
+    socket.events = this.dormant;
+  }
+
+  /** Called once a connection's socket has closed. */
+  removed(socket: TransportSocket): void {
+    this.connections.delete(socket);
     if (this.connections.size === 0 && this.#ticker !== null) {
       clearInterval(this.#ticker);
       this.#ticker = null;
@@ -482,8 +521,8 @@ class HttpConnection implements SocketEvents {
   readonly #server: HttpServer;
   readonly #socket: TransportSocket;
   readonly #core: ServerConnection;
-  /** What the handler learns besides the request: the same for every request on the connection. */
-  readonly #info: ServeHandlerInfo;
+  /** What the handler learns besides the request, made when first needed. */
+  #info: ServeHandlerInfo | null = null;
   /** Output not yet handed to the socket: nothing, one array (the common case), or several. */
   #output: Uint8Array | Uint8Array[] | null = null;
   /** The arrays in #output whose memory goes back to the snapshot pool once sent. */
@@ -501,24 +540,46 @@ class HttpConnection implements SocketEvents {
   #lingerUntil = Infinity;
   #blockedSince = Infinity;
   #exchangeBytes = 0;
+  /** Whether the connection went dormant: this object is done, and a new one serves the socket. */
+  #dormant = false;
+  /** Whether to go dormant as soon as the connection waits for its next request, rather than at a tick. */
+  readonly #sleepsWhenIdle: boolean;
 
-  constructor(server: HttpServer, socket: TransportSocket) {
+  /**
+   * @param server The server.
+   * @param socket The transport's socket.
+   * @param consumed The bytes the connection received before (it was dormant).
+   * @param sleepsWhenIdle Whether to go dormant as soon as it waits, not at the next tick: for a
+   *   new connection, and for one that was dormant for a tick or more (it is not busy).
+   */
+  constructor(server: HttpServer, socket: TransportSocket, consumed: number, sleepsWhenIdle: boolean) {
     this.#server = server;
     this.#socket = socket;
-    this.#info = Object.freeze({ remoteAddr: socket.remoteAddr });
+    this.#sleepsWhenIdle = sleepsWhenIdle;
     this.#core = new ServerConnection({
       limits: server.limits,
       now: Date.now(),
       dateCache: server.dates,
       headCache: server.heads,
+      consumed,
     });
+  }
+
+  /** What the handler learns besides the request: the same for every request until the connection goes dormant. */
+  get #handlerInfo(): ServeHandlerInfo {
+    return this.#info ??= Object.freeze({ remoteAddr: this.#socket.remoteAddr });
+  }
+
+  get #remoteAddr(): NetAddr {
+    return this.#handlerInfo.remoteAddr;
   }
 
   // ---- SocketEvents, called by the adapter ----
 
   data(bytes: Uint8Array): void {
     if (this.#closing) return; // lingering close: discard
-    this.#server.options.onData?.(bytes, this.#socket.remoteAddr);
+    const onData = this.#server.options.onData;
+    if (onData !== undefined) onData(bytes, this.#remoteAddr);
     this.#core.receive(bytes, Date.now());
     this.#process();
   }
@@ -546,7 +607,7 @@ class HttpConnection implements SocketEvents {
     this.#request?.abort(new Error("the connection closed"));
     this.#body?.fail(new Error("the connection closed before the request body was complete"));
     this.drain();
-    this.#server.removed(this);
+    this.#server.removed(this.#socket);
   }
 
   // ---- called by the server ----
@@ -573,7 +634,11 @@ class HttpConnection implements SocketEvents {
       return;
     }
     const action = this.#core.checkTimeout(now);
-    if (action === "respond-408") {
+    if (action === "none") {
+      // Waiting for a request for a whole tick or more (the deadline is then the keep-alive's): go dormant.
+      const idleSince = this.#core.deadline - this.#server.limits.keepAliveTimeoutMs;
+      if (now - idleSince >= this.#server.tickMs) this.#sleepIfIdle();
+    } else if (action === "respond-408") {
       this.#reportProtocolError(new HttpError("REQUEST_TIMEOUT", 0));
       this.#write(this.#core.errorResponse(new HttpError("REQUEST_TIMEOUT", 0), now));
       this.#finish();
@@ -585,6 +650,7 @@ class HttpConnection implements SocketEvents {
   // ---- the request body stream ----
 
   bodyPulled(): void {
+    if (this.#dormant) return;
     const interim = this.#core.continueResponse();
     if (interim !== null) {
       this.#write(interim);
@@ -600,7 +666,7 @@ class HttpConnection implements SocketEvents {
   // ---- the event loop of one connection ----
 
   #process(): void {
-    if (this.#processing || this.#closing) return;
+    if (this.#processing || this.#closing || this.#dormant) return;
     this.#processing = true;
     try {
       while (!this.#closing) {
@@ -638,6 +704,7 @@ class HttpConnection implements SocketEvents {
               this.#paused = false;
               this.#socket.resume();
             }
+            if (this.#sleepsWhenIdle) this.#sleepIfIdle();
             return;
           case "paused":
             // A response is in progress; pipelined input waits. Stop reading if too much waits.
@@ -651,6 +718,17 @@ class HttpConnection implements SocketEvents {
       }
     } finally {
       this.#processing = false;
+    }
+  }
+
+  /** Goes dormant if the connection only waits for its next request, with nothing in progress on either side. */
+  #sleepIfIdle(): void {
+    if (
+      this.#core.awaitingRequest && this.#writable && this.#outputBytes === 0 && this.#request === null &&
+      this.#body === null && !this.#paused && this.#drainWaiters === null
+    ) {
+      this.#dormant = true;
+      this.#server.sleep(this.#socket, this.#core.deadline);
     }
   }
 
@@ -677,7 +755,7 @@ class HttpConnection implements SocketEvents {
     this.#request = request;
     let result: Response | Promise<Response>;
     try {
-      result = this.#server.handler(request as unknown as Request, this.#info);
+      result = this.#server.handler(request as unknown as Request, this.#handlerInfo);
     } catch (error) {
       result = this.#server.errorToResponse(error);
     }
@@ -798,7 +876,7 @@ class HttpConnection implements SocketEvents {
     const onResponse = this.#server.options.onResponse;
     if (onResponse) {
       onResponse({
-        remoteAddr: this.#socket.remoteAddr,
+        remoteAddr: this.#remoteAddr,
         method: head.method,
         target: head.target,
         status,
@@ -973,7 +1051,7 @@ class HttpConnection implements SocketEvents {
   }
 
   #reportProtocolError(error: HttpError): void {
-    this.#server.options.onProtocolError?.({ ...error.details(), remoteAddr: this.#socket.remoteAddr });
+    this.#server.options.onProtocolError?.({ ...error.details(), remoteAddr: this.#remoteAddr });
   }
 
   // ---- output ----

@@ -31,7 +31,9 @@ export interface NetAddr {
 }
 
 /**
- * What a socket tells the server. The adapter calls these; the server implements them.
+ * What a socket tells the server. The adapter calls these on the socket's current
+ * {@link TransportSocket.events}, with the socket itself, so that one object can serve many
+ * sockets (the server's idle connections share one).
  *
  * @example Receive bytes and the peer's close
  * ```ts
@@ -43,9 +45,9 @@ export interface NetAddr {
  * const received: string[] = [];
  * const closed = Promise.withResolvers<void>();
  * const options = { hostname: "127.0.0.1", port: 0 };
- * const listener = await runtimeTransport().listen(options, (socket): SocketEvents => ({
+ * const listener = await runtimeTransport().listen(options, (): SocketEvents => ({
  *   data: (bytes) => received.push(new TextDecoder().decode(bytes)),
- *   end: () => socket.end(),
+ *   end: (socket) => socket.end(),
  *   drain() {},
  *   close: () => closed.resolve(),
  * }));
@@ -58,14 +60,43 @@ export interface NetAddr {
  */
 export interface SocketEvents {
   /** Bytes arrived. The array is the server's to keep: the adapter never reuses it. */
-  data(bytes: Uint8Array): void;
+  data(bytes: Uint8Array, socket: TransportSocket): void;
   /** The peer will send nothing more (it half-closed or closed). */
-  end(): void;
+  end(socket: TransportSocket): void;
   /** Writes are accepted again after {@link TransportSocket.write} returned `false`. */
-  drain(): void;
+  drain(socket: TransportSocket): void;
   /** The socket is closed in both directions; called exactly once. */
-  close(): void;
+  close(socket: TransportSocket): void;
 }
+
+/**
+ * Events that do nothing: what a socket's {@link TransportSocket.events} are before `accept`
+ * returns, and what a server gives a socket it refuses.
+ *
+ * @example Refuse every connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect } from "node:net";
+ * import { runtimeTransport } from "./serve.ts";
+ * import { NO_EVENTS } from "./transport.ts";
+ *
+ * const options = { hostname: "127.0.0.1", port: 0 };
+ * const listener = await runtimeTransport().listen(options, (socket) => (socket.destroy(), NO_EVENTS));
+ * const closed = await new Promise<boolean>((resolve) => {
+ *   const client = connect({ host: "127.0.0.1", port: listener.addr.port });
+ *   client.on("error", () => {});
+ *   client.on("close", () => resolve(true));
+ * });
+ * listener.close();
+ * assert.ok(closed);
+ * ```
+ */
+export const NO_EVENTS: SocketEvents = Object.freeze({
+  data() {},
+  end() {},
+  drain() {},
+  close() {},
+});
 
 /**
  * A connected socket, as the server sees it.
@@ -92,8 +123,15 @@ export interface SocketEvents {
  * ```
  */
 export interface TransportSocket {
-  /** The peer's address. */
+  /** The peer's address, known until the socket is dropped, also after it closed. */
   readonly remoteAddr: NetAddr;
+  /** How many bytes have arrived, counting those of the {@link SocketEvents.data} call in progress. */
+  readonly bytesRead: number;
+  /**
+   * Where the socket's events go: what `accept` returned, until the server sets another.
+   * The server may change it at any time; the next event goes to the new one.
+   */
+  events: SocketEvents;
   /**
    * Queues bytes for sending. The bytes must not change until they are sent.
    * @param bytes The bytes.

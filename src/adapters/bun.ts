@@ -10,6 +10,7 @@ import {
   ListenError,
   type ListenOptions,
   type NetAddr,
+  NO_EVENTS,
   type SocketEvents,
   type Transport,
   type TransportListener,
@@ -44,24 +45,43 @@ declare const Bun: {
   };
 };
 
-class BunAdapterSocket implements TransportSocket {
-  readonly remoteAddr: NetAddr;
-  events: SocketEvents | null = null;
-  readonly #socket: BunSocket;
-  /** Bytes Bun did not take yet (none, the common case, is `null`: an idle connection holds no arrays). */
-  #pending: Uint8Array[] | null = null;
-  /** The `sent` callbacks of the bytes in #pending. */
-  #pendingSent: (() => void)[] | null = null;
-  #ending = false;
-  #closed = false;
+/** Where a socket's output stands. */
+const OPEN = 0;
+const ENDING = 1;
+const CLOSED = 2;
 
-  constructor(socket: BunSocket) {
+/**
+ * One accepted socket. An idle connection of the server is this object and nothing else, so it
+ * keeps few fields: the peer's address is read once, at accept (Bun forgets it when the socket
+ * closes), and kept as a string and a number.
+ */
+class BunAdapterSocket implements TransportSocket {
+  events: SocketEvents;
+  readonly #socket: BunSocket;
+  readonly #hostname: string;
+  readonly #port: number;
+  #bytesRead = 0;
+  #state = OPEN;
+  /** Bytes Bun did not take yet, each followed by its `sent` callback if it has one; `null` when none, the common case. */
+  #pending: (Uint8Array | (() => void))[] | null = null;
+
+  constructor(socket: BunSocket, events: SocketEvents) {
     this.#socket = socket;
-    this.remoteAddr = { transport: "tcp", hostname: socket.remoteAddress, port: socket.remotePort ?? 0 };
+    this.events = events;
+    this.#hostname = socket.remoteAddress ?? "";
+    this.#port = socket.remotePort ?? 0;
+  }
+
+  get remoteAddr(): NetAddr {
+    return { transport: "tcp", hostname: this.#hostname, port: this.#port };
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
   }
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
-    if (this.#closed || this.#ending) return false;
+    if (this.#state !== OPEN) return false;
     if (this.#pending === null) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.byteLength) {
@@ -70,51 +90,65 @@ class BunAdapterSocket implements TransportSocket {
       }
       bytes = bytes.subarray(Math.max(written, 0));
     }
-    (this.#pending ??= []).push(bytes);
-    if (sent !== undefined) (this.#pendingSent ??= []).push(sent);
+    const pending = this.#pending ??= [];
+    pending.push(bytes);
+    if (sent !== undefined) pending.push(sent);
     return false;
   }
 
   pause(): void {
-    if (!this.#closed) this.#socket.pause();
+    if (this.#state !== CLOSED) this.#socket.pause();
   }
 
   resume(): void {
-    if (!this.#closed) this.#socket.resume();
+    if (this.#state !== CLOSED) this.#socket.resume();
   }
 
   end(): void {
-    this.#ending = true;
-    if (this.#pending === null && !this.#closed) this.#socket.shutdown();
+    if (this.#state !== OPEN) return;
+    this.#state = ENDING;
+    if (this.#pending === null) this.#socket.shutdown();
   }
 
   destroy(): void {
-    if (this.#closed) return;
+    if (this.#state === CLOSED) return;
     this.#socket.terminate();
     this.closed();
   }
 
+  /** Bun's data: count the bytes and pass them on. */
+  received(bytes: Uint8Array): void {
+    this.#bytesRead += bytes.byteLength;
+    this.events.data(bytes, this);
+  }
+
   /** Bun's drain: send what waited, then tell the server. */
   drained(): void {
-    if (this.#pending === null || this.#closed) return;
-    const bytes = concatBytes(this.#pending);
+    const pending = this.#pending;
+    if (pending === null || this.#state === CLOSED) return;
+    const chunks: Uint8Array[] = [];
+    const callbacks: (() => void)[] = [];
+    for (const item of pending) {
+      if (item instanceof Uint8Array) chunks.push(item);
+      else callbacks.push(item);
+    }
+    const bytes = concatBytes(chunks);
     const written = this.#socket.write(bytes);
     if (written < bytes.byteLength) {
-      this.#pending = [bytes.subarray(Math.max(written, 0))];
+      this.#pending = [bytes.subarray(Math.max(written, 0)), ...callbacks];
       return;
     }
     this.#pending = null;
-    const sent = this.#pendingSent;
-    this.#pendingSent = null;
-    if (sent !== null) { for (const callback of sent) callback(); }
-    if (this.#ending) this.#socket.shutdown();
-    this.events?.drain();
+    for (const callback of callbacks) callback();
+    if (this.#state === ENDING) this.#socket.shutdown();
+    this.events.drain(this);
   }
 
   closed(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.events?.close();
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#pending = null;
+    this.events.close(this);
   }
 }
 
@@ -147,12 +181,12 @@ export const bunTransport: Transport = {
           // No setNoDelay: Bun sets TCP_NODELAY on every socket it accepts (strace shows the setsockopt
           // right after accept4), and a second call cost 2.6% of the CPU of a connection per request.
           open(socket) {
-            socket.data = new BunAdapterSocket(socket);
+            socket.data = new BunAdapterSocket(socket, NO_EVENTS);
             socket.data.events = accept(socket.data);
           },
-          data: (socket, bytes) => socket.data.events?.data(bytes),
+          data: (socket, bytes) => socket.data.received(bytes),
           drain: (socket) => socket.data.drained(),
-          end: (socket) => socket.data.events?.end(),
+          end: (socket) => socket.data.events.end(socket.data),
           close: (socket) => socket.data?.closed(),
           error: (socket) => socket.data?.destroy(),
         },

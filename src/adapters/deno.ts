@@ -10,6 +10,7 @@ import {
   ListenError,
   type ListenOptions,
   type NetAddr,
+  NO_EVENTS,
   type SocketEvents,
   type Transport,
   type TransportListener,
@@ -38,9 +39,9 @@ const SMALL_READ_SIZE = 2 * 1024;
 const HIGH_WATER = 64 * 1024;
 
 class DenoSocket implements TransportSocket {
-  readonly remoteAddr: NetAddr;
-  events: SocketEvents | null = null;
+  events: SocketEvents = NO_EVENTS;
   readonly #conn: DenoConn;
+  #bytesRead = 0;
   #queue: Uint8Array[] = [];
   /** The `sent` callbacks of the bytes in #queue. */
   #queueSent: (() => void)[] = [];
@@ -55,7 +56,15 @@ class DenoSocket implements TransportSocket {
 
   constructor(conn: DenoConn) {
     this.#conn = conn;
-    this.remoteAddr = { transport: "tcp", hostname: conn.remoteAddr.hostname, port: conn.remoteAddr.port };
+  }
+
+  get remoteAddr(): NetAddr {
+    const { hostname, port } = this.#conn.remoteAddr;
+    return { transport: "tcp", hostname, port };
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
   }
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
@@ -89,7 +98,7 @@ class DenoSocket implements TransportSocket {
       this.#conn.close();
     } catch { /* already closed */ }
     this.resume();
-    this.events?.close();
+    this.events.close(this);
   }
 
   async readLoop(): Promise<void> {
@@ -103,7 +112,8 @@ class DenoSocket implements TransportSocket {
         if (this.#closed) return;
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        this.events?.data(buffer.slice(0, n));
+        this.#bytesRead += n;
+        this.events.data(buffer.slice(0, n), this);
         if (n === buffer.byteLength) {
           if (buffer === small) buffer = new Uint8Array(READ_SIZE);
         } else if (n < SMALL_READ_SIZE) {
@@ -114,7 +124,7 @@ class DenoSocket implements TransportSocket {
       return this.destroy();
     }
     this.#readDone = true;
-    if (!this.#closed) this.events?.end();
+    if (!this.#closed) this.events.end(this);
     if (this.#writeDone) this.destroy();
   }
 
@@ -132,7 +142,7 @@ class DenoSocket implements TransportSocket {
         if (sent !== null) { for (const callback of sent) callback(); }
         const wasFull = this.#queued >= HIGH_WATER;
         this.#queued -= chunk.byteLength;
-        if (wasFull && this.#queued < HIGH_WATER) this.events?.drain();
+        if (wasFull && this.#queued < HIGH_WATER) this.events.drain(this);
       }
       if (this.#ending && !this.#closed && !this.#writeDone) {
         this.#writeDone = true;

@@ -10,6 +10,7 @@ import {
   ListenError,
   type ListenOptions,
   type NetAddr,
+  NO_EVENTS,
   type SocketEvents,
   type Transport,
   type TransportListener,
@@ -18,6 +19,7 @@ import {
 
 class NodeSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
+  events: SocketEvents = NO_EVENTS;
   readonly #socket: Socket;
 
   constructor(socket: Socket) {
@@ -27,6 +29,10 @@ class NodeSocket implements TransportSocket {
       hostname: (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, ""),
       port: socket.remotePort ?? 0,
     };
+  }
+
+  get bytesRead(): number {
+    return this.#socket.bytesRead;
   }
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
@@ -93,11 +99,12 @@ export const nodeTransport: Transport = {
     accept: (socket: TransportSocket) => SocketEvents,
   ): Promise<TransportListener> {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      const events = accept(new NodeSocket(socket));
-      socket.on("data", (bytes: Uint8Array) => events.data(bytes));
-      socket.on("end", () => events.end());
-      socket.on("drain", () => events.drain());
-      socket.on("close", () => events.close());
+      const wrapped = new NodeSocket(socket);
+      wrapped.events = accept(wrapped);
+      socket.on("data", (bytes: Uint8Array) => wrapped.events.data(bytes, wrapped));
+      socket.on("end", () => wrapped.events.end(wrapped));
+      socket.on("drain", () => wrapped.events.drain(wrapped));
+      socket.on("close", () => wrapped.events.close(wrapped));
       socket.on("error", () => socket.destroy());
     });
     return new Promise((resolve, reject) => {

@@ -324,6 +324,13 @@ export interface ServerConnectionOptions {
   readonly dateCache?: DateCache;
   /** Shared cache of encoded response heads, so that many connections encode each head once. */
   readonly headCache?: HeadCache;
+  /**
+   * How many bytes of the connection came before this state machine took over, so that error
+   * offsets count from the connection's first byte. A server that lets an idle connection go
+   * and makes a new state machine when the next request arrives passes the bytes read so far.
+   * @default {0}
+   */
+  readonly consumed?: number;
 }
 
 type BodyMode = "none" | "length" | "chunked" | "close";
@@ -444,6 +451,7 @@ export class ServerConnection {
     this.#heads = options.headCache ?? sharedHeadCache;
     this.#lastReceiveAt = options.now ?? 0;
     this.#deadline = this.#lastReceiveAt + this.limits.headersTimeoutMs;
+    this.#consumed = options.consumed ?? 0;
   }
 
   /** Where the request side stands. */
@@ -466,6 +474,14 @@ export class ServerConnection {
     return this.#requestCount;
   }
 
+  /**
+   * When the current phase times out, in milliseconds ({@link checkTimeout} acts from then on);
+   * `Infinity` while no deadline runs (the handler works, or the connection is closed).
+   */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
   /** Received bytes not yet parsed. */
   get bufferedBytes(): number {
     return this.#input.length - this.#pos;
@@ -485,6 +501,16 @@ export class ServerConnection {
   get idle(): boolean {
     return this.#readState === "head" && this.#writeState === "idle" && !this.#headStarted &&
       this.bufferedBytes === 0;
+  }
+
+  /**
+   * Whether the connection waits for its next request, with nothing received since the last
+   * response: only the keep-alive deadline ({@link deadline}) runs. A server may then keep
+   * nothing of the connection but that deadline, and make a new state machine (with
+   * `consumed`) when bytes arrive.
+   */
+  get awaitingRequest(): boolean {
+    return this.#deadlineKind === "idle" && this.bufferedBytes === 0 && !this.#headStarted;
   }
 
   /**

@@ -1119,3 +1119,63 @@ describe("ServerConnection connections share parsers and the last head safely", 
     assert.match(http10, /connection: close\r\n/);
   });
 });
+
+describe("ServerConnection between requests: what a server needs to let an idle connection go", () => {
+  const limits = { headersTimeoutMs: 100, bodyTimeoutMs: 50, keepAliveTimeoutMs: 200 };
+
+  it("ServerConnection.awaitingRequest holds only after a response, until a byte arrives", () => {
+    const conn = new ServerConnection({ limits, now: 0 });
+    assert.equal(
+      conn.awaitingRequest,
+      false,
+      "a new connection waits for its first head, not for a next request",
+    );
+    conn.receive(bytes(GET()), 10);
+    nextRequest(conn);
+    assert.equal(conn.awaitingRequest, false, "a request in progress");
+    start(conn, { bodyLength: 0 }, 20);
+    assert.equal(conn.awaitingRequest, false, "a response in progress");
+    conn.endResponse(30);
+    assert.equal(conn.awaitingRequest, true);
+    conn.receive(bytes("\r\n"), 40);
+    assert.equal(conn.nextEvent(), NEED_DATA);
+    assert.equal(conn.awaitingRequest, false, "an empty line starts no head, but the head deadline runs");
+  });
+
+  it("ServerConnection.deadline is the deadline checkTimeout acts on, in each phase", () => {
+    const conn = new ServerConnection({ limits, now: 1000 });
+    assert.equal(conn.deadline, 1100, "the first head");
+    conn.receive(bytes(`POST / HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\n`), 1010);
+    nextRequest(conn);
+    assert.equal(conn.deadline, 1060, "the body");
+    conn.receive(bytes("x"), 1020);
+    pull(conn);
+    assert.equal(conn.deadline, Infinity, "none while the handler works");
+    start(conn, { bodyLength: 0 }, 1030);
+    conn.endResponse(1040);
+    assert.equal(conn.deadline, 1240, "the keep-alive");
+    assert.equal(conn.checkTimeout(1239), "none");
+    assert.equal(conn.checkTimeout(1240), "close");
+    assert.equal(conn.deadline, Infinity, "none once closed");
+  });
+
+  it("ServerConnection with consumed counts error offsets from the connection's first byte", () => {
+    const first = GET();
+    const bad = "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n";
+    const whole = new ServerConnection({ now: 0 });
+    whole.receive(bytes(first), 0);
+    nextRequest(whole);
+    start(whole, { bodyLength: 0 });
+    whole.endResponse(0);
+    whole.receive(bytes(bad), 0);
+    const expected = pull(whole).at(-1);
+    assert.ok(expected?.type === "error");
+    assert.ok(expected.error.offset > first.length, "the offset of the second head counts the first");
+
+    const resumed = new ServerConnection({ now: 0, consumed: first.length });
+    resumed.receive(bytes(bad), 0);
+    const actual = pull(resumed).at(-1);
+    assert.ok(actual?.type === "error");
+    assert.deepEqual([actual.error.code, actual.error.offset], [expected.error.code, expected.error.offset]);
+  });
+});

@@ -8,7 +8,7 @@ import { after, describe, test } from "node:test";
 import { HEAD_ROOM, SnapshotPool } from "../../src/body_snapshot.ts";
 import { runtimeTransport } from "../../src/serve.ts";
 import { serveWith } from "../../src/server.ts";
-import type { SocketEvents, Transport, TransportSocket } from "../../src/transport.ts";
+import { NO_EVENTS, type SocketEvents, type Transport, type TransportSocket } from "../../src/transport.ts";
 import { Cleanup, deferred, RawClient, settledValue, within } from "./_helpers.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -141,7 +141,13 @@ describe("the memory of a body copy is reused only once the transport has sent i
     readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 } as const;
     readonly writes: { bytes: Uint8Array; sent?: () => void }[] = [];
     readonly wrote = deferred();
-    events: SocketEvents | null = null;
+    events: SocketEvents = NO_EVENTS;
+    bytesRead = 0;
+    receive(text: string): void {
+      const bytes = new TextEncoder().encode(text);
+      this.bytesRead += bytes.byteLength;
+      this.events.data(bytes, this);
+    }
     write(bytes: Uint8Array, sent?: () => void): boolean {
       this.writes.push({ bytes, sent });
       this.wrote.resolve();
@@ -176,7 +182,7 @@ describe("the memory of a body copy is reused only once the transport has sent i
     );
     await server.ready;
     const ask = async (socket: HeldSocket, fill: number) => {
-      socket.events!.data(new TextEncoder().encode(`GET /?fill=${fill} HTTP/1.1\r\nHost: a\r\n\r\n`));
+      socket.receive(`GET /?fill=${fill} HTTP/1.1\r\nHost: a\r\n\r\n`);
       await socket.wrote.promise;
       const [{ bytes, sent }] = socket.writes;
       assert.ok(sent, "a body copy comes with a sent callback");
@@ -190,7 +196,7 @@ describe("the memory of a body copy is reused only once the transport has sent i
     const third = await ask(sockets[2], 3);
     assert.equal(third.body.buffer, first.body.buffer, "the sent copy's memory is reused");
     assert.ok(second.body.every((byte) => byte === 2) && third.body.every((byte) => byte === 3));
-    for (const socket of sockets) socket.events!.close();
+    for (const socket of sockets) socket.events.close(socket);
     await server.shutdown();
   });
 });
