@@ -419,9 +419,11 @@ class HttpServer implements Server {
     const now = Date.now();
     const drainOver = now >= this.#shutdownDeadline;
     for (const [socket, connection] of this.connections) {
-      if (drainOver) socket.destroy();
-      else if (typeof connection !== "number") connection.tick(now);
-      else if (now >= connection) this.#wake(socket, socket.bytesRead).requestClose(); // its keep-alive is over
+      if (typeof connection === "number") {
+        if (drainOver) socket.destroy();
+        else if (now >= connection) this.#wake(socket, socket.bytesRead).requestClose(); // its keep-alive is over
+      } else if (drainOver) connection.destroy();
+      else connection.tick(now);
     }
   }
 
