@@ -7,7 +7,9 @@
  * the ceiling.
  *
  * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
- * then leaves them idle and reports the server's resident memory per connection.
+ * then leaves them idle and reports the server's resident memory per connection. `idlefloor` (Bun
+ * only, not run by default) does the same with a full collection every 200 ms, for h1serve, Bun.serve
+ * and raw servers that keep more and more per socket: what one idle connection can cost at least.
  *
  * With `--profile DIR`, every server is CPU-profiled (`--cpu-prof` on Node and Bun, the inspector's
  * profiler on Deno) into `DIR/<runtime>-<scenario>-<server>.cpuprofile`, and the functions where
@@ -116,8 +118,8 @@ async function openIdle(port: number): Promise<Deno.TcpConn> {
 }
 
 /** The server's resident memory per idle keep-alive connection, in KiB. */
-async function measureIdle(runtime: string, kind: string, port: number): Promise<number> {
-  const server = await startServer(runtime, kind, port);
+async function measureIdle(runtime: string, kind: string, port: number, forceGc = false): Promise<number> {
+  const server = await startServer(runtime, kind, port, "", forceGc);
   const conns: Deno.TcpConn[] = [];
   try {
     for (let i = 0; i < 20; i++) (await openIdle(port)).close(); // warm up the request path
@@ -141,6 +143,7 @@ async function startServer(
   kind: string,
   port: number,
   profile = "",
+  forceGc = false,
 ): Promise<Deno.ChildProcess> {
   const [command, ...args] = COMMANDS[runtime];
   const profiling = profile === "" || runtime === "deno"
@@ -148,7 +151,10 @@ async function startServer(
     : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profile.split("/").pop()}`];
   const child = new Deno.Command("taskset", {
     args: ["-c", "0", command, ...profiling, ...args, `${root}scripts/bench_server.ts`, kind, String(port)],
-    env: profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile },
+    env: {
+      ...(profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile }),
+      ...(forceGc ? { H1SERVE_FORCE_GC: "1" } : {}),
+    },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -238,6 +244,16 @@ for (const runtime of runtimes) {
     "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
   );
   for (const name of scenarioNames) {
+    if (name === "idlefloor") {
+      if (runtime !== "bun") continue;
+      for (const kind of ["raw", "raw-object", "raw-class", "raw-class-map", "native", "h1serve"]) {
+        const kib = await measureIdle(runtime, kind, port++, true);
+        console.log(
+          `${name.padEnd(11)} ${kind.padEnd(13)} ${fmt(kib, 2).padStart(5)} KiB of RSS per idle connection`,
+        );
+      }
+      continue;
+    }
     if (name === "idle10k") {
       const kib: Record<string, number> = {};
       for (const kind of ["h1serve", "native", "raw"]) kib[kind] = await measureIdle(runtime, kind, port++);

@@ -5,6 +5,11 @@
  * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
  * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB.
  *
+ * On Bun, three more kinds calibrate the memory of an idle connection (`deno task bench --runtimes
+ * bun --scenarios idlefloor`): the raw server keeping, for each socket, `raw-object` an empty
+ * object, `raw-class` a 7-field class instance, `raw-class-map` that instance, the peer's address
+ * and a `Map` entry. With `H1SERVE_FORCE_GC=1` a Bun server makes a full collection every 200 ms.
+ *
  * @module
  */
 
@@ -26,8 +31,12 @@ declare const Bun: {
   listen(options: {
     port: number;
     hostname: string;
-    socket: { data(socket: { write(bytes: Uint8Array): number }, bytes: Uint8Array): void };
+    socket: {
+      open?(socket: { data: unknown; readonly remoteAddress: string }): void;
+      data(socket: { write(bytes: Uint8Array): number }, bytes: Uint8Array): void;
+    };
   }): void;
+  gc(full: boolean): void;
 };
 
 const [kind, portText] = process.argv.slice(2);
@@ -91,6 +100,36 @@ if (profileFile && runtime === "deno") {
   process.on("SIGTERM", () => process.exit(0));
 }
 
+if (process.env.H1SERVE_FORCE_GC === "1" && runtime === "bun") setInterval(() => Bun.gc(true), 200);
+
+/** What a raw Bun server keeps per socket, for the idle-memory calibration: as many fields as the Bun adapter's socket. */
+class SevenFields {
+  events = null;
+  socket: unknown;
+  hostname = "";
+  port = 0;
+  bytesRead = 0;
+  state = 0;
+  pending = null;
+  constructor(socket: unknown) {
+    this.socket = socket;
+  }
+}
+const perSocket = new Map<unknown, number>();
+const RAW_KEEPS: Record<
+  string,
+  ((socket: { data: unknown; readonly remoteAddress: string }) => void) | undefined
+> = {
+  "raw-object": (socket) => (socket.data = {}),
+  "raw-class": (socket) => (socket.data = new SevenFields(socket)),
+  "raw-class-map": (socket) => {
+    const kept = new SevenFields(socket);
+    kept.hostname = socket.remoteAddress;
+    socket.data = kept;
+    perSocket.set(kept, Date.now());
+  },
+};
+
 // "ready" is printed once the server listens (Node binds asynchronously).
 if (kind === "h1serve") {
   await serve({ port, hostname }, app).ready;
@@ -109,7 +148,7 @@ if (kind === "h1serve") {
       });
     }).listen(port, hostname, () => console.log("ready"));
   }
-} else if (kind === "raw") {
+} else if (kind === "raw" || (runtime === "bun" && kind in RAW_KEEPS)) {
   if (runtime === "deno") {
     (async () => {
       for await (const conn of Deno.listen({ port, hostname })) {
@@ -129,7 +168,10 @@ if (kind === "h1serve") {
     Bun.listen({
       port,
       hostname,
-      socket: { data: (socket, bytes) => void socket.write(answers(countHeads(bytes))) },
+      socket: {
+        open: RAW_KEEPS[kind],
+        data: (socket, bytes) => void socket.write(answers(countHeads(bytes))),
+      },
     });
   } else {
     const net = await import("node:net");
