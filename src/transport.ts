@@ -125,7 +125,7 @@ export const NO_EVENTS: SocketEvents = Object.freeze({
 export interface TransportSocket {
   /** The peer's address, known until the socket is dropped, also after it closed. */
   readonly remoteAddr: NetAddr;
-  /** How many bytes have arrived, counting those of the {@link SocketEvents.data} call in progress. */
+  /** How many bytes have been passed to {@link SocketEvents.data}, counting those of the call in progress. */
   readonly bytesRead: number;
   /**
    * Where the socket's events go: what `accept` returned, until the server sets another.

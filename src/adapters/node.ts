@@ -21,6 +21,7 @@ class NodeSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
   events: SocketEvents = NO_EVENTS;
   readonly #socket: Socket;
+  #bytesRead = 0;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -32,7 +33,13 @@ class NodeSocket implements TransportSocket {
   }
 
   get bytesRead(): number {
-    return this.#socket.bytesRead;
+    return this.#bytesRead;
+  }
+
+  /** Node's data: count the bytes and pass them on. Node's own `bytesRead` also counts what a paused socket holds back. */
+  received(bytes: Uint8Array): void {
+    this.#bytesRead += bytes.byteLength;
+    this.events.data(bytes, this);
   }
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
@@ -101,7 +108,7 @@ export const nodeTransport: Transport = {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const wrapped = new NodeSocket(socket);
       wrapped.events = accept(wrapped);
-      socket.on("data", (bytes: Uint8Array) => wrapped.events.data(bytes, wrapped));
+      socket.on("data", (bytes: Uint8Array) => wrapped.received(bytes));
       socket.on("end", () => wrapped.events.end(wrapped));
       socket.on("drain", () => wrapped.events.drain(wrapped));
       socket.on("close", () => wrapped.events.close(wrapped));
