@@ -55,10 +55,13 @@ class ScriptedSocket implements TransportSocket {
     this.#events.data(bytes, this);
   }
 
+  /** What `write` answers: `false` makes the server wait for a drain. */
+  accepting = true;
+
   write(bytes: Uint8Array, sent?: () => void): boolean {
     this.written += new TextDecoder().decode(bytes);
     sent?.();
-    return true;
+    return this.accepting;
   }
 
   pause() {}
@@ -120,6 +123,36 @@ describe("a connection waiting for its next request goes dormant", () => {
     socket.receive(GET);
     assert.equal(responses(socket), 3, "and it still answers after that");
     socket.destroy();
+    await server.shutdown();
+  });
+
+  test("a connection waiting for a drain, or for its handler, does not go dormant until it is done", async () => {
+    const sockets = [new ScriptedSocket(), new ScriptedSocket()];
+    const handlerGate = deferred();
+    const server = serveWith(scriptedTransport(sockets), { port: 0 }, (request) => {
+      if (new URL(request.url).pathname === "/slow") {
+        return handlerGate.promise.then(() => new Response("hi"));
+      }
+      return new Response("hi");
+    });
+    await server.ready;
+    const [full, slow] = sockets;
+    const accepted = sockets.map((socket) => socket.events);
+
+    full.accepting = false;
+    full.receive(GET);
+    assert.equal(responses(full), 1, "written, but the socket asks the server to wait for a drain");
+    assert.equal(full.events, accepted[0], "the connection stays");
+    full.accepting = true;
+    full.events.drain(full);
+    assert.notEqual(full.events, accepted[0], "drained: dormant");
+
+    slow.receive("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert.equal(slow.events, accepted[1], "the handler works: the connection stays");
+    handlerGate.resolve();
+    await within(slow.eventsBecome((events) => events === full.events), 2000, "the slow response");
+    assert.equal(responses(slow), 1);
+    for (const socket of sockets) socket.destroy();
     await server.shutdown();
   });
 
