@@ -312,8 +312,8 @@ class HttpServer implements Server {
   readonly connections: Map<TransportSocket, HttpConnection | number> = new Map();
   /** The events of every dormant socket: the first byte or the end wakes the connection. */
   readonly dormant: SocketEvents = {
-    data: (bytes, socket) => this.#wake(socket, socket.bytesRead - bytes.byteLength).data(bytes),
-    end: (socket) => this.#wake(socket, socket.bytesRead).end(),
+    data: (bytes, socket) => this.#wake(socket, bytes.byteLength).data(bytes),
+    end: (socket) => this.#wake(socket).end(),
     drain() {},
     close: (socket) => this.removed(socket),
   };
@@ -373,7 +373,7 @@ class HttpServer implements Server {
       this.#shutdownDeadline = Date.now() + this.limits.shutdownTimeoutMs;
       this.#listener?.close();
       for (const [socket, connection] of this.connections) {
-        if (typeof connection === "number") this.#wake(socket, socket.bytesRead).requestClose();
+        if (typeof connection === "number") this.#wake(socket).requestClose();
         else connection.requestClose();
       }
       this.#checkFinished();
@@ -421,7 +421,7 @@ class HttpServer implements Server {
     for (const [socket, connection] of this.connections) {
       if (typeof connection === "number") {
         if (drainOver) socket.destroy();
-        else if (now >= connection) this.#wake(socket, socket.bytesRead).requestClose(); // its keep-alive is over
+        else if (now >= connection) this.#wake(socket).requestClose(); // its keep-alive is over
       } else if (drainOver) connection.destroy();
       else connection.tick(now);
     }
@@ -430,10 +430,12 @@ class HttpServer implements Server {
   /**
    * Makes a dormant connection whole again, as it was when it went dormant. One that slept less
    * than a tick is busy: it stays awake while it waits, until a tick finds it idle.
+   * @param arriving The bytes of the data event that wakes it: the socket has counted them already.
    */
-  #wake(socket: TransportSocket, consumed: number): HttpConnection {
+  #wake(socket: TransportSocket, arriving = 0): HttpConnection {
     const keepAliveEnds = this.connections.get(socket) as number;
     const sleptSince = keepAliveEnds - this.limits.keepAliveTimeoutMs;
+    const consumed = socket.bytesRead - arriving;
     const connection = new HttpConnection(this, socket, consumed, Date.now() - sleptSince >= this.tickMs);
     this.connections.set(socket, connection);
     socket.events = connection;

@@ -62,8 +62,10 @@ class BunAdapterSocket implements TransportSocket {
   readonly #port: number;
   #bytesRead = 0;
   #state = OPEN;
-  /** Bytes Bun did not take yet, each followed by its `sent` callback if it has one; `null` when none, the common case. */
-  #pending: (Uint8Array | (() => void))[] | null = null;
+  /** Bytes Bun did not take yet; `null` when none, the common case. */
+  #pending: Uint8Array[] | null = null;
+  /** The `sent` callbacks of the bytes in #pending, if any. */
+  #pendingSent: (() => void)[] | null = null;
 
   constructor(socket: BunSocket, events: SocketEvents) {
     this.#socket = socket;
@@ -90,9 +92,8 @@ class BunAdapterSocket implements TransportSocket {
       }
       bytes = bytes.subarray(Math.max(written, 0));
     }
-    const pending = this.#pending ??= [];
-    pending.push(bytes);
-    if (sent !== undefined) pending.push(sent);
+    (this.#pending ??= []).push(bytes);
+    if (sent !== undefined) (this.#pendingSent ??= []).push(sent);
     return false;
   }
 
@@ -124,22 +125,17 @@ class BunAdapterSocket implements TransportSocket {
 
   /** Bun's drain: send what waited, then tell the server. */
   drained(): void {
-    const pending = this.#pending;
-    if (pending === null || this.#state === CLOSED) return;
-    const chunks: Uint8Array[] = [];
-    const callbacks: (() => void)[] = [];
-    for (const item of pending) {
-      if (item instanceof Uint8Array) chunks.push(item);
-      else callbacks.push(item);
-    }
-    const bytes = concatBytes(chunks);
+    if (this.#pending === null || this.#state === CLOSED) return;
+    const bytes = concatBytes(this.#pending);
     const written = this.#socket.write(bytes);
     if (written < bytes.byteLength) {
-      this.#pending = [bytes.subarray(Math.max(written, 0)), ...callbacks];
+      this.#pending = [bytes.subarray(Math.max(written, 0))];
       return;
     }
     this.#pending = null;
-    for (const callback of callbacks) callback();
+    const sent = this.#pendingSent;
+    this.#pendingSent = null;
+    if (sent !== null) { for (const callback of sent) callback(); }
     if (this.#state === ENDING) this.#socket.shutdown();
     this.events.drain(this);
   }
@@ -148,6 +144,7 @@ class BunAdapterSocket implements TransportSocket {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     this.#pending = null;
+    this.#pendingSent = null;
     this.events.close(this);
   }
 }

@@ -469,7 +469,7 @@ export class ServerConnection {
     return this.#head;
   }
 
-  /** How many requests have been parsed on this connection. */
+  /** How many requests this state machine has parsed (a new one made with `consumed` starts at 0). */
   get requestCount(): number {
     return this.#requestCount;
   }

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, describe, test } from "node:test";
 import { runtimeTransport } from "../../src/serve.ts";
-import { type ProtocolErrorInfo, serveWith } from "../../src/server.ts";
+import type { Limits } from "../../src/core/limits.ts";
+import { type ProtocolErrorInfo, type Server, serveWith } from "../../src/server.ts";
 import {
   type NetAddr,
   NO_EVENTS,
@@ -85,13 +86,23 @@ function scriptedTransport(sockets: readonly ScriptedSocket[]): Transport {
   };
 }
 
+/** A server on a scripted transport, listening. */
+async function scriptedServer(
+  sockets: readonly ScriptedSocket[],
+  handler: (request: Request) => Response | Promise<Response>,
+  limits: Partial<Limits> = {},
+): Promise<Server> {
+  const server = serveWith(scriptedTransport(sockets), { port: 0, limits }, handler);
+  await server.ready;
+  return server;
+}
+
 const responses = (socket: ScriptedSocket) => socket.written.match(/HTTP\/1\.1 200 OK/g)?.length ?? 0;
 
 describe("a connection waiting for its next request goes dormant", () => {
   test("its events become one object shared by every dormant socket, and the next request wakes it", async () => {
     const sockets = [new ScriptedSocket(), new ScriptedSocket()];
-    const server = serveWith(scriptedTransport(sockets), { port: 0 }, () => new Response("hi"));
-    await server.ready;
+    const server = await scriptedServer(sockets, () => new Response("hi"));
     const accepted = sockets.map((socket) => socket.events);
     assert.notEqual(accepted[0], accepted[1], "each new connection has its own");
     for (const socket of sockets) socket.receive(GET);
@@ -111,8 +122,7 @@ describe("a connection waiting for its next request goes dormant", () => {
     const socket = new ScriptedSocket();
     // The shortest timeout is 400 ms, so the server checks every 100 ms.
     const limits = { keepAliveTimeoutMs: 400 };
-    const server = serveWith(scriptedTransport([socket]), { port: 0, limits }, () => new Response("hi"));
-    await server.ready;
+    const server = await scriptedServer([socket], () => new Response("hi"), limits);
     socket.receive(GET);
     const dormant = socket.events;
     socket.receive(GET); // a busy client: it asks again at once
@@ -129,13 +139,12 @@ describe("a connection waiting for its next request goes dormant", () => {
   test("a connection waiting for a drain, or for its handler, does not go dormant until it is done", async () => {
     const sockets = [new ScriptedSocket(), new ScriptedSocket()];
     const handlerGate = deferred();
-    const server = serveWith(scriptedTransport(sockets), { port: 0 }, (request) => {
+    const server = await scriptedServer(sockets, (request) => {
       if (new URL(request.url).pathname === "/slow") {
         return handlerGate.promise.then(() => new Response("hi"));
       }
       return new Response("hi");
     });
-    await server.ready;
     const [full, slow] = sockets;
     const accepted = sockets.map((socket) => socket.events);
 
@@ -159,8 +168,7 @@ describe("a connection waiting for its next request goes dormant", () => {
   test("a dormant connection is closed when its keep-alive ends", async () => {
     const socket = new ScriptedSocket();
     const limits = { keepAliveTimeoutMs: 200 };
-    const server = serveWith(scriptedTransport([socket]), { port: 0, limits }, () => new Response("hi"));
-    await server.ready;
+    const server = await scriptedServer([socket], () => new Response("hi"), limits);
     socket.receive(GET);
     const dormant = socket.events;
     assert.equal(socket.assigned.length, 2, "accepted, then dormant");
@@ -172,8 +180,7 @@ describe("a connection waiting for its next request goes dormant", () => {
 
   test("shutdown closes dormant connections and then finishes", async () => {
     const socket = new ScriptedSocket();
-    const server = serveWith(scriptedTransport([socket]), { port: 0 }, () => new Response("hi"));
-    await server.ready;
+    const server = await scriptedServer([socket], () => new Response("hi"));
     socket.receive(GET);
     const finished = server.shutdown();
     await within(socket.ended.promise, 2000, "the FIN of the shutdown");
