@@ -4,8 +4,8 @@
  * twice more. A `LightResponse` made from a string or bytes keeps just the body, status and
  * headers; it validates its arguments as `Response` does, and copies a byte body once, as the
  * Fetch standard requires (into a buffer the server can send directly, `body_snapshot.ts`). It
- * is `instanceof Response`, and every member of `Response` works on it: the cheap ones directly, the rest (`body`, `clone()`, `blob()`, …) through a real
- * `Response` made on first such use. A body of any other kind (a stream, a Blob, form data)
+ * is `instanceof Response`, and every member of `Response` works on it: the cheap ones directly,
+ * the rest (`body`, `clone()`, `blob()`, …) through a real `Response` made on first such use. A body of any other kind (a stream, a Blob, form data)
  * makes the real `Response` at once.
  *
  * The limit: runtime code that checks a `Response`'s internal brand does not accept it. On Node

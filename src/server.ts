@@ -307,11 +307,11 @@ class HttpServer implements Server {
   /**
    * Every open connection: its {@link HttpConnection}, or, for a connection that waits for its
    * next request, only the time its keep-alive ends. Such a dormant connection keeps nothing
-   * but the transport's socket, whose events go to {@link HttpServer.dormant}.
+   * but the transport's socket, whose events go to `#dormantEvents`.
    */
   readonly connections: Map<TransportSocket, HttpConnection | number> = new Map();
   /** The events of every dormant socket: the first byte or the end wakes the connection. */
-  readonly dormant: SocketEvents = {
+  readonly #dormantEvents: SocketEvents = {
     data: (bytes, socket) => this.#wake(socket, bytes.byteLength).data(bytes),
     end: (socket) => this.#wake(socket).end(),
     drain() {},
@@ -448,7 +448,7 @@ class HttpServer implements Server {
    */
   sleep(socket: TransportSocket, keepAliveEnds: number): void {
     this.connections.set(socket, keepAliveEnds);
-    socket.events = this.dormant;
+    socket.events = this.#dormantEvents;
   }
 
   /** Called once a connection's socket has closed. */

@@ -36,7 +36,10 @@ class NodeSocket implements TransportSocket {
     return this.#bytesRead;
   }
 
-  /** Node's data: count the bytes and pass them on. Node's own `bytesRead` also counts what a paused socket holds back. */
+  /**
+   * Node's data: count the bytes and pass them on. (Node's own `bytesRead` also counts what a
+   * paused socket holds back.)
+   */
   received(bytes: Uint8Array): void {
     this.#bytesRead += bytes.byteLength;
     this.events.data(bytes, this);
