@@ -7,8 +7,9 @@
  *
  * On Bun, three more kinds calibrate the memory of an idle connection (`deno task bench --runtimes
  * bun --scenarios idlefloor`): the raw server keeping, for each socket, `raw-object` an empty
- * object, `raw-class` a 7-field class instance, `raw-class-map` that instance, the peer's address
- * and a `Map` entry. With `H1SERVE_FORCE_GC=1` a Bun server makes a full collection every 200 ms.
+ * object, `raw-class` an 8-field class instance (the Bun adapter socket's size), `raw-class-map`
+ * that instance, the peer's address and a `Map` entry. With `H1SERVE_FORCE_GC=1` a Bun server
+ * makes a full collection every 200 ms.
  *
  * @module
  */
@@ -109,8 +110,11 @@ if (profileFile && runtime === "deno") {
 
 if (process.env.H1SERVE_FORCE_GC === "1" && runtime === "bun") setInterval(() => Bun.gc(true), 200);
 
-/** What a raw Bun server keeps per socket, for the idle-memory calibration: as many fields as the Bun adapter's socket. */
-class SevenFields {
+/**
+ * What a raw Bun server keeps per socket, for the idle-memory calibration: as many fields as the
+ * Bun adapter's socket (`BunAdapterSocket`).
+ */
+class AdapterSizedSocket {
   events = null;
   socket: unknown;
   hostname = "";
@@ -118,6 +122,7 @@ class SevenFields {
   bytesRead = 0;
   state = 0;
   pending = null;
+  pendingSent = null;
   constructor(socket: unknown) {
     this.socket = socket;
   }
@@ -128,9 +133,9 @@ const RAW_KEEPS: Record<
   ((socket: { data: unknown; readonly remoteAddress: string }) => void) | undefined
 > = {
   "raw-object": (socket) => (socket.data = {}),
-  "raw-class": (socket) => (socket.data = new SevenFields(socket)),
+  "raw-class": (socket) => (socket.data = new AdapterSizedSocket(socket)),
   "raw-class-map": (socket) => {
-    const kept = new SevenFields(socket);
+    const kept = new AdapterSizedSocket(socket);
     kept.hostname = socket.remoteAddress;
     socket.data = kept;
     perSocket.set(kept, Date.now());
