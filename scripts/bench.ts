@@ -15,10 +15,19 @@
  * profiler on Deno) into `DIR/<runtime>-<scenario>-<server>.cpuprofile`, and the functions where
  * h1serve spends most time are printed under each scenario.
  *
+ * With `--compare REF`, it measures h1serve at the commit REF ("base") against h1serve in the
+ * working tree ("current") instead, and runs no other server. REF's tree is extracted with
+ * `git archive` into `.tmp/bench-base-<sha>` (once per commit; the working tree and the index are
+ * left alone), and the base runs that tree's own scripts/bench_server.ts, so both serve the same app.
+ * For each runtime and scenario the two alternate `--rounds` times (base, current, base, …), and a
+ * table per runtime gives each side's median server CPU µs per request (for `idle10k`, KiB of RSS
+ * per idle connection), the change, the median requests/s and each side's min–max; a row is marked
+ * REGRESSION when the current median is more than 5% above the base one. `idlefloor` is skipped.
+ *
  * It installs what it needs first: the pinned runtimes from npm, and wrk with apt-get when missing.
  *
  * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]
- * [--profile DIR]`.
+ * [--profile DIR | --compare REF [--rounds 3]]`.
  * Not part of the test command.
  *
  * @module
@@ -37,7 +46,15 @@ const IDLE_CONNECTIONS = 10_000;
 await ensureToolchain();
 await ensureSystemTools([["wrk", "/usr/bin/wrk"]], "the benchmark's load generator");
 const profileDir = flag("profile", "");
+const compareRef = flag("compare", "");
+const rounds = Number(flag("rounds", "3"));
+if (compareRef !== "" && (profileDir !== "" || !(rounds >= 1))) {
+  console.error("--compare takes no --profile, and --rounds must be at least 1");
+  Deno.exit(2);
+}
 if (profileDir !== "") Deno.mkdirSync(profileDir, { recursive: true });
+/** The working tree's benchmark server; `--compare` runs the base tree's beside it. */
+const benchServer = `${root}scripts/bench_server.ts`;
 
 /** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
 const COMMANDS: Record<string, string[]> = {
@@ -118,8 +135,14 @@ async function openIdle(port: number): Promise<Deno.TcpConn> {
 }
 
 /** The server's resident memory per idle keep-alive connection, in KiB. */
-async function measureIdle(runtime: string, kind: string, port: number, forceGc = false): Promise<number> {
-  const server = await startServer(runtime, kind, port, "", forceGc);
+async function measureIdle(
+  runtime: string,
+  kind: string,
+  port: number,
+  forceGc = false,
+  script = benchServer,
+): Promise<number> {
+  const server = await startServer(runtime, kind, port, "", forceGc, script);
   const conns: Deno.TcpConn[] = [];
   try {
     for (let i = 0; i < 20; i++) (await openIdle(port)).close(); // warm up the request path
@@ -138,19 +161,21 @@ async function measureIdle(runtime: string, kind: string, port: number, forceGc 
   }
 }
 
+/** Starts `script` (a bench_server.ts) on core 0 and resolves once it listens. */
 async function startServer(
   runtime: string,
   kind: string,
   port: number,
   profile = "",
   forceGc = false,
+  script = benchServer,
 ): Promise<Deno.ChildProcess> {
   const [command, ...args] = COMMANDS[runtime];
   const profiling = profile === "" || runtime === "deno"
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profile.split("/").pop()}`];
   const child = new Deno.Command("taskset", {
-    args: ["-c", "0", command, ...profiling, ...args, `${root}scripts/bench_server.ts`, kind, String(port)],
+    args: ["-c", "0", command, ...profiling, ...args, script, kind, String(port)],
     env: {
       ...(profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile }),
       ...(forceGc ? { H1SERVE_FORCE_GC: "1" } : {}),
@@ -211,9 +236,16 @@ function topFunctions(file: string, count: number): string[] {
     .map(([key, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${key}`);
 }
 
-async function measure(runtime: string, kind: string, name: string, port: number): Promise<Result> {
+/** One scenario against one server of `script`: a warm-up run, then the measured run. */
+async function measure(
+  runtime: string,
+  kind: string,
+  name: string,
+  port: number,
+  script = benchServer,
+): Promise<Result> {
   const profile = profileDir === "" ? "" : `${profileDir}/${runtime}-${name}-${kind}.cpuprofile`;
-  const server = await startServer(runtime, kind, port, profile);
+  const server = await startServer(runtime, kind, port, profile, false, script);
   try {
     const scenario = SCENARIOS[name];
     await runWrk(port, { ...scenario, wrk: [...scenario.wrk] }).catch(() => {}); // warm-up
@@ -238,62 +270,167 @@ let port = 19_000;
 console.log(
   `h1serve bench: ${seconds} s per run after a warm-up run, wrk -t1 on core 1, servers on core 0\n`,
 );
-for (const runtime of runtimes) {
-  console.log(`== ${runtime}`);
-  console.log(
-    "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
-  );
-  for (const name of scenarioNames) {
-    if (name === "idlefloor") {
-      if (runtime !== "bun") continue;
-      for (const kind of ["raw", "raw-object", "raw-class", "raw-class-map", "native", "h1serve"]) {
-        const kib = await measureIdle(runtime, kind, port++, true);
+/** The side-by-side run: h1serve, the runtime's own server and the raw ceiling, per runtime. */
+async function againstOwn(): Promise<void> {
+  for (const runtime of runtimes) {
+    console.log(`== ${runtime}`);
+    console.log(
+      "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
+    );
+    for (const name of scenarioNames) {
+      if (name === "idlefloor") {
+        if (runtime !== "bun") continue;
+        for (const kind of ["raw", "raw-object", "raw-class", "raw-class-map", "native", "h1serve"]) {
+          const kib = await measureIdle(runtime, kind, port++, true);
+          console.log(
+            `${name.padEnd(11)} ${kind.padEnd(13)} ${fmt(kib, 2).padStart(5)} KiB of RSS per idle connection`,
+          );
+        }
+        continue;
+      }
+      if (name === "idle10k") {
+        const kib: Record<string, number> = {};
+        for (const kind of ["h1serve", "native", "raw"]) kib[kind] = await measureIdle(runtime, kind, port++);
+        for (const [kind, value] of Object.entries(kib)) {
+          const vsOwn = kind === "h1serve" ? `${fmt(value / kib.native, 2)}x (memory)` : "";
+          console.log(
+            `${name.padEnd(11)} ${kind.padEnd(9)} ${
+              fmt(value, 2).padStart(9)
+            } KiB of RSS per idle connection   ${vsOwn}`,
+          );
+        }
+        continue;
+      }
+      const results: Record<string, Result> = {};
+      for (const kind of ["h1serve", "native", "raw"]) {
+        if (kind === "raw" && !SCENARIOS[name].raw) continue;
+        results[kind] = await measure(runtime, kind, name, port++);
+      }
+      for (const [kind, r] of Object.entries(results)) {
+        const own = results.native;
+        const raw = results.raw;
+        const vsOwn = kind === "h1serve"
+          ? `${fmt(r.rps / own.rps, 2)}x, ${fmt(r.cpuUsPerRequest / own.cpuUsPerRequest, 2)}x`
+          : "";
+        const vsRaw = kind === "h1serve" && raw ? `${fmt(r.rps / raw.rps, 2)}x` : "";
         console.log(
-          `${name.padEnd(11)} ${kind.padEnd(13)} ${fmt(kib, 2).padStart(5)} KiB of RSS per idle connection`,
+          `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(r.rps, 0).padStart(9)}  ${
+            fmt(r.cpuUsPerRequest, 2).padStart(10)
+          }  ${r.p99.padEnd(9)} ${fmt(r.rssMiB).padStart(7)}   ${vsOwn.padEnd(20)} ${vsRaw}`,
         );
       }
-      continue;
-    }
-    if (name === "idle10k") {
-      const kib: Record<string, number> = {};
-      for (const kind of ["h1serve", "native", "raw"]) kib[kind] = await measureIdle(runtime, kind, port++);
-      for (const [kind, value] of Object.entries(kib)) {
-        const vsOwn = kind === "h1serve" ? `${fmt(value / kib.native, 2)}x (memory)` : "";
-        console.log(
-          `${name.padEnd(11)} ${kind.padEnd(9)} ${
-            fmt(value, 2).padStart(9)
-          } KiB of RSS per idle connection   ${vsOwn}`,
-        );
-      }
-      continue;
-    }
-    const results: Record<string, Result> = {};
-    for (const kind of ["h1serve", "native", "raw"]) {
-      if (kind === "raw" && !SCENARIOS[name].raw) continue;
-      results[kind] = await measure(runtime, kind, name, port++);
-    }
-    for (const [kind, r] of Object.entries(results)) {
-      const own = results.native;
-      const raw = results.raw;
-      const vsOwn = kind === "h1serve"
-        ? `${fmt(r.rps / own.rps, 2)}x, ${fmt(r.cpuUsPerRequest / own.cpuUsPerRequest, 2)}x`
-        : "";
-      const vsRaw = kind === "h1serve" && raw ? `${fmt(r.rps / raw.rps, 2)}x` : "";
-      console.log(
-        `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(r.rps, 0).padStart(9)}  ${
-          fmt(r.cpuUsPerRequest, 2).padStart(10)
-        }  ${r.p99.padEnd(9)} ${fmt(r.rssMiB).padStart(7)}   ${vsOwn.padEnd(20)} ${vsRaw}`,
-      );
-    }
-    if (profileDir !== "") {
-      const file = `${profileDir}/${runtime}-${name}-h1serve.cpuprofile`;
-      try {
-        console.log(`  where h1serve's time goes (self time, ${file}):`);
-        for (const line of topFunctions(file, 12)) console.log(`    ${line}`);
-      } catch (error) {
-        console.log(`    no profile: ${(error as Error).message}`);
+      if (profileDir !== "") {
+        const file = `${profileDir}/${runtime}-${name}-h1serve.cpuprofile`;
+        try {
+          console.log(`  where h1serve's time goes (self time, ${file}):`);
+          for (const line of topFunctions(file, 12)) console.log(`    ${line}`);
+        } catch (error) {
+          console.log(`    no profile: ${(error as Error).message}`);
+        }
       }
     }
+    console.log();
   }
-  console.log();
 }
+
+/**
+ * The tree of the commit `ref` names, extracted with `git archive` into `.tmp/bench-base-<sha>`
+ * (once per commit, through a temporary folder so that an interrupted extraction is never reused),
+ * with the project's node_modules linked in. The working tree and the index are left alone.
+ */
+async function baseTree(ref: string): Promise<{ sha: string; dir: string }> {
+  const revParse = await new Deno.Command("git", {
+    args: ["-C", root, "rev-parse", "--short", "--verify", "--quiet", `${ref}^{commit}`],
+    stdout: "piped",
+  }).output();
+  if (!revParse.success) throw new Error(`--compare ${ref}: no such commit`);
+  const sha = new TextDecoder().decode(revParse.stdout).trim();
+  const dir = `${root}.tmp/bench-base-${sha}`;
+  if (await Deno.stat(dir).then(() => false, () => true)) {
+    await Deno.mkdir(`${root}.tmp`, { recursive: true });
+    const partial = await Deno.makeTempDir({ dir: `${root}.tmp`, prefix: `bench-base-${sha}-` });
+    const git = new Deno.Command("git", { args: ["-C", root, "archive", sha], stdout: "piped" }).spawn();
+    const tar = new Deno.Command("tar", { args: ["-x", "-C", partial], stdin: "piped" }).spawn();
+    await git.stdout.pipeTo(tar.stdin);
+    if (!(await git.status).success || !(await tar.status).success) {
+      await Deno.remove(partial, { recursive: true });
+      throw new Error(`could not extract ${ref} with git archive`);
+    }
+    await Deno.symlink(`${root}node_modules`, `${partial}/node_modules`);
+    await Deno.rename(partial, dir);
+  }
+  return { sha, dir };
+}
+
+/** The median of the finite values (NaN if there are none). */
+function median(values: number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The range of the finite values, as "min–max". */
+function spread(values: number[]): string {
+  const finite = values.filter(Number.isFinite);
+  return `${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}`;
+}
+
+/**
+ * `--compare REF`: h1serve at REF against h1serve in the working tree, each scenario run `rounds`
+ * times alternately (base, current, base, …), one table per runtime.
+ */
+async function againstBase(ref: string): Promise<void> {
+  const { sha, dir } = await baseTree(ref);
+  console.log(`base: ${ref} (${sha}, in ${dir}); current: the working tree; ${rounds} rounds, alternating\n`);
+  for (const runtime of runtimes) {
+    console.log(`== ${runtime}: server CPU µs per request (idle10k: KiB of RSS per idle connection)`);
+    const header = [
+      "scenario".padEnd(11),
+      "base".padStart(8),
+      "current".padStart(8),
+      "change".padStart(7),
+      "base req/s",
+      "current req/s",
+      "base min–max ",
+      "current min–max",
+    ];
+    console.log(header.join("  "));
+    for (const name of scenarioNames) {
+      if (name === "idlefloor") continue;
+      const base = { script: `${dir}/scripts/bench_server.ts`, values: [] as number[], rps: [] as number[] };
+      const current = { script: benchServer, values: [] as number[], rps: [] as number[] };
+      for (let round = 0; round < rounds; round++) {
+        for (const side of [base, current]) {
+          if (name === "idle10k") {
+            side.values.push(await measureIdle(runtime, "h1serve", port++, false, side.script));
+          } else {
+            const r = await measure(runtime, "h1serve", name, port++, side.script);
+            side.values.push(r.cpuUsPerRequest);
+            side.rps.push(r.rps);
+          }
+        }
+      }
+      const change = median(current.values) / median(base.values) - 1;
+      const percent = Number.isFinite(change)
+        ? `${change > 0 ? "+" : ""}${(100 * change).toFixed(1)}%`
+        : "n/a";
+      const rps = (side: typeof base) => (side.rps.length === 0 ? "-" : fmt(median(side.rps), 0));
+      const cells = [
+        name.padEnd(11),
+        fmt(median(base.values), 2).padStart(8),
+        fmt(median(current.values), 2).padStart(8),
+        percent.padStart(7),
+        rps(base).padStart(10),
+        rps(current).padStart(13),
+        spread(base.values).padEnd(13),
+        spread(current.values).padEnd(15),
+        change > 0.05 ? "REGRESSION" : "",
+      ];
+      console.log(cells.join("  ").trimEnd());
+    }
+    console.log();
+  }
+}
+
+if (compareRef === "") await againstOwn();
+else await againstBase(compareRef);
