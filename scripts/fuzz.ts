@@ -1,6 +1,6 @@
 /**
  * Long fuzzing of the protocol core: runs the fast-check properties of
- * `tests/core/_arbitraries.ts` (the same ones `tests/core/fast_check_test.ts` runs in CI) in
+ * `scripts/properties/properties.ts` (the same ones `tests/core/fast_check_test.ts` runs in CI) in
  * batches, each with its own seed derived from one random base seed, until a number of cases or a
  * time limit is reached.
  *
@@ -16,7 +16,7 @@
  */
 
 import fc from "fast-check";
-import { PROPERTIES, type Stats } from "../tests/core/_arbitraries.ts";
+import { PROPERTIES, type Stats } from "./properties/properties.ts";
 
 interface Options {
   cases: number;

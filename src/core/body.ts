@@ -8,10 +8,11 @@
  * @module
  */
 
-import { hexValue, TOKEN_CHARS } from "./bytes.ts";
+import { hexValue, TOKEN_CHARS } from "./_bytes.ts";
+import { parseFieldLine } from "./_fields.ts";
+import { LineReader } from "./_lines.ts";
 import { HttpError } from "./errors.ts";
-import type { Limits } from "./limits.ts";
-import { LineReader, parseFieldLine } from "./parser.ts";
+import type { ProtocolLimits } from "./limits.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -23,7 +24,7 @@ const LF = 0x0a;
  * ```ts
  * import assert from "node:assert/strict";
  * import { type BodyDecoder, ChunkedDecoder, ContentLengthDecoder } from "./body.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
  * function readAll(decoder: BodyDecoder, text: string): string {
  *   const input = new TextEncoder().encode(text);
@@ -35,7 +36,7 @@ const LF = 0x0a;
  *   return body;
  * }
  * assert.equal(readAll(new ContentLengthDecoder(2), "hi"), "hi");
- * assert.equal(readAll(new ChunkedDecoder(DEFAULT_LIMITS), "2\r\nhi\r\n0\r\n\r\n"), "hi");
+ * assert.equal(readAll(new ChunkedDecoder(DEFAULT_PROTOCOL_LIMITS), "2\r\nhi\r\n0\r\n\r\n"), "hi");
  * ```
  */
 export interface BodyDecoder {
@@ -122,9 +123,9 @@ export class ContentLengthDecoder implements BodyDecoder {
  * ```ts
  * import assert from "node:assert/strict";
  * import { ChunkedDecoder, type ChunkedState } from "./body.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const decoder = new ChunkedDecoder(DEFAULT_LIMITS);
+ * const decoder = new ChunkedDecoder(DEFAULT_PROTOCOL_LIMITS);
  * const input = new TextEncoder().encode("5\r\nhel");
  * decoder.read(input, 0, input.length, 0);
  * const state: ChunkedState = decoder.state;
@@ -176,9 +177,9 @@ const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
  * ```ts
  * import assert from "node:assert/strict";
  * import { ChunkedDecoder } from "./body.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const decoder = new ChunkedDecoder(DEFAULT_LIMITS);
+ * const decoder = new ChunkedDecoder(DEFAULT_PROTOCOL_LIMITS);
  * const input = new TextEncoder().encode("3;x=y\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n");
  * let at = 0;
  * let body = "";
@@ -199,7 +200,7 @@ export class ChunkedDecoder implements BodyDecoder {
   readonly trailers: string[] = [];
   /** The current state, for inspection and tests. */
   state: ChunkedState = "size";
-  readonly #limits: Limits;
+  readonly #limits: ProtocolLimits;
   #size = 0;
   #sizeDigits = 0;
   #chunkLeft = 0;
@@ -212,7 +213,7 @@ export class ChunkedDecoder implements BodyDecoder {
    * Creates a decoder for one chunked body.
    * @param limits The size limits to enforce.
    */
-  constructor(limits: Limits) {
+  constructor(limits: ProtocolLimits) {
     this.#limits = limits;
   }
 

@@ -5,300 +5,30 @@
  *
  * It decides keep-alive (HTTP/1.1 and HTTP/1.0 rules, `Connection: close` both ways), answers
  * pipelined requests strictly in order, tells when `100 Continue` is due, drains or refuses an
- * unread request body, chooses the response framing, and computes every timeout from the `now`
- * values it is given: it never reads a clock.
+ * unread request body, and computes every timeout from the `now` values it is given: it never
+ * reads a clock. The response framing is `framing.ts`'s, the events `events.ts`'s.
  *
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
 import { type BodyDecoder, ChunkedDecoder, ContentLengthDecoder } from "./body.ts";
-import { concatBytes, isNamed, listElements } from "./bytes.ts";
-import { HttpError } from "./errors.ts";
-import { type Limits, resolveLimits } from "./limits.ts";
-import { type RequestHead, RequestHeadParser } from "./parser.ts";
+import { ConnectionContext } from "./context.ts";
 import {
-  DateCache,
-  encodeChunk,
-  encodeHead,
-  encodeLastChunk,
-  errorResponseBytes,
-  fieldLine,
-  HeadCache,
-  InvalidResponseError,
-  reasonPhrase,
-} from "./serializer.ts";
-
-/**
- * Returned by {@link ServerConnection.nextEvent} when more input is needed.
- *
- * @example Wait for the rest of a request head
- * ```ts
- * import assert from "node:assert/strict";
- * import { NEED_DATA, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHo"), 0);
- * assert.equal(conn.nextEvent(), NEED_DATA);
- * ```
- */
-export const NEED_DATA: { readonly type: "need-data" } = Object.freeze({ type: "need-data" });
-/**
- * Returned by {@link ServerConnection.nextEvent} when no event can come until the current response
- * ends (or ever, once the connection has failed or is closing).
- *
- * @example Nothing more until the response is sent
- * ```ts
- * import assert from "node:assert/strict";
- * import { PAUSED, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\n"), 0);
- * assert.equal(conn.nextEvent().type, "request");
- * assert.equal(conn.nextEvent(), PAUSED);
- * ```
- */
-export const PAUSED: { readonly type: "paused" } = Object.freeze({ type: "paused" });
-
-/**
- * A request head has been parsed. Its body, if any, follows as `data` events and one `end`.
- *
- * @example Get the head of a request
- * ```ts
- * import assert from "node:assert/strict";
- * import { type RequestEvent, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"), 0);
- * const event = conn.nextEvent();
- * assert(event.type === "request");
- * const request: RequestEvent = event;
- * assert.equal(request.head.method, "POST");
- * assert.equal(request.head.contentLength, 3);
- * ```
- */
-export interface RequestEvent {
-  /** Which event this is. */
-  readonly type: "request";
-  /** The parsed head. */
-  readonly head: RequestHead;
-}
-/**
- * A piece of the request body.
- *
- * @example Read a piece of the request body
- * ```ts
- * import assert from "node:assert/strict";
- * import { type DataEvent, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"), 0);
- * assert.equal(conn.nextEvent().type, "request");
- * const event = conn.nextEvent();
- * assert(event.type === "data");
- * const data: DataEvent = event;
- * assert.equal(new TextDecoder().decode(data.data), "abc");
- * ```
- */
-export interface DataEvent {
-  /** Which event this is. */
-  readonly type: "data";
-  /** The bytes, a view into received input. */
-  readonly data: Uint8Array;
-}
-/**
- * The request body is complete. Sent only for requests that have a body.
- *
- * @example Get the trailers at the end of a chunked body
- * ```ts
- * import assert from "node:assert/strict";
- * import { type EndEvent, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * const head = "PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
- * conn.receive(new TextEncoder().encode(`${head}2\r\nhi\r\n0\r\nX-Sum: 9\r\n\r\n`), 0);
- * assert.deepEqual([conn.nextEvent().type, conn.nextEvent().type], ["request", "data"]);
- * const event = conn.nextEvent();
- * assert(event.type === "end");
- * const end: EndEvent = event;
- * assert.deepEqual(end.trailers, ["X-Sum", "9"]);
- * ```
- */
-export interface EndEvent {
-  /** Which event this is. */
-  readonly type: "end";
-  /** Trailer fields of a chunked body (flat name, value list). */
-  readonly trailers: readonly string[];
-}
-/**
- * The input broke the protocol. Answer with {@link ServerConnection.errorResponse} if allowed, then close.
- *
- * @example Reject a request without Host
- * ```ts
- * import assert from "node:assert/strict";
- * import { type ErrorEvent, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"), 0);
- * const event = conn.nextEvent();
- * assert(event.type === "error");
- * const error: ErrorEvent = event;
- * assert.equal(error.error.code, "MISSING_HOST");
- * assert.equal(error.error.status, 400);
- * ```
- */
-export interface ErrorEvent {
-  /** Which event this is. */
-  readonly type: "error";
-  /** What went wrong, with the status to answer. */
-  readonly error: HttpError;
-}
-/**
- * The connection should be closed now with nothing more to send (the peer closed between requests).
- *
- * @example The peer closes between requests
- * ```ts
- * import assert from "node:assert/strict";
- * import { type CloseEvent, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receiveEof();
- * const event = conn.nextEvent();
- * assert(event.type === "close");
- * const close: CloseEvent = event;
- * assert.deepEqual(close, { type: "close" });
- * assert.equal(conn.closed, true);
- * ```
- */
-export interface CloseEvent {
-  /** Which event this is. */
-  readonly type: "close";
-}
-
-/**
- * Everything {@link ServerConnection.nextEvent} can return.
- *
- * @example Collect the events of one request
- * ```ts
- * import assert from "node:assert/strict";
- * import { type ConnectionEvent, PAUSED, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"), 0);
- * const events: ConnectionEvent[] = [];
- * for (let event = conn.nextEvent(); event !== PAUSED; event = conn.nextEvent()) events.push(event);
- * assert.deepEqual(events.map((event) => event.type), ["request", "data", "end"]);
- * ```
- */
-export type ConnectionEvent =
-  | RequestEvent
-  | DataEvent
-  | EndEvent
-  | ErrorEvent
-  | CloseEvent
-  | typeof NEED_DATA
-  | typeof PAUSED;
-
-/**
- * Where the request side stands.
- *
- * @example Follow the request side
- * ```ts
- * import assert from "node:assert/strict";
- * import { type ReadState, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * const before: ReadState = conn.readState;
- * conn.receive(new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"), 0);
- * conn.nextEvent();
- * assert.deepEqual([before, conn.readState], ["head", "body"]);
- * ```
- */
-export type ReadState = "head" | "body" | "done" | "error" | "closed";
-/**
- * Where the response side stands.
- *
- * @example Follow the response side
- * ```ts
- * import assert from "node:assert/strict";
- * import { ServerConnection, type WriteState } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
- * conn.nextEvent();
- * const before: WriteState = conn.writeState;
- * conn.startResponse({ status: 204, headers: [], bodyLength: null }, 0);
- * assert.deepEqual([before, conn.writeState], ["idle", "body"]);
- * ```
- */
-export type WriteState = "idle" | "body" | "done" | "closed";
-
-/**
- * What a handler's response gives the serializer.
- *
- * @example Start a response with a Headers object
- * ```ts
- * import assert from "node:assert/strict";
- * import { type ResponseStart, ServerConnection } from "./connection.ts";
- *
- * const conn = new ServerConnection();
- * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
- * conn.nextEvent();
- * const response: ResponseStart = { status: 201, headers: new Headers({ "X-Id": "7" }), bodyLength: 0 };
- * const head = new TextDecoder().decode(conn.startResponse(response, 0));
- * assert.match(head, /^HTTP\/1\.1 201 Created\r\n/);
- * assert.match(head, /\r\nx-id: 7\r\n/);
- * ```
- */
-export interface ResponseStart {
-  /** Status code, 200 to 599. */
-  readonly status: number;
-  /** Reason phrase; the standard one is used when absent or invalid. */
-  readonly statusText?: string;
-  /**
-   * Header fields: `[name, value]` pairs, or a Web `Headers` object (read with its `forEach`,
-   * which costs a fifth of its iterator on Deno).
-   */
-  readonly headers: Iterable<readonly [string, string]> | HeaderFields;
-  /** Body length when known in advance, or `null` for a body streamed to its end. */
-  readonly bodyLength: number | null;
-}
-
-/**
- * Header fields that list themselves with `forEach(value, name)`, as a Web `Headers` does.
- *
- * @example A Headers object is HeaderFields
- * ```ts
- * import assert from "node:assert/strict";
- * import type { HeaderFields } from "./connection.ts";
- *
- * const fields: HeaderFields = new Headers({ "x-a": "1" });
- * const seen: string[] = [];
- * fields.forEach((value, name) => seen.push(`${name}=${value}`));
- * assert.deepEqual(seen, ["x-a=1"]);
- * ```
- */
-export interface HeaderFields {
-  /** Calls `visit` with each field's value and name. */
-  forEach(visit: (value: string, name: string) => void): void;
-}
-
-/**
- * What the caller should do when a deadline has passed.
- *
- * @example Answer 408 to a head that is too slow
- * ```ts
- * import assert from "node:assert/strict";
- * import { ServerConnection, type TimeoutAction } from "./connection.ts";
- *
- * const conn = new ServerConnection({ now: 0, limits: { headersTimeoutMs: 1000 } });
- * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\n"), 0);
- * conn.nextEvent();
- * assert.equal(conn.checkTimeout(999), "none");
- * const action: TimeoutAction = conn.checkTimeout(1000);
- * assert.equal(action, "respond-408");
- * ```
- */
-export type TimeoutAction = "none" | "close" | "respond-408";
+  type CloseEvent,
+  type ConnectionEvent,
+  type ErrorEvent,
+  NEED_DATA,
+  PAUSED,
+  type ReadState,
+  type TimeoutAction,
+  type WriteState,
+} from "./events.ts";
+import { frameResponse, type ResponseFraming, type ResponseStart } from "./framing.ts";
+import { HttpError, LocalProtocolError } from "./errors.ts";
+import type { ProtocolLimits } from "./limits.ts";
+import type { RequestHead, RequestHeadParser } from "./parser.ts";
+import { closingResponseBytes, encodeChunk, encodeHead, encodeLastChunk, errorResponseBytes } from "./serializer.ts";
 
 /**
  * Options of {@link ServerConnection}.
@@ -306,24 +36,24 @@ export type TimeoutAction = "none" | "close" | "respond-408";
  * @example Lower one limit, keep the other defaults
  * ```ts
  * import assert from "node:assert/strict";
- * import { ServerConnection, type ServerConnectionOptions } from "./connection.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS, ServerConnection, type ServerConnectionOptions } from "./mod.ts";
  *
  * const options: ServerConnectionOptions = { now: 0, limits: { maxHeaderCount: 10 } };
  * const conn = new ServerConnection(options);
  * assert.equal(conn.limits.maxHeaderCount, 10);
- * assert.equal(conn.limits.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes);
+ * assert.equal(conn.limits.maxHeaderBytes, DEFAULT_PROTOCOL_LIMITS.maxHeaderBytes);
  * ```
  */
 export interface ServerConnectionOptions {
-  /** Limits and timeouts; unset ones take their defaults. */
-  readonly limits?: Partial<Limits>;
+  /**
+   * What this connection shares with the other connections of its server: limits, caches and
+   * spare parsers. Without it, the connection makes its own, with {@link limits}.
+   */
+  readonly context?: ConnectionContext;
+  /** Limits and timeouts of a connection without a `context`; unset ones take their defaults. */
+  readonly limits?: Partial<ProtocolLimits>;
   /** The current time in milliseconds, from which the first deadline is computed. */
   readonly now?: number;
-  /** Shared Date formatter, so that many connections format once per second. */
-  readonly dateCache?: DateCache;
-  /** Shared cache of encoded response heads, so that many connections encode each head once. */
-  readonly headCache?: HeadCache;
   /**
    * How many bytes of the connection came before this state machine took over, so that error
    * offsets count from the connection's first byte. A server that lets an idle connection go
@@ -333,60 +63,28 @@ export interface ServerConnectionOptions {
   readonly consumed?: number;
 }
 
-type BodyMode = "none" | "length" | "chunked" | "close";
-
-/** The last head sent for a frozen field list, and what it decided: reused for the same inputs. */
-interface LastHead {
-  readonly headers: unknown;
-  readonly status: number;
-  readonly statusText: string | undefined;
-  readonly bodyLength: number | null;
-  readonly keepAliveBefore: boolean;
-  readonly date: string;
-  readonly version: string;
-  readonly isHead: boolean;
-  readonly keepAlive: boolean;
-  readonly mode: BodyMode;
-  readonly bodyLeft: number;
-  readonly bytes: Uint8Array;
-}
+/**
+ * Where the request side stands, with what that stage needs: the decoder of a body and whether
+ * `100 Continue` was sent for it, the trailers of a complete body whose end event is due, and the
+ * budget of an unread body being discarded after its response.
+ */
+type Reading =
+  | { readonly kind: "head" }
+  | { readonly kind: "body"; readonly decoder: BodyDecoder; continueSent: boolean }
+  | { readonly kind: "end"; readonly trailers: readonly string[] }
+  | { readonly kind: "done" }
+  | { readonly kind: "discard"; readonly decoder: BodyDecoder; budget: number }
+  | { readonly kind: "error" }
+  | { readonly kind: "closed" };
 type DeadlineKind = "head" | "idle" | "body" | "none";
 
+const READING_HEAD: Reading = Object.freeze({ kind: "head" });
+const READING_DONE: Reading = Object.freeze({ kind: "done" });
+const READING_ERROR: Reading = Object.freeze({ kind: "error" });
+const READING_CLOSED: Reading = Object.freeze({ kind: "closed" });
 const CONTINUE_BYTES = encodeHead("HTTP/1.1 100 Continue\r\n\r\n");
+const INTERNAL_ERROR_TEXT = "Internal Server Error: the response could not be made (RESPONSE_FAILED)\n";
 const EMPTY = new Uint8Array(0);
-const sharedDateCache = new DateCache();
-const sharedHeadCache = new HeadCache();
-
-/**
- * What the connections with the same limits share, so that an idle keep-alive connection holds
- * little memory: the parsers (a connection holds one only while a head is arriving; its buffers,
- * field list and string memos cost more than the rest of the connection), and the memo of the
- * last head sent (the same for every connection with the same inputs).
- */
-interface SharedState {
-  /** Parsers not in use. */
-  readonly spareParsers: RequestHeadParser[];
-  /** The last head built from a frozen field list, for whichever connection sends one next. */
-  lastHead: LastHead | null;
-  /** The Keep-Alive field line these limits send. */
-  readonly keepAliveField: string;
-}
-const sharedStates = new WeakMap<Limits, SharedState>();
-/** Spare parsers kept per limits; more only arise from a burst of partial heads. */
-const SPARE_PARSER_LIMIT = 64;
-
-function sharedStateFor(limits: Limits): SharedState {
-  let shared = sharedStates.get(limits);
-  if (shared === undefined) {
-    shared = {
-      spareParsers: [],
-      lastHead: null,
-      keepAliveField: `keep-alive: timeout=${Math.floor(limits.keepAliveTimeoutMs / 1000)}\r\n`,
-    };
-    sharedStates.set(limits, shared);
-  }
-  return shared;
-}
 
 /**
  * One server-side HTTP/1.1 connection, without I/O.
@@ -394,7 +92,7 @@ function sharedStateFor(limits: Limits): SharedState {
  * @example Answer one request
  * ```ts
  * import assert from "node:assert/strict";
- * import { ServerConnection } from "./connection.ts";
+ * import { ServerConnection } from "./mod.ts";
  *
  * const conn = new ServerConnection({ now: 0 });
  * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
@@ -413,42 +111,40 @@ function sharedStateFor(limits: Limits): SharedState {
  */
 export class ServerConnection {
   /** The limits in force. */
-  readonly limits: Limits;
+  readonly limits: ProtocolLimits;
+  readonly #context: ConnectionContext;
   /** The parser of the head arriving now; `null` between heads (it is then one of the spares). */
   #parser: RequestHeadParser | null = null;
-  readonly #shared: SharedState;
-  readonly #dates: DateCache;
-  readonly #heads: HeadCache;
   #input: Uint8Array = EMPTY;
   #pos = 0;
-  #consumed = 0;
+  #consumed: number;
+  /** The peer will send nothing more. */
   #eof = false;
-  #readState: ReadState = "head";
-  #writeState: WriteState = "idle";
-  #head: RequestHead | null = null;
-  #decoder: BodyDecoder | null = null;
-  #keepAlive = true;
+  /** The server asked to close after the response in progress. */
   #closeRequested = false;
-  #continueSent = false;
-  #discarding = false;
-  #discardBudget = 0;
-  #bodyMode: BodyMode = "none";
+  /** Whether the connection may stay open after the current exchange. */
+  #keepAlive = true;
+  #reading: Reading = READING_HEAD;
+  /** The request being answered, from its head until its response ends. */
+  #head: RequestHead | null = null;
+  #writeState: WriteState = "idle";
+  #framing: ResponseFraming = "none";
   #bodyLeft = 0;
   #deadline: number;
   #deadlineKind: DeadlineKind = "head";
-  #requestCount = 0;
   #lastReceiveAt: number;
-  #pendingEnd = false;
 
   /**
    * Creates the state machine for one new connection.
-   * @param options Limits, the current time, and the shared Date and head caches.
+   * @param options The shared context (or limits), the current time, and the bytes before it.
+   * @throws {RangeError} If a limit is invalid, or both `context` and `limits` are given.
    */
   constructor(options: ServerConnectionOptions = {}) {
-    this.limits = resolveLimits(options.limits);
-    this.#shared = sharedStateFor(this.limits);
-    this.#dates = options.dateCache ?? sharedDateCache;
-    this.#heads = options.headCache ?? sharedHeadCache;
+    if (options.context !== undefined && options.limits !== undefined) {
+      throw new RangeError("give a ServerConnection either a context or limits, not both");
+    }
+    this.#context = options.context ?? new ConnectionContext(options.limits);
+    this.limits = this.#context.limits;
     this.#lastReceiveAt = options.now ?? 0;
     this.#deadline = this.#lastReceiveAt + this.limits.headersTimeoutMs;
     this.#consumed = options.consumed ?? 0;
@@ -456,22 +152,13 @@ export class ServerConnection {
 
   /** Where the request side stands. */
   get readState(): ReadState {
-    return this.#readState;
+    const kind = this.#reading.kind;
+    return kind === "end" ? "done" : kind;
   }
 
   /** Where the response side stands. */
   get writeState(): WriteState {
     return this.#writeState;
-  }
-
-  /** The head of the request being answered, if any. */
-  get request(): RequestHead | null {
-    return this.#head;
-  }
-
-  /** How many requests this state machine has parsed (a new one made with `consumed` starts at 0). */
-  get requestCount(): number {
-    return this.#requestCount;
   }
 
   /**
@@ -492,14 +179,9 @@ export class ServerConnection {
     return this.#writeState === "closed";
   }
 
-  /** Whether the connection must close once the current response is sent. */
-  get willClose(): boolean {
-    return !this.#keepAlive;
-  }
-
   /** Whether nothing is in progress: no request being received or answered. */
   get idle(): boolean {
-    return this.#readState === "head" && this.#writeState === "idle" && !this.#headStarted &&
+    return this.#reading.kind === "head" && this.#writeState === "idle" && !this.#headStarted &&
       this.bufferedBytes === 0;
   }
 
@@ -513,6 +195,11 @@ export class ServerConnection {
     return this.#deadlineKind === "idle" && this.bufferedBytes === 0 && !this.#headStarted;
   }
 
+  /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */
+  get responseHasBody(): boolean {
+    return this.#framing !== "none";
+  }
+
   /**
    * Takes bytes from the peer. The array must not be changed afterwards; body data events are
    * views into it.
@@ -523,13 +210,9 @@ export class ServerConnection {
   receive(bytes: Uint8Array, now: number): void {
     if (bytes.byteLength === 0) return;
     this.#lastReceiveAt = now;
-    if (this.#pos >= this.#input.length) {
-      this.#input = bytes;
-      this.#pos = 0;
-    } else {
-      this.#input = concatBytes([this.#input.subarray(this.#pos), bytes]);
-      this.#pos = 0;
-    }
+    if (this.#pos >= this.#input.length) this.#input = bytes;
+    else this.#input = concatBytes([this.#input.subarray(this.#pos), bytes]);
+    this.#pos = 0;
     if (this.#deadlineKind === "idle") this.#setDeadline("head", now + this.limits.headersTimeoutMs);
     else if (this.#deadlineKind === "body") this.#setDeadline("body", now + this.limits.bodyTimeoutMs);
   }
@@ -546,75 +229,32 @@ export class ServerConnection {
    */
   nextEvent(): ConnectionEvent {
     while (true) {
-      switch (this.#readState) {
+      const reading = this.#reading;
+      switch (reading.kind) {
         case "head": {
-          if (this.#pos >= this.#input.length) {
-            if (!this.#eof) return NEED_DATA;
-            if (this.#headStarted) return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
-            return this.#close();
-          }
-          const parser = this.#parser ??= this.#shared.spareParsers.pop() ??
-            new RequestHeadParser(this.limits);
-          let next: number;
-          try {
-            next = parser.push(this.#input, this.#pos, this.#input.length, this.#consumed);
-          } catch (error) {
-            return this.#fail(error);
-          }
-          if (next === -1) {
-            this.#advance(this.#input.length);
-            continue;
-          }
-          this.#advance(next);
-          const head = parser.head as RequestHead;
-          parser.reset();
-          this.#parser = null;
-          if (this.#shared.spareParsers.length < SPARE_PARSER_LIMIT) this.#shared.spareParsers.push(parser);
-          return this.#startRequest(head);
-        }
-        case "body": {
-          const decoder = this.#decoder as BodyDecoder;
-          if (this.#pos >= this.#input.length) {
-            if (!this.#eof) return NEED_DATA;
-            return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
-          }
-          let next: number;
-          try {
-            next = decoder.read(this.#input, this.#pos, this.#input.length, this.#consumed);
-          } catch (error) {
-            return this.#fail(error);
-          }
-          this.#advance(next);
-          const data = decoder.data;
-          if (this.#discarding) {
-            if (data !== null) this.#discardBudget -= data.byteLength;
-            if (this.#discardBudget < 0) return this.#close();
-            if (decoder.done) this.#nextCycle();
-            continue;
-          }
-          if (decoder.done) {
-            this.#readState = "done";
-            // The body is in: no deadline runs while the handler works.
-            this.#setDeadline("none", Infinity);
-          }
-          if (data !== null && data.byteLength > 0) {
-            if (decoder.done) this.#pendingEnd = true;
-            return { type: "data", data };
-          }
-          if (decoder.done) return { type: "end", trailers: decoder.trailers };
+          const event = this.#readHead();
+          if (event !== null) return event;
           continue;
         }
+        case "body": {
+          const event = this.#readBody(reading.decoder);
+          if (event !== null) return event;
+          continue;
+        }
+        case "discard": {
+          const event = this.#discard(reading);
+          if (event !== null) return event;
+          continue;
+        }
+        case "end":
+          this.#reading = READING_DONE;
+          return { type: "end", trailers: reading.trailers };
         case "done":
-          if (this.#pendingEnd) {
-            this.#pendingEnd = false;
-            return { type: "end", trailers: (this.#decoder as BodyDecoder).trailers };
-          }
-          return PAUSED;
         case "error":
         case "closed":
           return PAUSED;
         default:
-          throw new Error(`unreachable read state ${this.#readState satisfies never}`);
+          throw new Error(`unreachable read state ${reading satisfies never}`);
       }
     }
   }
@@ -626,154 +266,78 @@ export class ServerConnection {
    * @returns The bytes to send, or `null` when nothing is due.
    */
   continueResponse(): Uint8Array | null {
-    const head = this.#head;
+    const reading = this.#reading;
     if (
-      head === null || !head.expectContinue || this.#continueSent || this.#writeState !== "idle" ||
-      this.#readState !== "body"
+      reading.kind !== "body" || reading.continueSent || !this.#head?.expectContinue ||
+      this.#writeState !== "idle"
     ) return null;
-    this.#continueSent = true;
+    reading.continueSent = true;
     return CONTINUE_BYTES;
   }
 
   /**
    * Serializes the status line and header fields of the response to the current request, and
-   * chooses its framing: Content-Length when the length is known, else chunked for HTTP/1.1 and
-   * close-delimited for HTTP/1.0. HEAD, 204 and 304 responses get no body.
+   * chooses its framing (see `frameResponse`): Content-Length when the length is known, else
+   * chunked for HTTP/1.1 and close-delimited for HTTP/1.0. HEAD, 204 and 304 responses get no body.
    *
    * @param response Status, headers and body length.
    * @param now The current time in milliseconds (for the Date field).
    * @returns The head bytes.
-   * @throws {InvalidResponseError} If the status or a header field is invalid; nothing changes then,
-   *   so another response (a 500) can be started.
+   * @throws {LocalProtocolError} `INVALID_STATUS` or `INVALID_FIELD` for a status or header field
+   *   that cannot be sent; nothing changes then, so another response (a 500) can be started.
+   *   `OUT_OF_ORDER` when no request waits for a response.
    */
   startResponse(response: ResponseStart, now: number): Uint8Array {
     const head = this.#head;
-    if (head === null || this.#writeState !== "idle") throw new Error("no request is waiting for a response");
+    if (head === null || this.#writeState !== "idle") {
+      throw new LocalProtocolError("OUT_OF_ORDER", "no request is waiting for a response");
+    }
     const status = response.status;
     if (!Number.isInteger(status) || status < 200 || status > 599) {
-      throw new InvalidResponseError(`invalid response status ${String(status)}`);
+      throw new LocalProtocolError("INVALID_STATUS", `invalid response status ${String(status)}`);
     }
-    let fields = "";
     let keepAlive = this.#keepAlive && !this.#closeRequested;
+    const reading = this.#reading;
     // A final answer to `Expect: 100-continue` before the body was asked for: the client may never
     // send that body, so the connection closes after this response, and says so (RFC 9110 §10.1.1).
-    if (head.expectContinue && !this.#continueSent && this.#readState === "body") keepAlive = false;
-    const date = this.#dates.format(now);
+    if (reading.kind === "body" && head.expectContinue && !reading.continueSent) keepAlive = false;
+    const context = this.#context;
+    const date = context.dates.format(now);
+    const isHead = head.method === "HEAD";
     // The same frozen field list as the last response, with the same status, length, date and
     // connection state, gives the same head: send the same bytes, skipping validation and encoding.
-    const last = this.#shared.lastHead;
     // (Only frozen lists are remembered, so the same list is still frozen: no isFrozen call here.)
+    const last = context.lastHead;
     if (
       last !== null && last.headers === response.headers && last.status === status &&
       last.statusText === response.statusText && last.bodyLength === response.bodyLength &&
       last.keepAliveBefore === keepAlive && last.date === date && last.version === head.version &&
-      last.isHead === (head.method === "HEAD")
+      last.isHead === isHead
     ) {
-      this.#keepAlive = last.keepAlive;
-      this.#bodyMode = last.mode;
-      this.#bodyLeft = last.bodyLeft;
-      this.#writeState = "body";
+      this.#startBody(last.framing, last.length, last.keepAlive);
       return last.bytes;
     }
-    const keepAliveBefore = keepAlive;
-    let declaredLength = -1;
-    let hasDate = false;
-    const connectionOptions: string[] = [];
-    const take = (value: string, name: string): void => {
-      const line = fieldLine(name, value); // a valid token from here on, as isNamed needs
-      switch (name.length) {
-        case 4:
-          if (isNamed(name, "date")) hasDate = true;
-          break;
-        case 10:
-          if (isNamed(name, "connection")) {
-            // Merged into the one Connection field sent below: "close" decides keep-alive, other
-            // options (such as "upgrade") are kept (RFC 9110 §7.6.1, §7.8).
-            for (const option of listElements(value)) {
-              if (option === "close") keepAlive = false;
-              else if (option !== "keep-alive" && !connectionOptions.includes(option)) {
-                connectionOptions.push(option);
-              }
-            }
-            return;
-          }
-          if (isNamed(name, "keep-alive")) return;
-          break;
-        case 14:
-          if (isNamed(name, "content-length")) {
-            if (!/^[0-9]{1,15}$/.test(value)) {
-              throw new InvalidResponseError("invalid response Content-Length");
-            }
-            declaredLength = Number(value);
-            return;
-          }
-          break;
-        case 17:
-          if (isNamed(name, "transfer-encoding")) return;
-          break;
-      }
-      fields += line;
-    };
-    const headers = response.headers;
-    if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(take);
-    else for (const [name, value] of headers as Iterable<readonly [string, string]>) take(value, name);
-    if (!hasDate) fields += `date: ${date}\r\n`;
-
-    let mode: BodyMode;
-    const noContent = status === 204 || status === 304;
-    if (noContent || head.method === "HEAD") {
-      mode = "none";
-      if (status === 304 && declaredLength >= 0) fields += `content-length: ${declaredLength}\r\n`;
-      if (!noContent) {
-        const length = response.bodyLength ?? declaredLength;
-        if (length >= 0) fields += `content-length: ${length}\r\n`;
-      }
-    } else if (response.bodyLength !== null || declaredLength >= 0) {
-      mode = "length";
-      this.#bodyLeft = response.bodyLength ?? declaredLength;
-      fields += `content-length: ${this.#bodyLeft}\r\n`;
-    } else if (head.version === "HTTP/1.1") {
-      mode = "chunked";
-      fields += "transfer-encoding: chunked\r\n";
-    } else {
-      mode = "close";
-      keepAlive = false;
-    }
-    // The Keep-Alive field is connection-specific, so "keep-alive" is named in Connection with it
-    // (RFC 9110 §7.6.1); it tells the client how long an idle connection stays open.
-    connectionOptions.push(keepAlive ? "keep-alive" : "close");
-    fields += `connection: ${connectionOptions.join(", ")}\r\n`;
-    if (keepAlive) fields += this.#shared.keepAliveField;
-
-    this.#keepAlive = keepAlive;
-    this.#bodyMode = mode;
-    this.#writeState = "body";
-    const bytes = this.#heads.encode(
-      `HTTP/1.1 ${status} ${reasonPhrase(status, response.statusText)}\r\n${fields}\r\n`,
-    );
-    // Remembered for every connection with these limits: all the inputs are in the comparison above.
+    const framed = frameResponse(head, response, keepAlive, date, context.keepAliveField);
+    const bytes = context.heads.encode(framed.head);
+    this.#startBody(framed.framing, framed.length, framed.keepAlive);
+    // Remembered for every connection of the context: all the inputs are in the comparison above.
     if (Array.isArray(response.headers) && Object.isFrozen(response.headers)) {
-      this.#shared.lastHead = {
+      context.lastHead = {
         headers: response.headers,
         status,
         statusText: response.statusText,
         bodyLength: response.bodyLength,
-        keepAliveBefore,
+        keepAliveBefore: keepAlive,
         date,
         version: head.version,
-        isHead: head.method === "HEAD",
-        keepAlive,
-        mode,
-        bodyLeft: this.#bodyLeft,
+        isHead,
+        keepAlive: framed.keepAlive,
+        framing: framed.framing,
+        length: framed.length,
         bytes,
       };
     }
     return bytes;
-  }
-
-  /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */
-  get responseHasBody(): boolean {
-    return this.#bodyMode !== "none";
   }
 
   /**
@@ -781,17 +345,19 @@ export class ServerConnection {
    *
    * @param data Body bytes.
    * @returns The bytes to send (the data itself unless chunked; empty for a response with no body).
-   * @throws {RangeError} If the body grows past its Content-Length; the connection must then be closed.
+   * @throws {LocalProtocolError} `BODY_TOO_LONG` if the body grows past its Content-Length (the
+   *   connection is closed then), or `OUT_OF_ORDER` when no response body is being written.
    */
   writeBody(data: Uint8Array): Uint8Array {
-    if (this.#writeState !== "body") throw new Error("no response body is being written");
-    switch (this.#bodyMode) {
+    if (this.#writeState !== "body") throw new LocalProtocolError("OUT_OF_ORDER", "no response body is being written");
+    const framing = this.#framing;
+    switch (framing) {
       case "none":
         return EMPTY;
       case "length":
         if (data.byteLength > this.#bodyLeft) {
           this.#close();
-          throw new RangeError("response body is longer than its Content-Length");
+          throw new LocalProtocolError("BODY_TOO_LONG", "response body is longer than its Content-Length");
         }
         this.#bodyLeft -= data.byteLength;
         return data;
@@ -800,7 +366,7 @@ export class ServerConnection {
       case "close":
         return data;
       default:
-        throw new Error(`unreachable body mode ${this.#bodyMode satisfies never}`);
+        throw new Error(`unreachable framing ${framing satisfies never}`);
     }
   }
 
@@ -810,32 +376,28 @@ export class ServerConnection {
    * @param now The current time in milliseconds (starts the keep-alive deadline).
    * @param trailers Trailer fields, sent only with a chunked body.
    * @returns The bytes that end the body (the last chunk), often empty.
-   * @throws {RangeError} If the body was shorter than its Content-Length; the connection must then be closed.
+   * @throws {LocalProtocolError} `BODY_TOO_SHORT` if the body was shorter than its Content-Length
+   *   (the connection is closed then), or `OUT_OF_ORDER` when no response is being written.
    */
   endResponse(now: number, trailers?: Iterable<readonly [string, string]>): Uint8Array {
-    if (this.#writeState !== "body") throw new Error("no response is being written");
-    if (this.#bodyMode === "length" && this.#bodyLeft !== 0) {
+    if (this.#writeState !== "body") throw new LocalProtocolError("OUT_OF_ORDER", "no response is being written");
+    if (this.#framing === "length" && this.#bodyLeft !== 0) {
       this.#close();
-      throw new RangeError("response body is shorter than its Content-Length");
+      throw new LocalProtocolError("BODY_TOO_SHORT", "response body is shorter than its Content-Length");
     }
-    const tail = this.#bodyMode === "chunked" ? encodeLastChunk(trailers) : EMPTY;
+    const tail = this.#framing === "chunked" ? encodeLastChunk(trailers) : EMPTY;
     this.#writeState = "done";
-    if (!this.#keepAlive || this.#closeRequested || this.#eof && this.#readState !== "done") {
+    const reading = this.#reading;
+    const complete = reading.kind === "done" || reading.kind === "end";
+    if (!this.#keepAlive || this.#closeRequested || this.#eof && !complete) {
       this.#close();
-      return tail;
-    }
-    if (this.#readState === "done") {
+    } else if (complete) {
       this.#nextCycle(now);
-    } else if (this.#readState === "body") {
+    } else if (reading.kind === "body") {
       // The handler left part of the body unread: read and discard it, or close.
-      const decoder = this.#decoder as BodyDecoder;
-      const unread = decoder.remaining;
-      const mayNotArrive = (this.#head as RequestHead).expectContinue && !this.#continueSent;
-      if (mayNotArrive || unread > this.limits.maxDrainBytes) this.#close();
-      else {
-        this.#discarding = true;
-        this.#discardBudget = this.limits.maxDrainBytes;
-      }
+      const mayNotArrive = this.#head?.expectContinue === true && !reading.continueSent;
+      if (mayNotArrive || reading.decoder.remaining > this.limits.maxDrainBytes) this.#close();
+      else this.#reading = { kind: "discard", decoder: reading.decoder, budget: this.limits.maxDrainBytes };
     }
     return tail;
   }
@@ -849,10 +411,21 @@ export class ServerConnection {
    * @returns The response bytes, or an empty array when a response has already started (then only closing is left).
    */
   errorResponse(error: HttpError, now: number): Uint8Array {
-    const canAnswer = this.#writeState === "idle";
-    const method = this.#head?.method ?? this.#parser?.method;
-    this.#close();
-    return canAnswer ? errorResponseBytes(error, this.#dates.format(now), method !== "HEAD") : EMPTY;
+    const withBody = (this.#head?.method ?? this.#parser?.method) !== "HEAD";
+    return this.#closingAnswer((date) => errorResponseBytes(error, date, withBody), now);
+  }
+
+  /**
+   * The built-in 500 for a request whose response could not be made (when the server's own
+   * replacement for a failed response fails too): a one-line plain-text body and
+   * `Connection: close`. The connection then closes.
+   *
+   * @param now The current time in milliseconds.
+   * @returns The response bytes, or an empty array when a response has already started.
+   */
+  internalErrorResponse(now: number): Uint8Array {
+    const withBody = this.#head?.method !== "HEAD";
+    return this.#closingAnswer((date) => closingResponseBytes(500, INTERNAL_ERROR_TEXT, date, withBody), now);
   }
 
   /**
@@ -880,8 +453,9 @@ export class ServerConnection {
    * @returns What to do: nothing, close quietly, or answer 408 and close.
    */
   checkTimeout(now: number): TimeoutAction {
-    if (this.#deadlineKind === "none" || now < this.#deadline) return "none";
-    switch (this.#deadlineKind) {
+    const kind = this.#deadlineKind;
+    if (kind === "none" || now < this.#deadline) return "none";
+    switch (kind) {
       case "idle":
         this.#close();
         return "close";
@@ -894,7 +468,7 @@ export class ServerConnection {
       case "body":
         return this.#timedOut();
       default:
-        throw new Error(`unreachable deadline ${this.#deadlineKind satisfies never}`);
+        throw new Error(`unreachable deadline ${kind satisfies never}`);
     }
   }
 
@@ -910,32 +484,103 @@ export class ServerConnection {
     return this.#parser !== null && this.#parser.started;
   }
 
-  #startRequest(head: RequestHead): ConnectionEvent {
-    this.#requestCount++;
+  /** Reads a request head: its event, or `null` when the input is used up in a partial head. */
+  #readHead(): ConnectionEvent | null {
+    if (this.#pos >= this.#input.length) {
+      if (!this.#eof) return NEED_DATA;
+      if (this.#headStarted) return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
+      return this.#close();
+    }
+    const parser = this.#parser ??= this.#context.takeParser();
+    let next: number;
+    try {
+      next = parser.push(this.#input, this.#pos, this.#input.length, this.#consumed);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (next === -1) {
+      this.#advance(this.#input.length);
+      return null;
+    }
+    this.#advance(next);
+    const head = parser.head as RequestHead;
+    parser.reset();
+    this.#parser = null;
+    this.#context.returnParser(parser);
     this.#head = head;
     this.#keepAlive = head.keepAlive && !this.#closeRequested;
-    this.#continueSent = false;
     if (head.bodyFraming === "none") {
-      this.#decoder = null;
-      this.#readState = "done";
+      this.#reading = READING_DONE;
       this.#setDeadline("none", Infinity);
     } else {
-      this.#decoder = head.bodyFraming === "chunked"
+      const decoder = head.bodyFraming === "chunked"
         ? new ChunkedDecoder(this.limits)
         : new ContentLengthDecoder(head.contentLength);
-      this.#readState = "body";
+      this.#reading = { kind: "body", decoder, continueSent: false };
       this.#setDeadline("body", this.#lastReceiveAt + this.limits.bodyTimeoutMs);
     }
     return { type: "request", head };
   }
 
+  /** Reads request body bytes: a data or end event, or `null` when the input held no data. */
+  #readBody(decoder: BodyDecoder): ConnectionEvent | null {
+    const next = this.#decode(decoder);
+    if (typeof next !== "number") return next;
+    this.#advance(next);
+    const data = decoder.data;
+    if (decoder.done) {
+      // The body is in: its end event comes next, and no deadline runs while the handler works.
+      this.#reading = { kind: "end", trailers: decoder.trailers };
+      this.#setDeadline("none", Infinity);
+    }
+    if (data !== null && data.byteLength > 0) return { type: "data", data };
+    return null;
+  }
+
+  /** Reads and drops the unread rest of a body after its response; closes past the drain budget. */
+  #discard(reading: { readonly decoder: BodyDecoder; budget: number }): ConnectionEvent | null {
+    const next = this.#decode(reading.decoder);
+    if (typeof next !== "number") return next;
+    this.#advance(next);
+    const data = reading.decoder.data;
+    if (data !== null) reading.budget -= data.byteLength;
+    if (reading.budget < 0) return this.#close();
+    if (reading.decoder.done) this.#nextCycle();
+    return null;
+  }
+
+  /** Runs a decoder over the input: the index it stopped at, or the event when there is no input or it failed. */
+  #decode(decoder: BodyDecoder): number | ConnectionEvent {
+    if (this.#pos >= this.#input.length) {
+      if (!this.#eof) return NEED_DATA;
+      return this.#fail(new HttpError("INCOMPLETE_MESSAGE", this.#consumed));
+    }
+    try {
+      return decoder.read(this.#input, this.#pos, this.#input.length, this.#consumed);
+    } catch (error) {
+      return this.#fail(error);
+    }
+  }
+
+  #startBody(framing: ResponseFraming, length: number, keepAlive: boolean): void {
+    this.#framing = framing;
+    this.#bodyLeft = length;
+    this.#keepAlive = keepAlive;
+    this.#writeState = "body";
+  }
+
+  /** Closes with a last answer, when no response has started; else only closes. */
+  #closingAnswer(answer: (date: string) => Uint8Array, now: number): Uint8Array {
+    const canAnswer = this.#writeState === "idle";
+    this.#close();
+    return canAnswer ? answer(this.#context.dates.format(now)) : EMPTY;
+  }
+
   #nextCycle(now: number = this.#lastReceiveAt): void {
-    this.#readState = "head";
+    this.#reading = READING_HEAD;
     this.#writeState = "idle";
+    this.#framing = "none";
     this.#head = null;
-    this.#decoder = null;
-    this.#discarding = false;
-    this.#pendingEnd = false;
     if (this.bufferedBytes > 0) this.#setDeadline("head", now + this.limits.headersTimeoutMs);
     else this.#setDeadline("idle", now + this.limits.keepAliveTimeoutMs);
   }
@@ -956,7 +601,7 @@ export class ServerConnection {
 
   #fail(error: unknown): ErrorEvent {
     if (!(error instanceof HttpError)) throw error;
-    this.#readState = "error";
+    this.#reading = READING_ERROR;
     this.#keepAlive = false;
     this.#setDeadline("none", Infinity);
     return { type: "error", error };
@@ -964,7 +609,7 @@ export class ServerConnection {
 
   #close(): CloseEvent {
     this.#keepAlive = false;
-    if (this.#readState !== "error") this.#readState = "closed";
+    if (this.#reading.kind !== "error") this.#reading = READING_CLOSED;
     this.#writeState = "closed";
     this.#setDeadline("none", Infinity);
     this.#input = EMPTY;

@@ -1,7 +1,8 @@
 /**
- * The one error type of the core: every protocol violation becomes an
- * {@link HttpError} that carries the status to answer, a stable code, the
- * RFC section it enforces and the byte offset where parsing stopped.
+ * The two error types of the core. Every violation of the protocol by the peer becomes an
+ * {@link HttpError}, which carries the status to answer, a stable code, the RFC section it
+ * enforces and the byte offset where parsing stopped. Every misuse by the caller (a response the
+ * protocol does not allow, or a call in the wrong state) is a {@link LocalProtocolError}.
  *
  * @module
  */
@@ -93,6 +94,11 @@ export const PROTOCOL_ERRORS = {
   },
   TRAILERS_TOO_LARGE: { status: 431, rfc: "RFC 9112 §7.1.2", message: "trailer section too large" },
   URI_TOO_LONG: { status: 414, rfc: "RFC 9112 §3", message: "request target too long" },
+  METHOD_TOO_LONG: {
+    status: 501,
+    rfc: "RFC 9112 §3",
+    message: "method longer than any implemented",
+  },
   HEADERS_TOO_LARGE: {
     status: 431,
     rfc: "RFC 6585 §5",
@@ -223,5 +229,70 @@ export class HttpError extends Error implements ProtocolErrorDetails {
       offset: this.offset,
       message: this.message,
     };
+  }
+}
+
+/**
+ * Why the caller's use of the state machine was refused:
+ * - `INVALID_STATUS`, `INVALID_FIELD`: the response cannot be sent as it is (a status outside
+ *   200–599, a header or trailer field that is not a token and a valid value, a malformed
+ *   Content-Length). Nothing changed: another response (a 500) can be started.
+ * - `BODY_TOO_LONG`, `BODY_TOO_SHORT`: the body did not match the length its head declared. The
+ *   connection is closed: the peer would misread what follows.
+ * - `OUT_OF_ORDER`: a call the current state does not allow, such as a body without a response.
+ *
+ * @example Tell a replaceable response from a broken connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalProtocolError, type LocalProtocolErrorCode } from "./errors.ts";
+ *
+ * const code: LocalProtocolErrorCode = "INVALID_FIELD";
+ * assert.equal(new LocalProtocolError(code, "bad field").responseUnchanged, true);
+ * assert.equal(new LocalProtocolError("BODY_TOO_LONG", "too long").responseUnchanged, false);
+ * ```
+ */
+export type LocalProtocolErrorCode =
+  | "INVALID_STATUS"
+  | "INVALID_FIELD"
+  | "BODY_TOO_LONG"
+  | "BODY_TOO_SHORT"
+  | "OUT_OF_ORDER";
+
+/**
+ * The caller broke the protocol or the state machine's order: thrown by the core's response
+ * methods, never caused by the peer. The message never contains the offending bytes.
+ *
+ * @example A header field that would split the response
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LocalProtocolError, ServerConnection } from "./mod.ts";
+ *
+ * const conn = new ServerConnection();
+ * conn.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+ * conn.nextEvent();
+ * assert.throws(
+ *   () => conn.startResponse({ status: 200, headers: [["x", "a\r\nInjected: 1"]], bodyLength: 0 }, 0),
+ *   (error) => error instanceof LocalProtocolError && error.code === "INVALID_FIELD",
+ * );
+ * ```
+ */
+export class LocalProtocolError extends Error {
+  /** Which rule was broken. */
+  readonly code: LocalProtocolErrorCode;
+
+  /**
+   * Creates the error.
+   * @param code Which rule was broken.
+   * @param message What is wrong, without the offending bytes.
+   */
+  constructor(code: LocalProtocolErrorCode, message: string) {
+    super(message);
+    this.name = "LocalProtocolError";
+    this.code = code;
+  }
+
+  /** Whether the state machine is as it was before the call, so that another response can be started. */
+  get responseUnchanged(): boolean {
+    return this.code === "INVALID_STATUS" || this.code === "INVALID_FIELD";
   }
 }

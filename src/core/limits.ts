@@ -1,5 +1,7 @@
 /**
- * Size limits and timeouts for one connection, with their defaults.
+ * The size limits and timeouts of the protocol, which the core enforces on each connection, with
+ * their defaults. (The server adds its own: the send and shutdown timeouts and the most
+ * connections, in `src/server/options.ts`.)
  *
  * `docs/LIMITS.md` puts each default beside nginx's, Node's and Bun's.
  *
@@ -12,21 +14,29 @@
  * @example Build a complete set of limits
  * ```ts
  * import assert from "node:assert/strict";
- * import { type Limits, resolveLimits } from "./limits.ts";
+ * import { type ProtocolLimits, resolveProtocolLimits } from "./limits.ts";
  *
- * const limits: Limits = resolveLimits({ headersTimeoutMs: 5_000 });
+ * const limits: ProtocolLimits = resolveProtocolLimits({ headersTimeoutMs: 5_000 });
  * assert.equal(limits.headersTimeoutMs, 5_000);
  * assert.equal(limits.maxHeaderBytes, 16384);
  * assert.ok(Object.isFrozen(limits));
  * ```
  */
-export interface Limits {
+export interface ProtocolLimits {
   /**
    * Longest request target. A longer one is answered with 414 and a close, and so is a request
-   * line (method, target and version, CR included) longer than this plus 64 bytes.
+   * line (method, target and version, CR included) longer than this plus `maxMethodLength` plus
+   * 32 bytes.
    * @default {8192}
    */
   readonly maxTargetLength: number;
+  /**
+   * Longest method. A longer one is answered with 501 and a close, as soon as its bytes arrive
+   * (RFC 9112 §3: a method longer than any the server implements), not with the 414 of a long
+   * target. Twice the longest registered method (`UPDATEREDIRECTREF`, 17).
+   * @default {32}
+   */
+  readonly maxMethodLength: number;
   /**
    * Largest request head (request line plus header section, CRLFs included).
    * A larger one is answered with 431 and a close.
@@ -78,42 +88,24 @@ export interface Limits {
    * @default {65000}
    */
   readonly keepAliveTimeoutMs: number;
-  /**
-   * Longest time a connection's writes may stay blocked (the peer reads nothing). Past it the
-   * server closes the connection, so a client that never reads cannot hold it forever.
-   * Enforced by the server (`src/server.ts`).
-   * @default {60000}
-   */
-  readonly sendTimeoutMs: number;
-  /**
-   * After `shutdown()`, how long the requests in flight may take to finish before their
-   * connections are closed anyway. Enforced by the server (`src/server.ts`).
-   * @default {20000}
-   */
-  readonly shutdownTimeoutMs: number;
-  /**
-   * Most connections open at once. A connection past it is closed as soon as it is accepted,
-   * before any byte is read. Enforced by the server (`src/server.ts`).
-   * @default {16384}
-   */
-  readonly maxConnections: number;
 }
 
 /**
- * The default {@link Limits}.
+ * The default {@link ProtocolLimits}.
  *
  * @example Override one limit
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS, resolveProtocolLimits } from "./limits.ts";
  *
- * const limits = resolveLimits({ maxHeaderCount: 50 });
+ * const limits = resolveProtocolLimits({ maxHeaderCount: 50 });
  * assert.equal(limits.maxHeaderCount, 50);
- * assert.equal(limits.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes);
+ * assert.equal(limits.maxHeaderBytes, DEFAULT_PROTOCOL_LIMITS.maxHeaderBytes);
  * ```
  */
-export const DEFAULT_LIMITS: Limits = Object.freeze({
+export const DEFAULT_PROTOCOL_LIMITS: ProtocolLimits = Object.freeze({
   maxTargetLength: 8192,
+  maxMethodLength: 32,
   maxHeaderBytes: 16384,
   maxHeaderCount: 100,
   maxBodyBytes: 128 * 1024 * 1024,
@@ -123,37 +115,60 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 60_000,
   keepAliveTimeoutMs: 65_000,
-  sendTimeoutMs: 60_000,
-  shutdownTimeoutMs: 20_000,
-  maxConnections: 16_384,
 });
 
 /**
  * Fills the unset fields of a partial limits object with the defaults, and checks each value.
  *
  * @param overrides The limits to change.
- * @returns A frozen, complete {@link Limits}: {@link DEFAULT_LIMITS} itself when nothing is overridden.
- * @throws {RangeError} If a value is not a positive number.
+ * @returns A frozen, complete {@link ProtocolLimits}: {@link DEFAULT_PROTOCOL_LIMITS} itself when
+ *   nothing is overridden.
+ * @throws {RangeError} If a value is not a positive number, or a name is not a protocol limit.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS, resolveProtocolLimits } from "./limits.ts";
  *
- * const limits = resolveLimits({ maxBodyBytes: 1024 });
+ * const limits = resolveProtocolLimits({ maxBodyBytes: 1024 });
  * assert.equal(limits.maxBodyBytes, 1024);
- * assert.equal(resolveLimits(limits), limits); // a resolved object is returned as it is
- * assert.equal(resolveLimits({}), DEFAULT_LIMITS);
- * assert.throws(() => resolveLimits({ maxBodyBytes: -1 }), RangeError);
+ * assert.equal(resolveProtocolLimits(limits), limits); // a resolved object is returned as it is
+ * assert.equal(resolveProtocolLimits({}), DEFAULT_PROTOCOL_LIMITS);
+ * assert.throws(() => resolveProtocolLimits({ maxBodyBytes: -1 }), RangeError);
  * ```
  */
-export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+export function resolveProtocolLimits(overrides: Partial<ProtocolLimits> = {}): ProtocolLimits {
+  return resolveLimitSet(DEFAULT_PROTOCOL_LIMITS, overrides);
+}
+
+/**
+ * Fills the unset fields of a partial set of limits with its defaults, and checks each value:
+ * what {@link resolveProtocolLimits} does, for any set of numeric limits (the server's own).
+ *
+ * @param defaults The complete set of defaults; every name outside it is refused.
+ * @param overrides The limits to change.
+ * @returns A frozen, complete set: `defaults` itself when nothing is overridden, and `overrides`
+ *   itself when it was returned by this function before.
+ * @throws {RangeError} If a value is not a positive number, or a name is not in `defaults`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveLimitSet } from "./limits.ts";
+ *
+ * const defaults = Object.freeze({ maxThings: 10 });
+ * assert.equal(resolveLimitSet(defaults, {}), defaults);
+ * assert.equal(resolveLimitSet(defaults, { maxThings: 3 }).maxThings, 3);
+ * assert.throws(() => resolveLimitSet(defaults, { maxThings: 0 }), RangeError);
+ * ```
+ */
+export function resolveLimitSet<T extends object>(defaults: T, overrides: Partial<T>): T {
   // Already resolved (a server hands its limits to each connection): share the same object.
-  if (RESOLVED.has(overrides)) return overrides as Limits;
-  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  if (RESOLVED.has(overrides)) return overrides as T;
+  const limits: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   let changed = false;
   for (const [name, value] of Object.entries(overrides)) {
-    if (!(name in DEFAULT_LIMITS)) throw new RangeError(`unknown limit: ${name}`);
+    if (!(name in defaults)) throw new RangeError(`unknown limit: ${name}`);
     if (value === undefined) continue;
     if (typeof value !== "number" || !(value > 0)) {
       throw new RangeError(`limit ${name} must be a positive number, got ${String(value)}`);
@@ -161,11 +176,15 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     limits[name] = value;
     changed = true;
   }
-  // Connections with the same limits object share parsers (see ServerConnection): no overrides, no copy.
-  if (!changed) return DEFAULT_LIMITS;
-  const resolved = Object.freeze(limits) as unknown as Limits;
+  // Connections with the same limits object share parsers (see ConnectionContext): no overrides, no copy.
+  if (!changed) {
+    RESOLVED.add(defaults);
+    return defaults;
+  }
+  const resolved = Object.freeze(limits) as T;
   RESOLVED.add(resolved);
   return resolved;
 }
 
-const RESOLVED = new WeakSet<object>([DEFAULT_LIMITS]);
+/** The limit sets that {@link resolveLimitSet} returned: complete and checked already. */
+const RESOLVED = new WeakSet<object>();

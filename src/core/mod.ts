@@ -19,10 +19,62 @@
  * @module
  */
 
-export * from "./body.ts";
-export * from "./bytes.ts";
-export * from "./connection.ts";
-export * from "./errors.ts";
-export * from "./limits.ts";
-export * from "./parser.ts";
-export * from "./serializer.ts";
+export { type BodyDecoder, ChunkedDecoder, type ChunkedState, ContentLengthDecoder, isValidChunkExtension } from "./body.ts";
+export { ServerConnection, type ServerConnectionOptions } from "./connection.ts";
+export { ConnectionContext, type LastHead } from "./context.ts";
+export {
+  type CloseEvent,
+  type ConnectionEvent,
+  type DataEvent,
+  type EndEvent,
+  type ErrorEvent,
+  NEED_DATA,
+  PAUSED,
+  type ReadState,
+  type RequestEvent,
+  type TimeoutAction,
+  type WriteState,
+} from "./events.ts";
+export {
+  HttpError,
+  type HttpErrorCode,
+  LocalProtocolError,
+  type LocalProtocolErrorCode,
+  PROTOCOL_ERRORS,
+  type ProtocolErrorDetails,
+} from "./errors.ts";
+export {
+  type FramedResponse,
+  frameResponse,
+  type HeaderFields,
+  type ResponseFraming,
+  responseHasContent,
+  type ResponseStart,
+  statusAllowsContent,
+} from "./framing.ts";
+export {
+  DEFAULT_PROTOCOL_LIMITS,
+  type ProtocolLimits,
+  resolveLimitSet,
+  resolveProtocolLimits,
+} from "./limits.ts";
+export {
+  type BodyFraming,
+  type HttpVersion,
+  type RequestHead,
+  RequestHeadParser,
+  type TargetForm,
+} from "./parser.ts";
+export {
+  closingResponseBytes,
+  DateCache,
+  encodeChunk,
+  encodeHead,
+  encodeLastChunk,
+  errorResponseBytes,
+  fieldLine,
+  HeadCache,
+  LAST_CHUNK,
+  REASON_PHRASES,
+  reasonPhrase,
+} from "./serializer.ts";

@@ -9,24 +9,15 @@
  * @module
  */
 
-import {
-  FIELD_VALUE_CHARS,
-  hexValue,
-  isNamed,
-  latin1,
-  Latin1Memo,
-  listElements,
-  TOKEN_CHARS,
-} from "./bytes.ts";
-import { HttpError, type HttpErrorCode } from "./errors.ts";
-import type { Limits } from "./limits.ts";
+import { isNamed, Latin1Memo, listElements, TOKEN_CHARS } from "./_bytes.ts";
+import { checkTransferEncoding, parseContentLength, parseFieldLine } from "./_fields.ts";
+import { LineReader } from "./_lines.ts";
+import { absoluteAuthority, classifyTarget, isValidHost } from "./_target.ts";
+import { HttpError } from "./errors.ts";
+import type { ProtocolLimits } from "./limits.ts";
 
 const CR = 0x0d;
-const LF = 0x0a;
 const SP = 0x20;
-const HTAB = 0x09;
-const COLON = 0x3a;
-const NO_LINE = new Uint8Array(0);
 
 /**
  * The request-target forms of RFC 9112 §3.2.
@@ -35,9 +26,9 @@ const NO_LINE = new Uint8Array(0);
  * ```ts
  * import assert from "node:assert/strict";
  * import { RequestHeadParser, type TargetForm } from "./parser.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
  * const bytes = new TextEncoder().encode("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
  * parser.push(bytes, 0, bytes.length, 0);
  * const form: TargetForm | undefined = parser.head?.targetForm;
@@ -53,9 +44,9 @@ export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
  * ```ts
  * import assert from "node:assert/strict";
  * import { type HttpVersion, RequestHeadParser } from "./parser.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
  * const bytes = new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n");
  * parser.push(bytes, 0, bytes.length, 0);
  * const version: HttpVersion | undefined = parser.head?.version;
@@ -72,9 +63,9 @@ export type HttpVersion = "HTTP/1.1" | "HTTP/1.0";
  * ```ts
  * import assert from "node:assert/strict";
  * import { type BodyFraming, RequestHeadParser } from "./parser.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
  * const bytes = new TextEncoder().encode("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
  * parser.push(bytes, 0, bytes.length, 0);
  * const framing: BodyFraming | undefined = parser.head?.bodyFraming;
@@ -90,9 +81,9 @@ export type BodyFraming = "none" | "length" | "chunked";
  * ```ts
  * import assert from "node:assert/strict";
  * import { RequestHeadParser, type RequestHead } from "./parser.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
  * const bytes = new TextEncoder().encode("GET /a?b HTTP/1.1\r\nHost: a.io\r\nAccept: text/html \r\n\r\n");
  * parser.push(bytes, 0, bytes.length, 0);
  * const head: RequestHead | null = parser.head;
@@ -132,166 +123,6 @@ export interface RequestHead {
 }
 
 /**
- * Splits input into CRLF-terminated lines across any split of the input. A line inside one input
- * array is returned in place; only a line that spans arrays is copied.
- *
- * @example Read a line split across two inputs
- * ```ts
- * import assert from "node:assert/strict";
- * import { LineReader } from "./parser.ts";
- *
- * const reader = new LineReader();
- * const a = new TextEncoder().encode("Hos");
- * const b = new TextEncoder().encode("t: a\r\nnext");
- * assert.equal(reader.read(a, 0, a.length, 0), -1);
- * assert.equal(reader.read(b, 0, b.length, a.length), 6);
- * assert.equal(new TextDecoder().decode(reader.line.subarray(reader.lineStart, reader.lineEnd)), "Host: a");
- * assert.equal(reader.lineOffset, 0);
- * ```
- */
-export class LineReader {
-  /** The array holding the line found by the last successful {@link LineReader.read}. */
-  line: Uint8Array = NO_LINE;
-  /** First byte of that line in {@link LineReader.line}. */
-  lineStart = 0;
-  /** End of that line's content (the index of its CR). */
-  lineEnd = 0;
-  /** Stream offset of that line's first byte. */
-  lineOffset = 0;
-  #partial: Uint8Array | null = null;
-  #partialLength = 0;
-
-  /** Bytes of an incomplete line held from earlier input. */
-  get pendingBytes(): number {
-    return this.#partialLength;
-  }
-
-  /**
-   * Looks for the next complete line.
-   *
-   * @param input The array to read from.
-   * @param start First unread byte in `input`.
-   * @param end One past the last byte in `input`.
-   * @param offset Stream offset of `input[start]`, for error positions.
-   * @returns The index just past the line's LF, or -1 when every byte was taken into an incomplete line.
-   * @throws {HttpError} `BARE_LF` when an LF is not preceded by CR.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { LineReader } from "./parser.ts";
-   *
-   * const reader = new LineReader();
-   * const bytes = new TextEncoder().encode("Host: a\r\nrest");
-   * assert.equal(reader.read(bytes, 0, bytes.length, 0), 9);
-   * assert.equal(reader.lineEnd - reader.lineStart, 7);
-   * ```
-   */
-  read(input: Uint8Array, start: number, end: number, offset: number): number {
-    const lf = input.indexOf(LF, start);
-    if (lf === -1 || lf >= end) {
-      this.#append(input, start, end);
-      return -1;
-    }
-    if (this.#partialLength === 0) {
-      if (lf === start || input[lf - 1] !== CR) throw new HttpError("BARE_LF", offset + lf - start);
-      this.line = input;
-      this.lineStart = start;
-      this.lineEnd = lf - 1;
-      this.lineOffset = offset;
-      return lf + 1;
-    }
-    const held = this.#partialLength;
-    this.#append(input, start, lf + 1);
-    const line = this.#partial as Uint8Array;
-    const total = this.#partialLength;
-    if (line[total - 2] !== CR) throw new HttpError("BARE_LF", offset + lf - start);
-    this.line = line;
-    this.lineStart = 0;
-    this.lineEnd = total - 2;
-    this.lineOffset = offset - held;
-    this.#partial = null;
-    this.#partialLength = 0;
-    return lf + 1;
-  }
-
-  /** Forgets any incomplete line, and the input the last line was found in. */
-  reset(): void {
-    this.line = NO_LINE; // not the last input: a reader kept for later holds no received bytes
-    this.#partial = null;
-    this.#partialLength = 0;
-  }
-
-  #append(input: Uint8Array, start: number, end: number): void {
-    const needed = this.#partialLength + (end - start);
-    if (this.#partial === null || this.#partial.length < needed) {
-      const grown = new Uint8Array(Math.max(needed, 256, (this.#partial?.length ?? 0) * 2));
-      if (this.#partial !== null) grown.set(this.#partial.subarray(0, this.#partialLength));
-      this.#partial = grown;
-    }
-    this.#partial.set(input.subarray(start, end), this.#partialLength);
-    this.#partialLength = needed;
-  }
-}
-
-/**
- * Parses one header field line (RFC 9112 §5) and appends its name and value to `fields`.
- *
- * @param line The array holding the line.
- * @param start First byte of the line.
- * @param end End of the line's content (its CR).
- * @param offset Stream offset of `line[start]`, for error positions.
- * @param fields Where to append the name and the trimmed value.
- * @param memo Remembers recent names and values, slot by position in `fields`.
- * @throws {HttpError} `OBS_FOLD`, `BAD_FIELD_NAME`, `SPACE_BEFORE_COLON`, `BARE_CR` or `BAD_FIELD_VALUE`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseFieldLine } from "./parser.ts";
- *
- * const fields: string[] = [];
- * const line = new TextEncoder().encode("Accept:  text/html  ");
- * parseFieldLine(line, 0, line.length, 0, fields);
- * assert.deepEqual(fields, ["Accept", "text/html"]);
- * ```
- */
-export function parseFieldLine(
-  line: Uint8Array,
-  start: number,
-  end: number,
-  offset: number,
-  fields: string[],
-  memo?: Latin1Memo,
-): void {
-  const first = line[start];
-  if (first === SP || first === HTAB) throw new HttpError("OBS_FOLD", offset);
-  let i = start;
-  while (i < end && TOKEN_CHARS[line[i]] === 1) i++;
-  if (i === end || line[i] !== COLON) {
-    const at = offset + i - start;
-    if (i < end && (line[i] === SP || line[i] === HTAB)) throw new HttpError("SPACE_BEFORE_COLON", at);
-    throw new HttpError(i < end && line[i] === CR ? "BARE_CR" : "BAD_FIELD_NAME", at);
-  }
-  if (i === start) throw new HttpError("BAD_FIELD_NAME", offset);
-  const slot = fields.length;
-  const name = memo === undefined ? latin1(line, start, i) : memo.decode(slot, line, start, i);
-  let valueStart = i + 1;
-  while (valueStart < end && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart++;
-  let valueEnd = end;
-  while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd--;
-  for (let j = valueStart; j < valueEnd; j++) {
-    if (FIELD_VALUE_CHARS[line[j]] === 0) {
-      throw new HttpError(line[j] === CR ? "BARE_CR" : "BAD_FIELD_VALUE", offset + j - start);
-    }
-  }
-  const value = memo === undefined
-    ? latin1(line, valueStart, valueEnd)
-    : memo.decode(slot + 1, line, valueStart, valueEnd);
-  fields.push(name, value);
-}
-
-/**
  * Incremental parser for one request head at a time. Feed it bytes with {@link RequestHeadParser.push}
  * until it returns a head; then {@link RequestHeadParser.reset} it for the next one.
  *
@@ -299,9 +130,9 @@ export function parseFieldLine(
  * ```ts
  * import assert from "node:assert/strict";
  * import { RequestHeadParser } from "./parser.ts";
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "./limits.ts";
  *
- * const parser = new RequestHeadParser(DEFAULT_LIMITS);
+ * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
  * const a = new TextEncoder().encode("GET /hi HTTP/1.1\r\nHo");
  * const b = new TextEncoder().encode("st: example.com\r\n\r\nnext");
  * assert.equal(parser.push(a, 0, a.length, 0), -1);
@@ -313,7 +144,7 @@ export function parseFieldLine(
 export class RequestHeadParser {
   /** The head completed by the last {@link RequestHeadParser.push} that returned an index, else `null`. */
   head: RequestHead | null = null;
-  readonly #limits: Limits;
+  readonly #limits: ProtocolLimits;
   readonly #lines = new LineReader();
   readonly #lineMemo = new Latin1Memo();
   readonly #fieldMemo = new Latin1Memo();
@@ -325,12 +156,26 @@ export class RequestHeadParser {
   #version: HttpVersion = "HTTP/1.1";
   #fields: string[] = [];
   #sawRequestLine = false;
+  /**
+   * Token bytes at the start of the request line so far (its method, while it lasts), or -1 once
+   * the method has ended or cannot outgrow its limit before the line does.
+   */
+  #methodBytes = 0;
+  readonly #summary: FieldSummary = {
+    hostCount: 0,
+    host: "",
+    contentLength: -1,
+    transferEncoding: null,
+    connectionClose: false,
+    connectionKeepAlive: false,
+    expectContinue: false,
+  };
 
   /**
    * Creates a parser for request heads.
    * @param limits The size limits to enforce.
    */
-  constructor(limits: Limits) {
+  constructor(limits: ProtocolLimits) {
     this.#limits = limits;
   }
 
@@ -360,6 +205,7 @@ export class RequestHeadParser {
     let at = start;
     while (at < end) {
       const lineOffset = offset + at - start - this.#lines.pendingBytes;
+      if (!this.#sawRequestLine && this.#methodBytes !== -1) this.#scanMethod(input, at, end, lineOffset);
       let next: number;
       try {
         next = this.#lines.read(input, at, end, offset + at - start);
@@ -379,7 +225,10 @@ export class RequestHeadParser {
       if (!this.#sawRequestLine) {
         this.#countBytes(lineLength + 2, lines.lineOffset);
         // RFC 9112 §2.2: empty lines received before the request line are ignored.
-        if (lineLength === 0) continue;
+        if (lineLength === 0) {
+          this.#methodBytes = 0;
+          continue;
+        }
         // The same bound as for an incomplete line (its CR counted), so that every split agrees.
         if (lineLength + 1 > this.#maxRequestLine) throw new HttpError("URI_TOO_LONG", lines.lineOffset);
         this.#parseRequestLine(lines.line, lines.lineStart, lines.lineEnd, lines.lineOffset);
@@ -413,6 +262,34 @@ export class RequestHeadParser {
     this.#headBytes = 0;
     this.#fields = [];
     this.#sawRequestLine = false;
+    this.#methodBytes = 0;
+  }
+
+  /**
+   * Follows the method at the start of the request line as its bytes arrive, and refuses it as
+   * soon as it is longer than any this server takes: 501 (RFC 9112 §3), whatever the line's
+   * length. The check applies only where the size limits would let the line reach that length;
+   * otherwise they answer first, as they would at that byte in every split of the input.
+   *
+   * @param input The array being read.
+   * @param at The next unread byte of the line.
+   * @param end One past the last byte.
+   * @param lineOffset Stream offset of the line's first byte, for the error.
+   */
+  #scanMethod(input: Uint8Array, at: number, end: number, lineOffset: number): void {
+    const max = this.#limits.maxMethodLength;
+    if (max + 1 > Math.min(this.#maxRequestLine, this.#limits.maxHeaderBytes - this.#headBytes)) {
+      this.#methodBytes = -1;
+      return;
+    }
+    let seen = this.#methodBytes;
+    let i = at;
+    while (i < end && seen <= max && TOKEN_CHARS[input[i]] === 1) {
+      i++;
+      seen++;
+    }
+    if (seen > max) throw new HttpError("METHOD_TOO_LONG", lineOffset);
+    this.#methodBytes = i < end ? -1 : seen; // a byte that is not a token byte ends the method
   }
 
   #countBytes(length: number, lineOffset: number): void {
@@ -424,10 +301,10 @@ export class RequestHeadParser {
 
   /**
    * The longest request line, its CR included: method SP target SP version, that is the target
-   * limit plus some room.
+   * and method limits plus room for the spaces and the version.
    */
   get #maxRequestLine(): number {
-    return this.#limits.maxTargetLength + 64;
+    return this.#limits.maxTargetLength + this.#limits.maxMethodLength + 32;
   }
 
   /**
@@ -472,66 +349,24 @@ export class RequestHeadParser {
   }
 
   #finish(endOffset: number): RequestHead {
-    const fields = this.#fields;
     const version = this.#version;
-    let hostCount = 0;
-    let host = "";
-    let contentLength = -1;
-    let transferEncoding: string | null = null;
-    let connectionClose = false;
-    let connectionKeepAlive = false;
-    let expectContinue = false;
-    for (let k = 0; k < fields.length; k += 2) {
-      const name = fields[k];
-      switch (name.length) {
-        case 4:
-          if (isNamed(name, "host")) {
-            hostCount++;
-            host = fields[k + 1];
-          }
-          break;
-        case 6:
-          if (isNamed(name, "expect")) {
-            // A list whose empty elements are ignored (RFC 9110 §5.6.1.2); 100-continue is the
-            // only expectation defined, and an HTTP/1.0 client's is ignored (RFC 9110 §10.1.1).
-            const expectations = listElements(fields[k + 1]);
-            if (expectations.some((item) => item !== "100-continue")) {
-              throw new HttpError("EXPECTATION_FAILED", endOffset);
-            }
-            if (expectations.length > 0) expectContinue = version === "HTTP/1.1";
-          }
-          break;
-        case 10:
-          if (isNamed(name, "connection")) {
-            for (const token of listElements(fields[k + 1])) {
-              if (token === "close") connectionClose = true;
-              else if (token === "keep-alive") connectionKeepAlive = true;
-            }
-          }
-          break;
-        case 14:
-          if (isNamed(name, "content-length")) {
-            const length = parseContentLength(fields[k + 1], endOffset);
-            if (contentLength !== -1 && contentLength !== length) {
-              throw new HttpError("CONFLICTING_CONTENT_LENGTH", endOffset);
-            }
-            contentLength = length;
-          }
-          break;
-        case 17:
-          if (isNamed(name, "transfer-encoding")) {
-            const value = fields[k + 1];
-            transferEncoding = transferEncoding === null ? value : `${transferEncoding}, ${value}`;
-          }
-          break;
-      }
-    }
+    const targetForm = this.#targetForm;
+    const summary = this.#readFields(endOffset);
+    const { hostCount, host, contentLength, transferEncoding } = summary;
     if (hostCount > 1) throw new HttpError("DUPLICATE_HOST", endOffset);
     if (hostCount === 0 && version === "HTTP/1.1") throw new HttpError("MISSING_HOST", endOffset);
-    if (hostCount === 1 && host !== this.#lastValidHost) {
+    if (hostCount === 1) {
+      // The target URI of an origin- or asterisk-form request takes its host from Host, and an
+      // http URI with an empty host is invalid (RFC 9110 §4.2.1): an empty Host is a 400 there
+      // (RFC 9112 §3.2). Absolute and authority forms name their own host.
+      if (host === "" && (targetForm === "origin" || targetForm === "asterisk")) {
+        throw new HttpError("BAD_HOST", endOffset);
+      }
       // The same Host string as the last head this parser read (see Latin1Memo) was valid then.
-      if (!isValidHost(host, false)) throw new HttpError("BAD_HOST", endOffset);
-      this.#lastValidHost = host;
+      if (host !== this.#lastValidHost) {
+        if (!isValidHost(host, false)) throw new HttpError("BAD_HOST", endOffset);
+        this.#lastValidHost = host;
+      }
     }
 
     let bodyFraming: BodyFraming = "none";
@@ -544,27 +379,117 @@ export class RequestHeadParser {
       if (contentLength > this.#limits.maxBodyBytes) throw new HttpError("BODY_TOO_LARGE", endOffset);
       bodyFraming = "length";
     }
+    let keepAlive = version === "HTTP/1.1"
+      ? !summary.connectionClose
+      : summary.connectionKeepAlive && !summary.connectionClose;
+    if (this.#method === "CONNECT") {
+      // A CONNECT request has no content (RFC 9110 §9.3.6): whatever follows its head is tunnel
+      // data to every proxy, never a body and never another request. So the head frames no body,
+      // and the connection ends with the answer.
+      bodyFraming = "none";
+      keepAlive = false;
+    }
 
     let authority: string | null = hostCount === 1 ? host : null;
-    const targetForm = this.#targetForm;
     if (targetForm === "absolute") authority = absoluteAuthority(this.#target);
     else if (targetForm === "authority") authority = this.#target;
-
-    const keepAlive = version === "HTTP/1.1" ? !connectionClose : connectionKeepAlive && !connectionClose;
     return {
       method: this.#method,
       target: this.#target,
       targetForm,
       version,
-      fields,
+      fields: this.#fields,
       authority,
       bodyFraming,
       contentLength: bodyFraming === "length" ? contentLength : 0,
       keepAlive,
-      expectContinue,
+      expectContinue: summary.expectContinue,
       byteLength: this.#headBytes,
     };
   }
+
+  /**
+   * Reads the fields that decide framing and the connection's fate, into the summary this parser
+   * reuses for every head.
+   * @param endOffset Stream offset of the head's last line, for errors.
+   * @returns The summary.
+   */
+  #readFields(endOffset: number): FieldSummary {
+    const fields = this.#fields;
+    const summary = this.#summary;
+    summary.hostCount = 0;
+    summary.host = "";
+    summary.contentLength = -1;
+    summary.transferEncoding = null;
+    summary.connectionClose = false;
+    summary.connectionKeepAlive = false;
+    summary.expectContinue = false;
+    for (let k = 0; k < fields.length; k += 2) {
+      const name = fields[k];
+      const value = fields[k + 1];
+      switch (name.length) {
+        case 4:
+          if (isNamed(name, "host")) {
+            summary.hostCount++;
+            summary.host = value;
+          }
+          break;
+        case 6:
+          if (isNamed(name, "expect")) {
+            // A list whose empty elements are ignored (RFC 9110 §5.6.1.2); 100-continue is the
+            // only expectation defined, and an HTTP/1.0 client's is ignored (RFC 9110 §10.1.1).
+            const expectations = listElements(value);
+            if (expectations.some((item) => item !== "100-continue")) {
+              throw new HttpError("EXPECTATION_FAILED", endOffset);
+            }
+            if (expectations.length > 0) summary.expectContinue = this.#version === "HTTP/1.1";
+          }
+          break;
+        case 10:
+          if (isNamed(name, "connection")) {
+            for (const token of listElements(value)) {
+              if (token === "close") summary.connectionClose = true;
+              else if (token === "keep-alive") summary.connectionKeepAlive = true;
+            }
+          }
+          break;
+        case 14:
+          if (isNamed(name, "content-length")) {
+            const length = parseContentLength(value, endOffset);
+            if (summary.contentLength !== -1 && summary.contentLength !== length) {
+              throw new HttpError("CONFLICTING_CONTENT_LENGTH", endOffset);
+            }
+            summary.contentLength = length;
+          }
+          break;
+        case 17:
+          if (isNamed(name, "transfer-encoding")) {
+            const joined: string | null = summary.transferEncoding;
+            summary.transferEncoding = joined === null ? value : `${joined}, ${value}`;
+          }
+          break;
+      }
+    }
+    return summary;
+  }
+}
+
+/** What the fields of one head say about its framing and its connection. */
+interface FieldSummary {
+  /** How many Host fields. */
+  hostCount: number;
+  /** The last Host field's value. */
+  host: string;
+  /** The Content-Length, or -1 without one. */
+  contentLength: number;
+  /** The Transfer-Encoding fields joined, or `null` without one. */
+  transferEncoding: string | null;
+  /** Whether Connection names `close`. */
+  connectionClose: boolean;
+  /** Whether Connection names `keep-alive`. */
+  connectionKeepAlive: boolean;
+  /** Whether an HTTP/1.1 request expects 100-continue. */
+  expectContinue: boolean;
 }
 
 function parseVersion(line: Uint8Array, start: number, end: number, offset: number): HttpVersion {
@@ -588,163 +513,3 @@ function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
 }
 
-function classifyTarget(method: string, target: string, offset: number): TargetForm {
-  const first = target.charCodeAt(0);
-  let form: TargetForm;
-  if (method === "CONNECT") {
-    if (!isValidHost(target, true)) throw new HttpError("TARGET_FORM_MISMATCH", offset);
-    return "authority";
-  }
-  if (first === 0x2f /* / */) form = "origin";
-  else if (target === "*") form = "asterisk";
-  else if (absoluteAuthority(target) !== null) {
-    // h1serve speaks plain TCP only: an https target did not arrive over a connection secured for
-    // its origin, so it is refused (RFC 9110 §7.4).
-    if (/^https:/i.test(target)) throw new HttpError("MISDIRECTED_REQUEST", offset);
-    form = "absolute";
-  } else if (isValidHost(target, true)) throw new HttpError("TARGET_FORM_MISMATCH", offset);
-  else throw new HttpError("BAD_TARGET", offset);
-  if (form === "asterisk" && method !== "OPTIONS") throw new HttpError("TARGET_FORM_MISMATCH", offset);
-  if (target.includes("#")) throw new HttpError("BAD_TARGET", offset + target.indexOf("#"));
-  return form;
-}
-
-/** The authority of an absolute-form `http:` or `https:` target, or `null` if it is not one. */
-function absoluteAuthority(target: string): string | null {
-  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
-  if (match === null) return null;
-  const scheme = target.slice(0, target.indexOf(":")).toLowerCase();
-  if (scheme !== "http" && scheme !== "https") return null;
-  const authority = match[1];
-  // userinfo ("user@host") is an error (RFC 9110 §4.2.4), and so is an empty host (§4.2.1).
-  if (authority.length === 0 || authority.charCodeAt(0) === COLON || !isValidHost(authority, false)) {
-    return null;
-  }
-  return authority;
-}
-
-const HOST_CHARS: Uint8Array = (() => {
-  // unreserved / pct-encoded / sub-delims of RFC 3986 §3.2.2.
-  const table = new Uint8Array(128);
-  for (const c of "-._~%!$&'()*+,;=") table[c.charCodeAt(0)] = 1;
-  for (let b = 0x30; b <= 0x39; b++) table[b] = 1;
-  for (let b = 0x41; b <= 0x5a; b++) table[b] = 1;
-  for (let b = 0x61; b <= 0x7a; b++) table[b] = 1;
-  return table;
-})();
-
-/**
- * Whether a string is `uri-host [ ":" port ]` (RFC 3986 §3.2.2, RFC 9110 §7.2).
- *
- * @param value The Host field value or authority.
- * @param requirePort Whether the port must be present (authority-form, RFC 9112 §3.2.3).
- * @returns `true` if valid. An empty value is valid unless a port is required.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isValidHost } from "./parser.ts";
- *
- * assert.equal(isValidHost("example.com:8080", false), true);
- * assert.equal(isValidHost("[::1]:443", true), true);
- * assert.equal(isValidHost("a b", false), false);
- * ```
- */
-export function isValidHost(value: string, requirePort: boolean): boolean {
-  let i = 0;
-  const n = value.length;
-  if (n === 0) return !requirePort;
-  if (value.charCodeAt(0) === 0x5b /* [ */) {
-    // An IPv6 literal: hex digits, colons (at least two) and dots. IPvFuture is not accepted.
-    const close = value.indexOf("]");
-    if (close < 3) return false;
-    let colons = 0;
-    for (let k = 1; k < close; k++) {
-      const c = value.charCodeAt(k);
-      if (c === 0x3a) colons++;
-      else if (hexValue(c) === -1 && c !== 0x2e) return false;
-    }
-    if (colons < 2) return false;
-    i = close + 1;
-  } else {
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c >= 128 || HOST_CHARS[c] === 0) break;
-      // pct-encoded = "%" HEXDIG HEXDIG
-      if (
-        c === 0x25 && (hexValue(value.charCodeAt(i + 1)) === -1 || hexValue(value.charCodeAt(i + 2)) === -1)
-      ) {
-        return false;
-      }
-      i++;
-    }
-    // A port needs a host before it (RFC 9110 §4.2.1: an empty host is invalid).
-    if (i === 0) return false;
-  }
-  if (i === n) return !requirePort;
-  if (value.charCodeAt(i) !== COLON) return false;
-  const port = value.slice(i + 1);
-  if (port.length === 0) return !requirePort;
-  return /^[0-9]{1,5}$/.test(port) && Number(port) <= 65535;
-}
-
-/**
- * Parses a Content-Length field value: 1*DIGIT, or a list of one repeated value (RFC 9112 §6.3).
- *
- * @param value The field value.
- * @param offset Stream offset for the error.
- * @returns The length.
- * @throws {HttpError} `BAD_CONTENT_LENGTH` or `CONFLICTING_CONTENT_LENGTH`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseContentLength } from "./parser.ts";
- *
- * assert.equal(parseContentLength("42", 0), 42);
- * assert.equal(parseContentLength("7, 7", 0), 7);
- * assert.throws(() => parseContentLength("+5", 0));
- * ```
- */
-export function parseContentLength(value: string, offset: number): number {
-  // The usual value, a few digits, without the list handling below.
-  if (value.length > 0 && value.length <= 15) {
-    let n = 0;
-    let i = 0;
-    for (; i < value.length; i++) {
-      const digit = value.charCodeAt(i) - 0x30;
-      if (digit < 0 || digit > 9) break;
-      n = n * 10 + digit;
-    }
-    if (i === value.length) return n;
-  }
-  let length = -1;
-  for (const part of value.split(",")) {
-    const text = part.trim();
-    if (!/^[0-9]+$/.test(text)) throw new HttpError("BAD_CONTENT_LENGTH", offset);
-    const n = Number(text);
-    if (!Number.isSafeInteger(n)) throw new HttpError("BAD_CONTENT_LENGTH", offset);
-    if (length !== -1 && n !== length) throw new HttpError("CONFLICTING_CONTENT_LENGTH", offset);
-    length = n;
-  }
-  return length;
-}
-
-function checkTransferEncoding(value: string, offset: number): void {
-  const codings = listElements(value);
-  if (codings.length === 0) throw new HttpError("BAD_TRANSFER_ENCODING", offset);
-  let code: HttpErrorCode | null = null;
-  for (let k = 0; k < codings.length; k++) {
-    const coding = codings[k].split(";")[0].trim();
-    if (coding === "chunked") {
-      if (k !== codings.length - 1) code = "BAD_TRANSFER_ENCODING";
-    } else if (coding === "" || !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(coding)) {
-      code = "BAD_TRANSFER_ENCODING";
-    } else if (code === null) {
-      code = "UNSUPPORTED_TRANSFER_ENCODING";
-    }
-  }
-  const last = codings[codings.length - 1];
-  if (last !== "chunked") throw new HttpError("BAD_TRANSFER_ENCODING", offset);
-  if (code !== null) throw new HttpError(code, offset);
-}

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { isFieldValue, isToken, writeLatin1 } from "./bytes.ts";
-import type { HttpError } from "./errors.ts";
+import { isFieldValue, isToken, writeLatin1 } from "./_bytes.ts";
+import { type HttpError, LocalProtocolError } from "./errors.ts";
 
 /**
  * Reason phrases of RFC 9110 §15 (and RFC 6585), by status.
@@ -136,38 +136,13 @@ export class DateCache {
 }
 
 /**
- * Thrown when a handler's response cannot be sent as it is (a bad status or header field).
- *
- * @example Refuse a header field that would split the response
- * ```ts
- * import assert from "node:assert/strict";
- * import { fieldLine, InvalidResponseError } from "./serializer.ts";
- *
- * assert.throws(() => fieldLine("x-note", "a\r\nSet-Cookie: x"), InvalidResponseError);
- * assert.throws(() => fieldLine("bad name", "1"), {
- *   name: "InvalidResponseError",
- *   message: "invalid response header field name",
- * });
- * ```
- */
-export class InvalidResponseError extends TypeError {
-  /**
-   * Creates the error.
-   * @param message What is wrong, without the offending bytes.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidResponseError";
-  }
-}
-
-/**
  * Checks one response header field and formats it as a field line.
  *
  * @param name The field name.
  * @param value The field value.
  * @returns `name: value\r\n`.
- * @throws {InvalidResponseError} If the name is not a token or the value holds CR, LF, NUL or another control byte.
+ * @throws {LocalProtocolError} `INVALID_FIELD`, if the name is not a token or the value holds CR,
+ *   LF, NUL or another control byte.
  *
  * @example
  * ```ts
@@ -179,8 +154,10 @@ export class InvalidResponseError extends TypeError {
  * ```
  */
 export function fieldLine(name: string, value: string): string {
-  if (!isToken(name)) throw new InvalidResponseError("invalid response header field name");
-  if (!isFieldValue(value)) throw new InvalidResponseError(`invalid value for response header field ${name}`);
+  if (!isToken(name)) throw new LocalProtocolError("INVALID_FIELD", "invalid response header field name");
+  if (!isFieldValue(value)) {
+    throw new LocalProtocolError("INVALID_FIELD", `invalid value for response header field ${name}`);
+  }
   return `${name}: ${value}\r\n`;
 }
 
@@ -206,8 +183,8 @@ export function encodeHead(head: string): Uint8Array {
 
 /**
  * Encodes response heads, remembering the most recent ones: a server sends the same few heads
- * over and over within a second (the Date field changes once a second), and a lookup costs a
- * tenth of encoding one. At most `capacity` heads are kept; when full, it starts over.
+ * over and over within a second (the Date field changes once a second), and looking one up
+ * costs less than encoding it. At most `capacity` heads are kept; when full, it starts over.
  *
  * @example The second encoding of a head is the same bytes, from the cache
  * ```ts
@@ -310,8 +287,40 @@ export function encodeLastChunk(trailers: Iterable<readonly [string, string]> = 
 }
 
 /**
- * The whole response to a protocol error: a status line, a one-line plain-text body that names
- * the problem (never the request's bytes), and `Connection: close`.
+ * A whole response that ends its connection: a status line, a one-line plain-text body and
+ * `Connection: close`. What the server sends when it cannot go on: a protocol error, a timeout,
+ * or a response that could not be made.
+ *
+ * @param status The status code.
+ * @param text The body: one line that names the problem, never the request's bytes.
+ * @param date The Date field value.
+ * @param withBody `false` for a response to HEAD: the same head, no content (RFC 9110 §9.3.2).
+ * @returns The response bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closingResponseBytes } from "./serializer.ts";
+ *
+ * const date = "Thu, 01 Jan 1970 00:00:00 GMT";
+ * const text = new TextDecoder().decode(closingResponseBytes(500, "Internal Server Error\n", date));
+ * assert.match(text, /^HTTP\/1\.1 500 Internal Server Error\r\n/);
+ * assert.ok(text.endsWith("\r\nconnection: close\r\n\r\nInternal Server Error\n"));
+ * ```
+ */
+export function closingResponseBytes(status: number, text: string, date: string, withBody = true): Uint8Array {
+  return encodeHead(
+    `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? ""}\r\n` +
+      `content-type: text/plain; charset=utf-8\r\n` +
+      `content-length: ${text.length}\r\n` +
+      `date: ${date}\r\n` +
+      `connection: close\r\n\r\n${withBody ? text : ""}`,
+  );
+}
+
+/**
+ * The whole response to a protocol error: its status, a one-line plain-text body that names the
+ * problem (never the request's bytes), and `Connection: close`.
  *
  * @param error The protocol error.
  * @param date The Date field value.
@@ -333,13 +342,6 @@ export function encodeLastChunk(trailers: Iterable<readonly [string, string]> = 
  * ```
  */
 export function errorResponseBytes(error: HttpError, date: string, withBody = true): Uint8Array {
-  const reason = REASON_PHRASES[error.status] ?? "";
-  const body = `${reason}: ${error.message} (${error.code})\n`;
-  return encodeHead(
-    `HTTP/1.1 ${error.status} ${reason}\r\n` +
-      `content-type: text/plain; charset=utf-8\r\n` +
-      `content-length: ${body.length}\r\n` +
-      `date: ${date}\r\n` +
-      `connection: close\r\n\r\n${withBody ? body : ""}`,
-  );
+  const text = `${REASON_PHRASES[error.status] ?? ""}: ${error.message} (${error.code})\n`;
+  return closingResponseBytes(error.status, text, date, withBody);
 }

@@ -1,5 +1,6 @@
 /**
- * Shared helpers of the core tests: Latin-1 byte strings, an event recorder for
+ * Shared helpers of the core tests: Latin-1 byte strings (`bytes`, `str` and `pairs`, from
+ * `scripts/properties/bytes.ts`, which the property module shares), an event recorder for
  * {@link ServerConnection}, and the "every split" driver (llhttp, h11) that feeds one input
  * whole, at every two-piece split and in chunks of every small size, and checks that the
  * event log is the same each way.
@@ -10,30 +11,15 @@
 import assert from "node:assert/strict";
 import {
   HttpError,
-  type Limits,
+  type ProtocolLimits,
   type ReadState,
   ServerConnection,
   type TargetForm,
   type WriteState,
 } from "../../src/core/mod.ts";
+import { bytes, pairs, str } from "../../scripts/properties/bytes.ts";
 
-/** Latin-1 bytes of a string: one byte per character, so any byte can be written as `\xNN`. */
-export function bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0xff) throw new RangeError(`not a Latin-1 character at ${i}`);
-    out[i] = c;
-  }
-  return out;
-}
-
-/** The Latin-1 string of some bytes. */
-export function str(data: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < data.length; i++) text += String.fromCharCode(data[i]);
-  return text;
-}
+export { bytes, pairs, str };
 
 /** One entry of a connection's event log. Consecutive data events are merged into one entry. */
 export type LogEntry =
@@ -62,7 +48,7 @@ export type Expected = { type: LogEntry["type"] } & Record<string, unknown>;
 /** How {@link feedConnection} drives the connection. */
 export interface FeedOptions {
   /** Limits for the connection. */
-  readonly limits?: Partial<Limits>;
+  readonly limits?: Partial<ProtocolLimits>;
   /** Whether to report EOF after the last piece. */
   readonly eof?: boolean;
   /**
@@ -82,13 +68,6 @@ export interface FeedResult {
   readonly log: LogEntry[];
   readonly readState: ReadState;
   readonly writeState: WriteState;
-}
-
-/** Pairs of a flat `name, value, …` list. */
-export function pairs(flat: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
-  return out;
 }
 
 /**
@@ -154,7 +133,7 @@ export function feedConnection(input: readonly Uint8Array[], options: FeedOption
         case "need-data":
           return;
         case "paused":
-          if (respond && conn.readState === "done" && conn.writeState === "idle" && conn.request !== null) {
+          if (respond && conn.readState === "done" && conn.writeState === "idle") {
             const head = conn.startResponse({ status: 200, headers: [], bodyLength: 0 }, 0);
             conn.endResponse(0);
             log.push({ type: "response", head: str(head) });

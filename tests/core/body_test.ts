@@ -11,8 +11,8 @@ import {
   ContentLengthDecoder,
   HttpError,
   isValidChunkExtension,
-  type Limits,
-  resolveLimits,
+  type ProtocolLimits,
+  resolveProtocolLimits,
 } from "../../src/core/mod.ts";
 import {
   assertLog,
@@ -40,8 +40,8 @@ interface Decoded {
   error: { code: string; offset: number } | null;
 }
 
-function decodeChunked(pieces: readonly Uint8Array[], limits: Partial<Limits> = {}): Decoded {
-  const decoder = new ChunkedDecoder(resolveLimits(limits));
+function decodeChunked(pieces: readonly Uint8Array[], limits: Partial<ProtocolLimits> = {}): Decoded {
+  const decoder = new ChunkedDecoder(resolveProtocolLimits(limits));
   const out: Decoded = { body: "", trailers: [], done: false, rest: "", error: null };
   let offset = 0;
   try {
@@ -69,7 +69,7 @@ function decodeChunked(pieces: readonly Uint8Array[], limits: Partial<Limits> = 
 }
 
 /** Decodes under every split pattern, asserts they agree, and returns the result. */
-function chunkedAllSplits(input: string, limits: Partial<Limits> = {}): Decoded {
+function chunkedAllSplits(input: string, limits: Partial<ProtocolLimits> = {}): Decoded {
   const raw = bytes(input);
   const whole = decodeChunked([raw.slice()], limits);
   for (const pattern of splitPatterns(raw.length)) {
@@ -94,7 +94,7 @@ interface ChunkCase {
   readonly name: string;
   readonly input: string;
   readonly expect: Partial<Decoded>;
-  readonly limits?: Partial<Limits>;
+  readonly limits?: Partial<ProtocolLimits>;
 }
 
 function runChunkCases(cases: readonly ChunkCase[]): void {
@@ -398,7 +398,7 @@ describe("ChunkedDecoder body limit", () => {
   ]);
 
   it("ChunkedDecoder reports its states in order", () => {
-    const decoder = new ChunkedDecoder(resolveLimits());
+    const decoder = new ChunkedDecoder(resolveProtocolLimits());
     const states: string[] = [decoder.state];
     for (const byte of bytes("1;x\r\na\r\n0\r\n\r\n")) {
       decoder.read(new Uint8Array([byte]), 0, 1, 0);

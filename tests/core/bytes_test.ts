@@ -10,7 +10,7 @@ import {
   latin1,
   TOKEN_CHARS,
   writeLatin1,
-} from "../../src/core/mod.ts";
+} from "../../src/core/_bytes.ts";
 
 describe("TOKEN_CHARS and FIELD_VALUE_CHARS", () => {
   it("TOKEN_CHARS holds exactly the tchar set", () => {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { InvalidResponseError, type ResponseStart, ServerConnection } from "../../src/core/mod.ts";
+import { LocalProtocolError, type ResponseStart, ServerConnection } from "../../src/core/mod.ts";
 import { assertLog, bytes, data, end, feedAllSplits, req, RESPONSE, str } from "./_feed.ts";
 
 const H = "Host: a\r\n";
@@ -54,7 +54,7 @@ describe("RFC 9112 conformance (core)", () => {
       const conn = answering(`GET / HTTP/1.1\r\n${H}\r\n`);
       assert.throws(
         () => conn.startResponse({ status: 200, headers: [[field[0], field[1]]], bodyLength: 0 }, 0),
-        InvalidResponseError,
+        LocalProtocolError,
         JSON.stringify(field),
       );
       assert.equal(conn.writeState, "idle", "nothing was sent");

@@ -6,14 +6,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  ConnectionContext,
   type ConnectionEvent,
-  DEFAULT_LIMITS,
+  DEFAULT_PROTOCOL_LIMITS,
   HttpError,
-  InvalidResponseError,
-  type Limits,
+  LocalProtocolError,
   NEED_DATA,
   PAUSED,
-  resolveLimits,
+  type ProtocolLimits,
+  resolveProtocolLimits,
   type ResponseStart,
   ServerConnection,
 } from "../../src/core/mod.ts";
@@ -22,7 +23,7 @@ import { assertLog, bytes, CLOSE, data, end, feedAllSplits, req, RESPONSE, str }
 const H = "Host: a\r\n";
 const GET = (target = "/") => `GET ${target} HTTP/1.1\r\n${H}\r\n`;
 
-function open(text = "", limits: Partial<Limits> = {}, now = 0): ServerConnection {
+function open(text = "", limits: Partial<ProtocolLimits> = {}, now = 0): ServerConnection {
   const conn = new ServerConnection({ limits, now });
   if (text !== "") conn.receive(bytes(text), now);
   return conn;
@@ -101,7 +102,7 @@ describe("ServerConnection pipelining", () => {
     start(conn);
     conn.endResponse(0);
     assert.equal(nextRequest(conn).target, "/3");
-    assert.equal(conn.requestCount, 3);
+    assert.equal(conn.readState, "done", "the third request is complete and waits for its response");
     assert.equal(conn.nextEvent(), PAUSED);
     start(conn);
     conn.endResponse(0);
@@ -157,7 +158,9 @@ describe("ServerConnection pipelining", () => {
     const event = conn.nextEvent();
     assert.equal(event.type, "error");
     assert.equal(conn.readState, "error");
-    assert.equal(conn.willClose, true);
+    assert.ok(event.type === "error");
+    assert.match(str(conn.errorResponse(event.error, 0)), /\r\nconnection: close\r\n/);
+    assert.equal(conn.closed, true);
     conn.receive(bytes(GET()), 0);
     assert.equal(conn.nextEvent(), PAUSED);
     assert.equal(conn.nextEvent(), PAUSED);
@@ -192,7 +195,7 @@ describe("ServerConnection pipelining", () => {
     conn.endResponse(0);
     conn.receive(bytes("\r\n\r\n"), 10);
     assert.equal(conn.nextEvent(), NEED_DATA);
-    assert.equal(conn.checkTimeout(10 + DEFAULT_LIMITS.headersTimeoutMs), "close");
+    assert.equal(conn.checkTimeout(10 + DEFAULT_PROTOCOL_LIMITS.headersTimeoutMs), "close");
   });
 
   it("ServerConnection answers a request whose client half-closed, then reports close", () => {
@@ -428,9 +431,9 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     nextRequest(conn);
     const response = start(conn, { headers: [["Connection", "Keep-Alive, Close"]] });
     assert.deepEqual(field(response, "connection"), ["close"]);
-    assert.equal(conn.willClose, true);
     conn.endResponse(0);
     assert.equal(conn.closed, true);
+    assert.equal(conn.nextEvent(), PAUSED, "the pipelined /2 is never read");
     assert.equal(conn.nextEvent(), PAUSED, "the pipelined request is not answered");
   });
 
@@ -480,7 +483,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     const response = start(conn, { bodyLength: null, headers: [["content-length", "3"]] });
     assert.deepEqual(field(response, "content-length"), ["3"]);
     assert.deepEqual(field(response, "transfer-encoding"), []);
-    assert.throws(() => conn.writeBody(bytes("abcd")), RangeError);
+    assert.throws(() => conn.writeBody(bytes("abcd")), { name: "LocalProtocolError", code: "BODY_TOO_LONG" });
   });
 
   it("ServerConnection.startResponse adds Date unless the handler sent one", () => {
@@ -524,7 +527,7 @@ describe("ServerConnection.startResponse validation", () => {
       nextRequest(conn);
       assert.throws(
         () => conn.startResponse({ status, headers: [], bodyLength: 0 }, 0),
-        InvalidResponseError,
+        LocalProtocolError,
       );
       assert.equal(conn.writeState, "idle");
     });
@@ -542,7 +545,7 @@ describe("ServerConnection.startResponse validation", () => {
     ["Content-Length", "1, 1"],
   ];
   for (const [name, value] of badFields) {
-    it(`ServerConnection.startResponse throws InvalidResponseError for ${JSON.stringify([name, value])} and changes nothing`, () => {
+    it(`ServerConnection.startResponse throws LocalProtocolError for ${JSON.stringify([name, value])} and changes nothing`, () => {
       const conn = open(GET());
       nextRequest(conn);
       assert.throws(
@@ -552,16 +555,17 @@ describe("ServerConnection.startResponse validation", () => {
             0,
           ),
         (error: unknown) => {
-          assert.ok(error instanceof InvalidResponseError);
-          assert.ok(error instanceof TypeError);
+          assert.ok(error instanceof LocalProtocolError);
+          assert.equal(error.code, "INVALID_FIELD");
+          assert.equal(error.responseUnchanged, true);
           assert.ok(!error.message.includes("Injected"), "the message does not echo the value");
           return true;
         },
       );
       assert.equal(conn.writeState, "idle");
-      assert.equal(conn.willClose, false);
       const fallback = start(conn, { status: 500, bodyLength: 0 });
       assert.equal(fallback.status, 500);
+      assert.deepEqual(field(fallback, "connection"), ["keep-alive"], "the connection may still stay open");
       assert.deepEqual(field(fallback, "x-before"), []);
       conn.endResponse(0);
       assert.equal(conn.closed, false);
@@ -590,22 +594,22 @@ describe("ServerConnection.startResponse validation", () => {
 });
 
 describe("ServerConnection response length checks", () => {
-  it("ServerConnection.writeBody throws RangeError past Content-Length and closes", () => {
+  it("ServerConnection.writeBody throws LocalProtocolError past Content-Length and closes", () => {
     const conn = open(GET("/1") + GET("/2"));
     nextRequest(conn);
     start(conn, { bodyLength: 3 });
     conn.writeBody(bytes("ab"));
-    assert.throws(() => conn.writeBody(bytes("cd")), RangeError);
+    assert.throws(() => conn.writeBody(bytes("cd")), { name: "LocalProtocolError", code: "BODY_TOO_LONG" });
     assert.equal(conn.closed, true);
     assert.equal(conn.nextEvent(), PAUSED);
   });
 
-  it("ServerConnection.endResponse throws RangeError short of Content-Length and closes", () => {
+  it("ServerConnection.endResponse throws LocalProtocolError short of Content-Length and closes", () => {
     const conn = open(GET("/1") + GET("/2"));
     nextRequest(conn);
     start(conn, { bodyLength: 3 });
     conn.writeBody(bytes("ab"));
-    assert.throws(() => conn.endResponse(0), RangeError);
+    assert.throws(() => conn.endResponse(0), { name: "LocalProtocolError", code: "BODY_TOO_SHORT" });
     assert.equal(conn.closed, true);
     assert.equal(conn.nextEvent(), PAUSED);
   });
@@ -860,10 +864,10 @@ describe("ServerConnection.checkTimeout", () => {
     assert.equal(conn.checkTimeout(20_200), "close");
   });
 
-  it("ServerConnection.checkTimeout uses the DEFAULT_LIMITS timeouts", () => {
+  it("ServerConnection.checkTimeout uses the DEFAULT_PROTOCOL_LIMITS timeouts", () => {
     const conn = new ServerConnection({ now: 0 });
-    assert.equal(conn.checkTimeout(DEFAULT_LIMITS.headersTimeoutMs - 1), "none");
-    assert.equal(conn.checkTimeout(DEFAULT_LIMITS.headersTimeoutMs), "close");
+    assert.equal(conn.checkTimeout(DEFAULT_PROTOCOL_LIMITS.headersTimeoutMs - 1), "none");
+    assert.equal(conn.checkTimeout(DEFAULT_PROTOCOL_LIMITS.headersTimeoutMs), "close");
   });
 });
 
@@ -901,15 +905,66 @@ describe("ServerConnection.errorResponse", () => {
   });
 });
 
+describe("ServerConnection.internalErrorResponse", () => {
+  it("ServerConnection.internalErrorResponse answers 500 with Connection: close and closes", () => {
+    const conn = open(GET("/1") + GET("/2"));
+    nextRequest(conn);
+    const text = str(conn.internalErrorResponse(0));
+    const response = parseResponse(text);
+    assert.equal(response.status, 500);
+    assert.deepEqual(field(response, "connection"), ["close"]);
+    assert.ok(
+      text.endsWith("\r\n\r\nInternal Server Error: the response could not be made (RESPONSE_FAILED)\n"),
+    );
+    assert.equal(conn.closed, true);
+    assert.equal(conn.nextEvent(), PAUSED, "the pipelined /2 is never read");
+  });
+
+  it("ServerConnection.internalErrorResponse sends no body to HEAD, and nothing once a response began", () => {
+    const head = open(`HEAD / HTTP/1.1\r\n${H}\r\n`);
+    nextRequest(head);
+    assert.ok(str(head.internalErrorResponse(0)).endsWith("\r\nconnection: close\r\n\r\n"));
+    const started = open(GET());
+    nextRequest(started);
+    start(started, { bodyLength: null });
+    assert.equal(started.internalErrorResponse(0).byteLength, 0);
+    assert.equal(started.closed, true);
+  });
+});
+
+describe("ServerConnection and CONNECT (RFC 9110 §9.3.6)", () => {
+  it("ServerConnection never reads what follows a CONNECT head, and closes after the answer", () => {
+    // A Content-Length on CONNECT frames nothing: "abc" and the GET after it are tunnel data.
+    const input =
+      `CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 3\r\n\r\nabcGET /x HTTP/1.1\r\n${H}\r\n`;
+    const result = feedAllSplits(input);
+    assertLog(result.log, [
+      req("CONNECT", "a:443", { bodyFraming: "none", keepAlive: false, targetForm: "authority" }),
+      RESPONSE,
+    ]);
+    assert.equal(result.writeState, "closed", "the answer ends the connection");
+    const conn = open(input);
+    assert.equal(nextRequest(conn).method, "CONNECT");
+    assert.equal(conn.nextEvent(), PAUSED);
+    const response = start(conn, { status: 501, bodyLength: 0 });
+    assert.deepEqual(field(response, "connection"), ["close"]);
+    conn.endResponse(0);
+    assert.equal(conn.closed, true);
+    assert.equal(conn.nextEvent(), PAUSED, "GET /x is never parsed");
+  });
+});
+
 describe("ServerConnection state", () => {
   it("ServerConnection reports idle, request, readState and writeState through an exchange", () => {
     const conn = open();
+    const noRequest = { code: "OUT_OF_ORDER" };
+    const answer = () => conn.startResponse({ status: 204, headers: [], bodyLength: 0 }, 0);
     assert.equal(conn.idle, true);
-    assert.equal(conn.request, null);
+    assert.throws(answer, noRequest, "no request waits");
     conn.receive(bytes(`POST / HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\n`), 0);
     assert.equal(conn.idle, false);
     const head = nextRequest(conn);
-    assert.equal(conn.request, head);
+    assert.equal(head.method, "POST");
     assert.equal(conn.readState, "body");
     assert.equal(conn.writeState, "idle");
     conn.receive(bytes("x"), 0);
@@ -920,10 +975,9 @@ describe("ServerConnection state", () => {
     conn.endResponse(0);
     assert.equal(conn.readState, "head");
     assert.equal(conn.writeState, "idle");
-    assert.equal(conn.request, null);
+    assert.throws(answer, noRequest, "the request was answered");
     assert.equal(conn.idle, true);
-    assert.equal(conn.requestCount, 1);
-    assert.equal(conn.limits.maxHeaderCount, DEFAULT_LIMITS.maxHeaderCount);
+    assert.equal(conn.limits.maxHeaderCount, DEFAULT_PROTOCOL_LIMITS.maxHeaderCount);
   });
 
   it("ServerConnection data events are views into the received bytes", () => {
@@ -1006,9 +1060,9 @@ describe("ServerConnection reuse of the last head for a constant field list", ()
 
 describe("ServerConnection connections share parsers and the last head safely", () => {
   const FIELDS = Object.freeze([Object.freeze(["content-type", "text/plain"] as const)]);
-  // Connections share parsers and the last head when they share a resolved limits object, as all
-  // the connections of one server do.
-  const shared = { now: 0, limits: DEFAULT_LIMITS };
+  // Connections share parsers and the last head when they share a context, as all the connections
+  // of one server do.
+  const shared = { now: 0, context: new ConnectionContext() };
 
   /** Answers the waiting request with FIELDS; returns the head text. */
   function answerWithFields(conn: ServerConnection, bodyLength: number | null = 0): string {
@@ -1082,29 +1136,34 @@ describe("ServerConnection connections share parsers and the last head safely", 
     assert.equal(partial.nextEvent(), NEED_DATA);
     const next = new ServerConnection(shared);
     next.receive(bytes(`GET /y HTTP/1.1\r\nHost: y\r\n\r\n`), 0);
-    assert.deepEqual([nextRequest(next).target, next.request?.fields], ["/y", ["Host", "y"]]);
+    const nextHead = nextRequest(next);
+    assert.deepEqual([nextHead.target, nextHead.fields], ["/y", ["Host", "y"]]);
     partial.receive(bytes(`st: x\r\n\r\n`), 0);
-    assert.deepEqual([nextRequest(partial).target, partial.request?.fields], ["/x", ["Host", "x"]]);
+    const partialHead = nextRequest(partial);
+    assert.deepEqual([partialHead.target, partialHead.fields], ["/x", ["Host", "x"]]);
   });
 
   it("ServerConnection reuses another connection's head only when limits and connection state match", () => {
-    const open11 = (limits: Limits = DEFAULT_LIMITS, request = GET()) => {
-      const conn = new ServerConnection({ now: 0, limits });
+    const open11 = (context: ConnectionContext = shared.context, request = GET()) => {
+      const conn = new ServerConnection({ now: 0, context });
       conn.receive(bytes(request), 0);
       return conn;
     };
     const a = answerWithFields(open11());
     assert.equal(answerWithFields(open11()), a, "same inputs, same head");
     assert.match(a, /keep-alive: timeout=65\r\n/);
-    const short = resolveLimits({ keepAliveTimeoutMs: 5_000 });
+    const short = new ConnectionContext({ keepAliveTimeoutMs: 5_000 });
     assert.match(answerWithFields(open11(short)), /connection: keep-alive\r\nkeep-alive: timeout=5\r\n/);
     assert.match(answerWithFields(open11(short)), /keep-alive: timeout=5\r\n/);
     assert.match(answerWithFields(open11()), /keep-alive: timeout=65\r\n/, "default limits again");
     assert.match(
-      answerWithFields(open11(DEFAULT_LIMITS, `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)),
+      answerWithFields(open11(shared.context, `GET / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`)),
       /connection: close\r\n/,
     );
-    assert.match(answerWithFields(open11(DEFAULT_LIMITS, `GET / HTTP/1.0\r\n\r\n`)), /connection: close\r\n/);
+    assert.match(
+      answerWithFields(open11(shared.context, `GET / HTTP/1.0\r\n\r\n`)),
+      /connection: close\r\n/,
+    );
     assert.match(answerWithFields(open11()), /connection: keep-alive\r\n/, "keep-alive again");
     // A body of unknown length is chunked for HTTP/1.1 and delimited by close for HTTP/1.0.
     assert.match(
@@ -1112,7 +1171,7 @@ describe("ServerConnection connections share parsers and the last head safely", 
       /transfer-encoding: chunked\r\nconnection: keep-alive\r\n/,
     );
     const http10 = answerWithFields(
-      open11(DEFAULT_LIMITS, `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`),
+      open11(shared.context, `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`),
       null,
     );
     assert.doesNotMatch(http10, /transfer-encoding/);

@@ -1,14 +1,14 @@
 /**
  * Property-based tests of the protocol core with fast-check: the four properties of
- * `_arbitraries.ts`, each with a fixed seed so that CI is deterministic. Set `H1SERVE_FC_RUNS`
- * for more runs per property; `deno task fuzz` runs the same properties with a random seed for
- * millions of cases.
+ * `scripts/properties/properties.ts`, each with a fixed seed so that CI is deterministic. Set
+ * `H1SERVE_FC_RUNS` for more runs per property; `deno task fuzz` runs the same properties with a
+ * random seed for millions of cases.
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { PROPERTIES, runsFor, type Stats } from "./_arbitraries.ts";
+import { PROPERTIES, runsFor, type Stats } from "../../scripts/properties/properties.ts";
 
 /** Outcome classes each property must reach, or it proves little. */
 const MUST_REACH: Record<string, readonly string[]> = {

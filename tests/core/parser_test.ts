@@ -7,15 +7,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  DEFAULT_LIMITS,
+  DEFAULT_PROTOCOL_LIMITS,
   HttpError,
-  isValidHost,
-  LineReader,
-  parseContentLength,
-  parseFieldLine,
   RequestHeadParser,
-  resolveLimits,
+  resolveProtocolLimits,
 } from "../../src/core/mod.ts";
+import { parseContentLength, parseFieldLine } from "../../src/core/_fields.ts";
+import { LineReader } from "../../src/core/_lines.ts";
+import { isValidHost } from "../../src/core/_target.ts";
 import {
   assertLog,
   bytes,
@@ -25,6 +24,7 @@ import {
   end,
   err,
   feedAllSplits,
+  feedConnection,
   req,
   RESPONSE,
   str,
@@ -422,9 +422,32 @@ describe("RequestHeadParser Host (RFC 9112 §3.2, RFC 9110 §7.2)", () => {
       expect: [err("DUPLICATE_HOST", 400)],
     },
     {
-      name: "RequestHeadParser accepts an empty Host with an empty authority",
+      // An origin-form target's URI takes its host from Host, and an http URI with an empty host
+      // is invalid (RFC 9110 §4.2.1): a Host field with an invalid value is a 400 (RFC 9112 §3.2).
+      name: "RequestHeadParser rejects an empty Host on an origin-form request",
       input: "GET / HTTP/1.1\r\nHost:\r\n\r\n",
-      expect: [req("GET", "/", { authority: "" }), RESPONSE],
+      expect: [err("BAD_HOST", 400)],
+    },
+    {
+      name: "RequestHeadParser rejects an empty Host of only whitespace on an origin-form request",
+      input: "GET /a HTTP/1.1\r\nHost:  \t \r\n\r\n",
+      expect: [err("BAD_HOST", 400)],
+    },
+    {
+      name: "RequestHeadParser rejects an empty Host on an HTTP/1.0 origin-form request",
+      input: "GET / HTTP/1.0\r\nHost:\r\n\r\n",
+      expect: [err("BAD_HOST", 400)],
+    },
+    {
+      name: "RequestHeadParser rejects an empty Host on OPTIONS *",
+      input: "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n",
+      expect: [err("BAD_HOST", 400)],
+    },
+    {
+      // The absolute-form target names the host; the Host field is then ignored (RFC 9112 §3.2.2).
+      name: "RequestHeadParser accepts an empty Host beside an absolute-form target, whose authority wins",
+      input: "GET http://example.com/a HTTP/1.1\r\nHost:\r\n\r\n",
+      expect: [req("GET", "http://example.com/a", { authority: "example.com" }), RESPONSE],
     },
     {
       name: "RequestHeadParser accepts an IPv6 literal Host with a port",
@@ -744,15 +767,51 @@ describe("RequestHeadParser limits (each at the limit and one past it)", () => {
     assertLog(result.log, [err("URI_TOO_LONG", 414, { offset: 0 })]);
   });
 
-  it("RequestHeadParser treats a long method the same in every split", () => {
-    // A request line longer than maxTargetLength + 64 is refused, whole or split, even when the
-    // target itself fits.
+  it("RequestHeadParser answers 501 to a method one byte past maxMethodLength, in every split", () => {
+    // A method is not a target: a too-long one is 501 (RFC 9112 §3), not 414, whatever the
+    // request line's length, and at the line's first byte.
+    const target = `/${"t".repeat(19)}`;
     const limits = { maxTargetLength: 20 };
-    const method = "M".repeat(70);
-    const result = feedAllSplits(`${method} /${"t".repeat(19)} HTTP/1.1\r\n${H}\r\n`, { limits });
+    const atLimit = feedAllSplits(`${"M".repeat(32)} ${target} HTTP/1.1\r\n${H}\r\n`, { limits });
+    assertLog(atLimit.log, [req("M".repeat(32), target), RESPONSE]);
+    const over = feedAllSplits(`${"M".repeat(33)} ${target} HTTP/1.1\r\n${H}\r\n`, { limits });
+    assertLog(over.log, [err("METHOD_TOO_LONG", 501, { offset: 0 })]);
+    const longer = feedAllSplits(`${"M".repeat(70)} ${target} HTTP/1.1\r\n${H}\r\n`, { limits });
+    assertLog(longer.log, [err("METHOD_TOO_LONG", 501, { offset: 0 })]);
+    const own = { maxMethodLength: 5 };
+    assertLog(feedAllSplits(`MKCOL / HTTP/1.1\r\n${H}\r\n`, { limits: own }).log, [
+      req("MKCOL", "/"),
+      RESPONSE,
+    ]);
+    assertLog(feedAllSplits(`MKCOLX / HTTP/1.1\r\n${H}\r\n`, { limits: own }).log, [
+      err("METHOD_TOO_LONG", 501, { offset: 0 }),
+    ]);
+  });
+
+  it("RequestHeadParser answers 501 to a 100 KB method, whole and in pieces, without waiting for its end", () => {
+    const huge = bytes(`${"A".repeat(100 * 1024)} / HTTP/1.1\r\n${H}\r\n`);
+    for (const size of [1, 7, 33, 4096, huge.length]) {
+      const pieces = Array.from(
+        { length: Math.ceil(huge.length / size) },
+        (_, i) => huge.slice(i * size, (i + 1) * size),
+      );
+      const result = feedConnection(pieces, {});
+      assertLog(result.log, [err("METHOD_TOO_LONG", 501, { offset: 0 })]);
+    }
+    // The answer comes once 33 bytes of method are in, long before the line's end.
+    const early = feedConnection([bytes("A".repeat(33))], {});
+    assertLog(early.log, [err("METHOD_TOO_LONG", 501, { offset: 0 })]);
+    const after = feedConnection([bytes(`\r\n\r\n${"A".repeat(33)}`)], {});
+    assertLog(after.log, [err("METHOD_TOO_LONG", 501, { offset: 4 })]); // after empty lines: the line's start
+  });
+
+  it("RequestHeadParser lets a smaller head limit answer first, for a long method, in every split", () => {
+    // With a head limit below the method limit, the head limit is reached first, at an earlier
+    // byte, so it answers (414 for a request line), the same in every split.
+    const result = feedAllSplits(`${"M".repeat(40)} / HTTP/1.1\r\n${H}\r\n`, {
+      limits: { maxHeaderBytes: 30 },
+    });
     assertLog(result.log, [err("URI_TOO_LONG", 414, { offset: 0 })]);
-    const shorter = feedAllSplits(`${"M".repeat(40)} /${"t".repeat(19)} HTTP/1.1\r\n${H}\r\n`, { limits });
-    assertLog(shorter.log, [req("M".repeat(40), `/${"t".repeat(19)}`), RESPONSE]);
   });
 
   it("RequestHeadParser accepts a head of exactly maxHeaderBytes and answers 431 to one byte more", () => {
@@ -811,10 +870,10 @@ describe("RequestHeadParser limits (each at the limit and one past it)", () => {
     ]);
   });
 
-  it("RequestHeadParser applies DEFAULT_LIMITS: 100 fields pass, 101 do not", () => {
+  it("RequestHeadParser applies DEFAULT_PROTOCOL_LIMITS: 100 fields pass, 101 do not", () => {
     const fields = (n: number) => Array.from({ length: n - 1 }, (_, i) => `F${i}: ${i}\r\n`).join("");
     const parse = (n: number) => {
-      const parser = new RequestHeadParser(DEFAULT_LIMITS);
+      const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
       const input = bytes(`GET / HTTP/1.1\r\n${H}${fields(n)}\r\n`);
       try {
         return parser.push(input, 0, input.length, 0) === input.length ? "ok" : "incomplete";
@@ -928,7 +987,7 @@ describe("parseFieldLine", () => {
 
 describe("RequestHeadParser direct use", () => {
   it("RequestHeadParser reports started only once a byte has arrived", () => {
-    const parser = new RequestHeadParser(resolveLimits());
+    const parser = new RequestHeadParser(resolveProtocolLimits());
     assert.equal(parser.started, false);
     parser.push(bytes("G"), 0, 1, 0);
     assert.equal(parser.started, true);
@@ -937,7 +996,7 @@ describe("RequestHeadParser direct use", () => {
   });
 
   it("RequestHeadParser returns the index after the head and its byteLength", () => {
-    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
     const input = bytes(`\r\nGET / HTTP/1.1\r\n${H}\r\nBODY`);
     const next = parser.push(input, 0, input.length, 0);
     assert.equal(next, input.length - 4);
@@ -946,7 +1005,7 @@ describe("RequestHeadParser direct use", () => {
   });
 
   it("RequestHeadParser parses a second head after reset", () => {
-    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
     const one = bytes(`GET /1 HTTP/1.1\r\n${H}\r\n`);
     parser.push(one, 0, one.length, 0);
     parser.reset();
@@ -992,7 +1051,7 @@ describe("RequestHeadParser repeated heads (its Latin1Memo)", () => {
   function parseAll(
     heads: readonly string[],
   ): { method: string; target: string; fields: readonly string[] }[] {
-    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
     return heads.map((text) => {
       const input = bytes(text);
       assert.equal(parser.push(input, 0, input.length, 0), input.length);
@@ -1018,7 +1077,7 @@ describe("RequestHeadParser repeated heads (its Latin1Memo)", () => {
   });
 
   it("RequestHeadParser checks a Host that differs from the last valid one", () => {
-    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
     for (const [host, valid] of [["a.example", true], ["a.example", true], ["a.ex ample", false]] as const) {
       const input = bytes(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
       if (valid) {
@@ -1036,7 +1095,7 @@ describe("RequestHeadParser repeated heads (its Latin1Memo)", () => {
   it("RequestHeadParser keeps obs-text bytes of a repeated value as Latin-1", () => {
     const head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: caf\xe9\r\n\r\n";
     const input = Uint8Array.from(head, (c) => c.charCodeAt(0));
-    const parser = new RequestHeadParser(DEFAULT_LIMITS);
+    const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
     for (let round = 0; round < 2; round++) {
       assert.equal(parser.push(input, 0, input.length, 0), input.length);
       assert.equal(parser.head!.fields[3], "caf\u00e9");

@@ -14,8 +14,8 @@ import {
   fieldLine,
   HttpError,
   type HttpErrorCode,
-  InvalidResponseError,
   LAST_CHUNK,
+  LocalProtocolError,
   PROTOCOL_ERRORS,
   REASON_PHRASES,
   reasonPhrase,
@@ -95,13 +95,13 @@ describe("fieldLine", () => {
 
   it("fieldLine rejects a name that is not a token", () => {
     for (const name of ["", "a b", "a:b", "a\r\n", "caf\xe9", "\u0100"]) {
-      assert.throws(() => fieldLine(name, "v"), InvalidResponseError, JSON.stringify(name));
+      assert.throws(() => fieldLine(name, "v"), LocalProtocolError, JSON.stringify(name));
     }
   });
 
   it("fieldLine rejects CR, LF, NUL, other controls, non-Latin-1 text and surrounding whitespace", () => {
     for (const value of ["a\r\nb: c", "a\rb", "a\nb", "\x00", "\x7f", "\x1b[31m", "\u0100", " a", "a\t"]) {
-      assert.throws(() => fieldLine("x", value), InvalidResponseError, JSON.stringify(value));
+      assert.throws(() => fieldLine("x", value), LocalProtocolError, JSON.stringify(value));
     }
   });
 });
@@ -121,7 +121,7 @@ describe("encodeHead, encodeChunk and encodeLastChunk", () => {
     assert.equal(str(encodeLastChunk()), "0\r\n\r\n");
     assert.equal(encodeLastChunk([]), LAST_CHUNK);
     assert.equal(str(encodeLastChunk([["x-a", "1"], ["X-B", "2"]])), "0\r\nx-a: 1\r\nX-B: 2\r\n\r\n");
-    assert.throws(() => encodeLastChunk([["x", "a\r\nb"]]), InvalidResponseError);
+    assert.throws(() => encodeLastChunk([["x", "a\r\nb"]]), LocalProtocolError);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Byte-level helpers shared by the parser, the body decoders and the serializer:
- * character classes from RFC 9110 §5.6.2 and RFC 3986, and exact Latin-1 conversion.
+ * Byte-level helpers shared by the parser, the body decoders, the serializer and the server:
+ * character classes from RFC 9110 §5.6.2, exact Latin-1 conversion, and joining byte arrays.
+ * Private to h1serve (not exported by `core/mod.ts`).
  *
  * @module
  */
@@ -11,7 +12,7 @@
  * @example Check bytes of a token
  * ```ts
  * import assert from "node:assert/strict";
- * import { TOKEN_CHARS } from "./bytes.ts";
+ * import { TOKEN_CHARS } from "./_bytes.ts";
  *
  * assert.equal(TOKEN_CHARS["a".charCodeAt(0)], 1);
  * assert.equal(TOKEN_CHARS["-".charCodeAt(0)], 1);
@@ -35,7 +36,7 @@ export const TOKEN_CHARS: Uint8Array = (() => {
  * @example Check bytes of a field value
  * ```ts
  * import assert from "node:assert/strict";
- * import { FIELD_VALUE_CHARS } from "./bytes.ts";
+ * import { FIELD_VALUE_CHARS } from "./_bytes.ts";
  *
  * assert.equal(FIELD_VALUE_CHARS[0x09], 1);
  * assert.equal(FIELD_VALUE_CHARS[0xe9], 1);
@@ -60,7 +61,7 @@ export const FIELD_VALUE_CHARS: Uint8Array = (() => {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isToken } from "./bytes.ts";
+ * import { isToken } from "./_bytes.ts";
  *
  * assert.equal(isToken("Content-Type"), true);
  * assert.equal(isToken("Bad Name"), false);
@@ -85,7 +86,7 @@ export function isToken(text: string): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isFieldValue } from "./bytes.ts";
+ * import { isFieldValue } from "./_bytes.ts";
  *
  * assert.equal(isFieldValue("text/html; charset=utf-8"), true);
  * assert.equal(isFieldValue("a\r\nSet-Cookie: x"), false);
@@ -114,7 +115,7 @@ export function isFieldValue(text: string): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { latin1 } from "./bytes.ts";
+ * import { latin1 } from "./_bytes.ts";
  *
  * assert.equal(latin1(new Uint8Array([0x48, 0x69, 0xe9]), 0, 3), "Hi\u00e9");
  * ```
@@ -141,7 +142,7 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
  * @example The same bytes in the same slot give the same string
  * ```ts
  * import assert from "node:assert/strict";
- * import { Latin1Memo } from "./bytes.ts";
+ * import { Latin1Memo } from "./_bytes.ts";
  *
  * const memo = new Latin1Memo();
  * const bytes = new TextEncoder().encode("GET GET POST");
@@ -187,7 +188,7 @@ export class Latin1Memo {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { writeLatin1 } from "./bytes.ts";
+ * import { writeLatin1 } from "./_bytes.ts";
  *
  * const out = new Uint8Array(2);
  * assert.equal(writeLatin1("OK", out, 0), 2);
@@ -203,21 +204,29 @@ export function writeLatin1(text: string, target: Uint8Array, offset: number): n
  * Joins byte arrays into one.
  *
  * @param parts The arrays, in order.
- * @returns A new array with all their bytes, or the only part itself when there is one.
+ * @param copyOne Whether a single part is copied too, so that the result always has an
+ *   `ArrayBuffer` of its own (to hand its `buffer` to someone else).
+ * @returns A new array with all their bytes over an `ArrayBuffer` of exactly their length, or the
+ *   only part itself when there is one and `copyOne` is not set.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { concatBytes } from "./bytes.ts";
+ * import { concatBytes } from "./_bytes.ts";
  *
- * assert.deepEqual([...concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])])], [1, 2, 3]);
+ * const one = new Uint8Array([1]);
+ * assert.deepEqual([...concatBytes([one, new Uint8Array([2, 3])])], [1, 2, 3]);
+ * assert.equal(concatBytes([one]), one);
+ * assert.notEqual(concatBytes([one], true), one);
  * ```
  */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
+export function concatBytes(parts: readonly Uint8Array[], copyOne = false): Uint8Array<ArrayBuffer> {
+  if (parts.length === 1 && !copyOne) return parts[0] as Uint8Array<ArrayBuffer>;
   let length = 0;
   for (const part of parts) length += part.byteLength;
-  const out = new Uint8Array(length);
+  // Over an explicit ArrayBuffer: JavaScriptCore makes the `buffer` of an array made by length
+  // lazily, with a copy, when it is first asked for.
+  const out = new Uint8Array(new ArrayBuffer(length));
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
@@ -235,7 +244,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { hexValue } from "./bytes.ts";
+ * import { hexValue } from "./_bytes.ts";
  *
  * assert.equal(hexValue("a".charCodeAt(0)), 10);
  * assert.equal(hexValue("F".charCodeAt(0)), 15);
@@ -259,7 +268,7 @@ export function hexValue(byte: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { listElements } from "./bytes.ts";
+ * import { listElements } from "./_bytes.ts";
  *
  * assert.deepEqual(listElements(" , Keep-Alive,, Upgrade "), ["keep-alive", "upgrade"]);
  * ```
@@ -279,7 +288,7 @@ export function listElements(value: string): string[] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isNamed } from "./bytes.ts";
+ * import { isNamed } from "./_bytes.ts";
  *
  * assert.equal(isNamed("Content-Length", "content-length"), true);
  * assert.equal(isNamed("Content-Type", "content-length"), false);
