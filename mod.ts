@@ -20,20 +20,25 @@
  * @module
  */
 
-import { main } from "./src/cli.ts";
+import { main } from "./src/cli/cli.ts";
 
-export { runtimeTransport, serve } from "./src/serve.ts";
-export { serveWith } from "./src/server.ts";
-export { FastResponse, installFastResponse, OriginalResponse } from "./src/response.ts";
+export { runtimeTransport, serve } from "./src/server/serve.ts";
+export { serveWith } from "./src/server/server.ts";
+export { DEFAULT_LIMITS, DEFAULT_SERVER_LIMITS } from "./src/server/options.ts";
 export type {
+  Limits,
   ProtocolErrorInfo,
   ResponseLogEntry,
   ServeHandler,
   ServeHandlerInfo,
   ServeOptions,
   Server,
-} from "./src/server.ts";
-export { ListenError } from "./src/transport.ts";
+  ServerLimits,
+} from "./src/server/options.ts";
+export { systemClock } from "./src/server/clock.ts";
+export type { Clock, Ticker } from "./src/server/clock.ts";
+export { FastResponse, installFastResponse, OriginalResponse } from "./src/fetch/response.ts";
+export { hostPort, ListenError } from "./src/transport/transport.ts";
 export type {
   ListenErrorCode,
   ListenOptions,
@@ -42,10 +47,10 @@ export type {
   Transport,
   TransportListener,
   TransportSocket,
-} from "./src/transport.ts";
-export { DEFAULT_LIMITS, HttpError } from "./src/core/mod.ts";
-export type { HttpErrorCode, Limits, ProtocolErrorDetails } from "./src/core/mod.ts";
-export { HELLO_HTML, helloHandler } from "./src/hello.ts";
-export { main } from "./src/cli.ts";
+} from "./src/transport/transport.ts";
+export { HttpError } from "./src/core/mod.ts";
+export type { HttpErrorCode, ProtocolErrorDetails, ProtocolLimits } from "./src/core/mod.ts";
+export { HELLO_HTML, helloHandler } from "./src/cli/hello.ts";
+export { main } from "./src/cli/cli.ts";
 
 if (import.meta.main) main(process.argv.slice(2));

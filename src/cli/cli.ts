@@ -5,9 +5,9 @@
  * @module
  */
 
+import { serve } from "../server/serve.ts";
+import { hostPort, type NetAddr } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
-import { serve } from "./serve.ts";
-import type { NetAddr } from "./transport.ts";
 
 /** The `--help` text. */
 export const USAGE: string = `h1serve: serves the Hello World page over HTTP/1.1
@@ -137,10 +137,6 @@ export function showBytes(bytes: Uint8Array): string {
   return text;
 }
 
-function formatAddr(addr: NetAddr): string {
-  return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
-}
-
 /**
  * Runs the command line: serves the Hello World page until SIGINT or SIGTERM, then shuts down
  * gracefully and exits 0. A usage mistake exits 2 and a listen failure exits 1, each with one line.
@@ -173,16 +169,15 @@ export async function main(args: readonly string[]): Promise<void> {
     port: options.port,
     hostname: options.hostname,
     handler: helloHandler,
-    onConnection: normal ? (addr) => console.log(`connection from ${formatAddr(addr)}`) : undefined,
+    onConnection: normal ? (addr) => console.log(`connection from ${hostPort(addr)}`) : undefined,
     onData: verbose
-      ? (bytes, addr) =>
-        console.log(`${formatAddr(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
+      ? (bytes, addr) => console.log(`${hostPort(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
       : undefined,
     onResponse: normal
       ? (entry) =>
         console.log(
           `${
-            formatAddr(entry.remoteAddr)
+            hostPort(entry.remoteAddr)
           } ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms`,
         )
       : undefined,
@@ -190,7 +185,7 @@ export async function main(args: readonly string[]): Promise<void> {
       ? (info) =>
         console.log(
           `${
-            formatAddr(info.remoteAddr)
+            hostPort(info.remoteAddr)
           } rejected: ${info.status} ${info.code} (${info.rfc}) at byte ${info.offset}: ${info.message}`,
         )
       : undefined,
@@ -215,12 +210,7 @@ export async function main(args: readonly string[]): Promise<void> {
     console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  const shown = addr.hostname === "0.0.0.0"
-    ? "0.0.0.0"
-    : addr.hostname.includes(":")
-    ? `[${addr.hostname}]`
-    : addr.hostname;
-  console.log(`h1serve listening on http://${shown}:${addr.port}/`);
+  console.log(`h1serve listening on http://${hostPort(addr)}/`);
   await server.finished;
   process.exit(0);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { FIELD_VALUE_CHARS, isToken, latin1, Latin1Memo, listElements, TOKEN_CHARS } from "./_bytes.ts";
+import { FIELD_VALUE_CHARS, isToken, latin1, type Latin1Memo, listElements, TOKEN_CHARS } from "./_bytes.ts";
 import { HttpError, type HttpErrorCode } from "./errors.ts";
 
 const CR = 0x0d;

@@ -114,4 +114,3 @@ export class LineReader {
     this.#partialLength = needed;
   }
 }
-

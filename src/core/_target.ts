@@ -146,4 +146,3 @@ export function isValidHost(value: string, requirePort: boolean): boolean {
   if (port.length === 0) return !requirePort;
   return /^[0-9]{1,5}$/.test(port) && Number(port) <= 65535;
 }
-

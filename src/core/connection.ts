@@ -24,11 +24,17 @@ import {
   type TimeoutAction,
   type WriteState,
 } from "./events.ts";
-import { frameResponse, type ResponseFraming, type ResponseStart } from "./framing.ts";
+import { frameResponse, isFinalStatus, type ResponseFraming, type ResponseStart } from "./framing.ts";
 import { HttpError, LocalProtocolError } from "./errors.ts";
 import type { ProtocolLimits } from "./limits.ts";
 import type { RequestHead, RequestHeadParser } from "./parser.ts";
-import { closingResponseBytes, encodeChunk, encodeHead, encodeLastChunk, errorResponseBytes } from "./serializer.ts";
+import {
+  closingResponseBytes,
+  encodeChunk,
+  encodeHead,
+  encodeLastChunk,
+  errorResponseBytes,
+} from "./serializer.ts";
 
 /**
  * Options of {@link ServerConnection}.
@@ -293,7 +299,7 @@ export class ServerConnection {
       throw new LocalProtocolError("OUT_OF_ORDER", "no request is waiting for a response");
     }
     const status = response.status;
-    if (!Number.isInteger(status) || status < 200 || status > 599) {
+    if (!isFinalStatus(status)) {
       throw new LocalProtocolError("INVALID_STATUS", `invalid response status ${String(status)}`);
     }
     let keepAlive = this.#keepAlive && !this.#closeRequested;
@@ -349,7 +355,9 @@ export class ServerConnection {
    *   connection is closed then), or `OUT_OF_ORDER` when no response body is being written.
    */
   writeBody(data: Uint8Array): Uint8Array {
-    if (this.#writeState !== "body") throw new LocalProtocolError("OUT_OF_ORDER", "no response body is being written");
+    if (this.#writeState !== "body") {
+      throw new LocalProtocolError("OUT_OF_ORDER", "no response body is being written");
+    }
     const framing = this.#framing;
     switch (framing) {
       case "none":
@@ -380,7 +388,9 @@ export class ServerConnection {
    *   (the connection is closed then), or `OUT_OF_ORDER` when no response is being written.
    */
   endResponse(now: number, trailers?: Iterable<readonly [string, string]>): Uint8Array {
-    if (this.#writeState !== "body") throw new LocalProtocolError("OUT_OF_ORDER", "no response is being written");
+    if (this.#writeState !== "body") {
+      throw new LocalProtocolError("OUT_OF_ORDER", "no response is being written");
+    }
     if (this.#framing === "length" && this.#bodyLeft !== 0) {
       this.#close();
       throw new LocalProtocolError("BODY_TOO_SHORT", "response body is shorter than its Content-Length");

@@ -232,4 +232,3 @@ export type WriteState = "idle" | "body" | "done" | "closed";
  * ```
  */
 export type TimeoutAction = "none" | "close" | "respond-408";
-

@@ -62,7 +62,6 @@ export interface HeaderFields {
   forEach(visit: (value: string, name: string) => void): void;
 }
 
-
 /**
  * How a response body is delimited: no body, Content-Length, chunked, or the end of the
  * connection (HTTP/1.0, which has no chunked coding, with no length known).
@@ -80,6 +79,27 @@ export interface HeaderFields {
  * ```
  */
 export type ResponseFraming = "none" | "length" | "chunked" | "close";
+
+/**
+ * Whether a status can be a response's final status: an integer from 200 to 599 (1xx are interim
+ * responses, which the server itself sends; the Fetch standard's `Response` takes the same range).
+ *
+ * @param status The status code.
+ * @returns `true` when a response may have it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isFinalStatus } from "./mod.ts";
+ *
+ * assert.equal(isFinalStatus(404), true);
+ * assert.equal(isFinalStatus(101), false);
+ * assert.equal(isFinalStatus(200.5), false);
+ * ```
+ */
+export function isFinalStatus(status: number): boolean {
+  return Number.isInteger(status) && status >= 200 && status <= 599;
+}
 
 /**
  * Whether a response with this status may have content: not 1xx, 204 or 304 (RFC 9110 §15). Its
@@ -239,7 +259,13 @@ interface HandlerFields {
 }
 
 function readHandlerFields(headers: ResponseStart["headers"]): HandlerFields {
-  const read: HandlerFields = { lines: "", declaredLength: -1, hasDate: false, close: false, connectionOptions: [] };
+  const read: HandlerFields = {
+    lines: "",
+    declaredLength: -1,
+    hasDate: false,
+    close: false,
+    connectionOptions: [],
+  };
   const take = (value: string, name: string): void => {
     const line = fieldLine(name, value); // a valid token from here on, as isNamed needs
     switch (name.length) {

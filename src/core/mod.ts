@@ -19,7 +19,13 @@
  * @module
  */
 
-export { type BodyDecoder, ChunkedDecoder, type ChunkedState, ContentLengthDecoder, isValidChunkExtension } from "./body.ts";
+export {
+  type BodyDecoder,
+  ChunkedDecoder,
+  type ChunkedState,
+  ContentLengthDecoder,
+  isValidChunkExtension,
+} from "./body.ts";
 export { ServerConnection, type ServerConnectionOptions } from "./connection.ts";
 export { ConnectionContext, type LastHead } from "./context.ts";
 export {
@@ -47,6 +53,7 @@ export {
   type FramedResponse,
   frameResponse,
   type HeaderFields,
+  isFinalStatus,
   type ResponseFraming,
   responseHasContent,
   type ResponseStart,

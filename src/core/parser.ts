@@ -512,4 +512,3 @@ function parseVersion(line: Uint8Array, start: number, end: number, offset: numb
 function isDigit(byte: number): boolean {
   return byte >= 0x30 && byte <= 0x39;
 }
-

@@ -308,7 +308,12 @@ export function encodeLastChunk(trailers: Iterable<readonly [string, string]> = 
  * assert.ok(text.endsWith("\r\nconnection: close\r\n\r\nInternal Server Error\n"));
  * ```
  */
-export function closingResponseBytes(status: number, text: string, date: string, withBody = true): Uint8Array {
+export function closingResponseBytes(
+  status: number,
+  text: string,
+  date: string,
+  withBody = true,
+): Uint8Array {
   return encodeHead(
     `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? ""}\r\n` +
       `content-type: text/plain; charset=utf-8\r\n` +

@@ -1,5 +1,5 @@
 /**
- * The copies of byte bodies that `FastResponse` makes. The Fetch standard's `new Response(bytes)`
+ * The body pool: the copies of byte bodies that `FastResponse` makes. The Fetch standard's `new Response(bytes)`
  * copies the bytes ("extract a body"), so that a handler may change its buffer once the response
  * is made; h1serve keeps that rule, and makes the copy cheap to send:
  *
@@ -29,9 +29,9 @@ const POOL_LIMIT = 8 * 1024 * 1024;
  * @example Copy a body, put a head in front of it, give it back
  * ```ts
  * import assert from "node:assert/strict";
- * import { SnapshotPool } from "./body_snapshot.ts";
+ * import { BodyPool } from "./body_pool.ts";
  *
- * const pool = new SnapshotPool();
+ * const pool = new BodyPool();
  * const source = new Uint8Array(20_000).fill(0x61);
  * const body = pool.copy(source);
  * source.fill(0x62); // the copy does not change
@@ -44,7 +44,7 @@ const POOL_LIMIT = 8 * 1024 * 1024;
  * assert.equal(pool.copy(source).buffer, body.buffer); // the same memory, reused
  * ```
  */
-export class SnapshotPool {
+export class BodyPool {
   /** Free buffers by size. */
   readonly #free = new Map<number, ArrayBuffer[]>();
   #freeBytes = 0;
@@ -69,7 +69,7 @@ export class SnapshotPool {
 
   /**
    * Writes a head into the room in front of a copy.
-   * @param body An array made by {@link SnapshotPool.copy}, which no one else has been given.
+   * @param body An array made by {@link BodyPool.copy}, which no one else has been given.
    * @param head The head's bytes.
    * @returns Head and body as one array, or `null` when the head does not fit in front.
    */
@@ -87,7 +87,7 @@ export class SnapshotPool {
   /**
    * Takes back the memory of a copy that is no longer needed, for later copies. Arrays whose
    * memory did not come from the pool, or came back already, are ignored.
-   * @param bytes An array made by {@link SnapshotPool.copy} or {@link SnapshotPool.withHead}.
+   * @param bytes An array made by {@link BodyPool.copy} or {@link BodyPool.withHead}.
    */
   recycle(bytes: Uint8Array): void {
     const buffer = bytes.buffer as ArrayBuffer;
@@ -116,11 +116,11 @@ export class SnapshotPool {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { HEAD_ROOM, snapshots } from "./body_snapshot.ts";
+ * import { HEAD_ROOM, bodyPool } from "./body_pool.ts";
  *
- * const body = snapshots.copy(new Uint8Array([1, 2, 3]));
+ * const body = bodyPool.copy(new Uint8Array([1, 2, 3]));
  * assert.deepEqual([...body], [1, 2, 3]);
  * assert.equal(body.byteOffset, HEAD_ROOM);
  * ```
  */
-export const snapshots: SnapshotPool = new SnapshotPool();
+export const bodyPool: BodyPool = new BodyPool();

@@ -1,12 +1,13 @@
 /**
- * `LightResponse`: the `FastResponse` of Node. Constructing undici's `Response` costs about 4 µs
- * (half of node:http's whole hello-world request), and reading a byte body back out copies it
- * twice more. A `LightResponse` made from a string or bytes keeps just the body, status and
- * headers; it validates its arguments as `Response` does, and copies a byte body once, as the
- * Fetch standard requires (into a buffer the server can send directly, `body_snapshot.ts`). It
- * is `instanceof Response`, and every member of `Response` works on it: the cheap ones directly,
- * the rest (`body`, `clone()`, `blob()`, …) through a real `Response` made on first such use. A body of any other kind (a stream, a Blob, form data)
- * makes the real `Response` at once.
+ * `LightResponse`: the `FastResponse` of Node. Constructing undici's `Response` is costly (a
+ * large part of a hello-world request; see docs/BENCHMARKS.md), and reading a byte body back out
+ * copies it twice more. A `LightResponse` made from a string or bytes keeps just the body, status
+ * and headers; it validates its arguments as `Response` does, and copies a byte body once, as the
+ * Fetch standard requires (into a buffer the server can send directly, `body_pool.ts`). It is
+ * `instanceof Response`, and every member of `Response` works on it: the cheap ones directly, the
+ * rest (`body`, `clone()`, `blob()`, …) through a real `Response` made on first such use. A body
+ * of any other kind (a stream, a Blob, form data) makes the real `Response` at once. It gives the
+ * server its parts through the outgoing-response protocol (`outgoing.ts`).
  *
  * The limit: runtime code that checks a `Response`'s internal brand does not accept it. On Node
  * nothing that takes a `Response` does so (`WebAssembly.compileStreaming` uses `instanceof`), which
@@ -16,24 +17,18 @@
  * @module
  */
 
-import { snapshots } from "./body_snapshot.ts";
+import { isFinalStatus } from "../core/framing.ts";
+import { bodyPool } from "./body_pool.ts";
+import {
+  NO_FIELDS,
+  OUTGOING,
+  type OutgoingResponse,
+  type SendableResponse,
+  TEXT_FIELDS,
+} from "./outgoing.ts";
 import { standIn } from "./stand_in.ts";
-const NativeResponse = globalThis.Response;
 
-/** Where a fast response keeps the string its body was made from. */
-export const BODY_TEXT: unique symbol = Symbol("h1serve.bodyText");
-/**
- * Where a fast response keeps its body bytes, when it holds them itself: a copy made by
- * `snapshots.copy` (`body_snapshot.ts`) that no one outside the response and the server sees.
- */
-export const BODY_BYTES: unique symbol = Symbol("h1serve.bodyBytes");
-/**
- * The method by which the server takes a fast response's body bytes to send them: the response
- * gives them up, so that the server may reuse their memory once they are sent.
- */
-export const TAKE_BYTES: unique symbol = Symbol("h1serve.takeBytes");
-/** Where a fast response keeps its header fields as pairs, when it has no `Headers` yet. */
-export const FIELDS: unique symbol = Symbol("h1serve.fields");
+const NativeResponse = globalThis.Response;
 
 /**
  * Whether a value is a `Response`: a real one of this runtime (made before or after any global
@@ -80,12 +75,6 @@ export function jsonBody(data: unknown, init: ResponseInit): [string, ResponseIn
   return [text, { status: init.status, statusText: init.statusText, headers }];
 }
 
-/** The header fields the runtime's `Response` gives a string body when the handler gives none. */
-export const TEXT_FIELDS: readonly (readonly [string, string])[] = Object.freeze(
-  [...new NativeResponse("").headers].map((pair) => Object.freeze(pair)),
-);
-/** The header fields of a byte body when the handler gives none (the runtime's `Response` adds none). */
-export const NO_FIELDS: readonly (readonly [string, string])[] = Object.freeze([]);
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** reason-phrase of RFC 9112 §4: HTAB, SP, VCHAR and obs-text. */
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -107,11 +96,11 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * assert.throws(() => response.clone(), TypeError);
  * ```
  */
-export class LightResponse {
+export class LightResponse implements SendableResponse {
   /** The string the body was made from, while this object holds the body unread. */
-  [BODY_TEXT]: string | undefined;
+  #text: string | undefined;
   /** The copy of the bytes the body was made from, while this object holds the body unread. */
-  [BODY_BYTES]: Uint8Array | undefined;
+  #bytes: Uint8Array | undefined;
   readonly #status: number;
   readonly #statusText: string;
   readonly #isText: boolean;
@@ -128,7 +117,7 @@ export class LightResponse {
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     const status = init?.status ?? 200;
     const statusText = init?.statusText ?? "";
-    if (!Number.isInteger(status) || status < 200 || status > 599) {
+    if (!isFinalStatus(status)) {
       throw new RangeError(`the status ${status} is not in the range 200 to 599`);
     }
     if (!REASON_PHRASE.test(statusText)) throw new TypeError("the status text is not a valid reason phrase");
@@ -138,12 +127,12 @@ export class LightResponse {
     this.#status = status;
     this.#statusText = statusText;
     this.#isText = typeof body === "string";
-    this[BODY_TEXT] = typeof body === "string" ? body : undefined;
-    this[BODY_BYTES] = undefined;
+    this.#text = typeof body === "string" ? body : undefined;
+    this.#bytes = undefined;
     // Byte bodies are copied, as the Fetch standard's "extract a body" does: the handler may reuse
     // its buffer once the response is made.
     if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
-      this[BODY_BYTES] = snapshots.copy(body);
+      this.#bytes = bodyPool.copy(body);
     } else if (body !== null && body !== undefined && typeof body !== "string") {
       this.#real = new NativeResponse(body, init); // a stream, Blob or form data: the real thing
       return;
@@ -194,10 +183,24 @@ export class LightResponse {
     return this.#headers;
   }
 
-  /** The header fields for the server: constant pairs while no `Headers` exists, else the `Headers`. */
-  get [FIELDS](): readonly (readonly [string, string])[] | Headers {
-    if (this.#real === null && this.#headers === null) return this.#isText ? TEXT_FIELDS : NO_FIELDS;
-    return this.headers;
+  /**
+   * The parts for the server: constant fields while no `Headers` exists, and the body while this
+   * object holds it. A byte body is given up: it counts as read from then on.
+   * @returns The status, fields and body.
+   */
+  [OUTGOING](): OutgoingResponse {
+    const fields = this.#real === null && this.#headers === null
+      ? (this.#isText ? TEXT_FIELDS : NO_FIELDS)
+      : this.headers;
+    let body: string | Uint8Array | null = null;
+    if (this.#real === null && !this.#bodyUsed) {
+      body = this.#text ?? this.#bytes ?? null;
+      if (this.#bytes !== undefined) {
+        this.#bytes = undefined;
+        this.#bodyUsed = true;
+      }
+    }
+    return { status: this.#status, statusText: this.#statusText, fields, body };
   }
 
   /** Whether the body has been read. */
@@ -216,7 +219,7 @@ export class LightResponse {
     const body = this.#take();
     if (typeof body === "string") return body;
     const text = new TextDecoder().decode(body);
-    snapshots.recycle(body);
+    bodyPool.recycle(body);
     return text;
   }
 
@@ -227,7 +230,7 @@ export class LightResponse {
     if (typeof body === "string") return new TextEncoder().encode(body);
     // The copy has room in front and may be pooled: the reader gets an array of its own.
     const own = body.slice();
-    snapshots.recycle(body);
+    bodyPool.recycle(body);
     return own;
   }
 
@@ -247,26 +250,13 @@ export class LightResponse {
     return this.toResponse().clone();
   }
 
-  /**
-   * Gives the server the body bytes to send, and gives them up: the body counts as read.
-   * @returns The bytes, or `undefined` when the body is not bytes held here.
-   */
-  [TAKE_BYTES](): Uint8Array | undefined {
-    const bytes = this[BODY_BYTES];
-    if (bytes !== undefined) {
-      this[BODY_BYTES] = undefined;
-      this.#bodyUsed = true;
-    }
-    return bytes;
-  }
-
   /** The body taken for a whole read: marks it used, or throws if it was. */
   #take(): string | Uint8Array<ArrayBuffer> {
     if (this.#bodyUsed) throw new TypeError("the response body has already been read");
     this.#bodyUsed = true;
-    const body = this[BODY_TEXT] ?? this[BODY_BYTES] ?? new Uint8Array(0);
-    this[BODY_TEXT] = undefined;
-    this[BODY_BYTES] = undefined;
+    const body = this.#text ?? this.#bytes ?? new Uint8Array(0);
+    this.#text = undefined;
+    this.#bytes = undefined;
     return body as string | Uint8Array<ArrayBuffer>;
   }
 
@@ -278,15 +268,15 @@ export class LightResponse {
         // The body was read here: the real response's is read too, so that it says so.
         this.#real = new NativeResponse("", init);
         this.#real.arrayBuffer().catch(() => {});
-      } else if (this[BODY_BYTES] !== undefined) {
-        this.#real = new NativeResponse(this[BODY_BYTES] as Uint8Array<ArrayBuffer>, init); // copies it
-        snapshots.recycle(this[BODY_BYTES]);
+      } else if (this.#bytes !== undefined) {
+        this.#real = new NativeResponse(this.#bytes as Uint8Array<ArrayBuffer>, init); // copies it
+        bodyPool.recycle(this.#bytes);
       } else {
-        this.#real = new NativeResponse(this[BODY_TEXT] ?? null, init);
+        this.#real = new NativeResponse(this.#text ?? null, init);
       }
       // From now on the real response owns the body.
-      this[BODY_TEXT] = undefined;
-      this[BODY_BYTES] = undefined;
+      this.#text = undefined;
+      this.#bytes = undefined;
     }
     return this.#real;
   }

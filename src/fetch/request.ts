@@ -1,8 +1,7 @@
 /**
  * The request object handlers receive: `instanceof Request`, with every property and method of
- * the Web `Request`, but built lazily. A real `Request` costs 1.5–4 µs to construct (Deno and
- * Node, more with an abort signal), more than the rest of a hello-world exchange, so only the
- * parts a handler touches are made: `url` is one string concatenation, `headers` a `Headers`
+ * the Web `Request`, but built lazily. A real `Request` costs more to construct than the rest of
+ * a hello-world exchange (docs/BENCHMARKS.md), so only the parts a handler touches are made: `url` is one string concatenation, `headers` a `Headers`
  * built on first use, `signal` an `AbortController` created on first use, and the body is the
  * stream the connection feeds. Anything else (`clone()`, `formData()`, `cache`, …) is answered
  * by a real `Request` created on demand from the same parts.
@@ -14,7 +13,9 @@
  * @module
  */
 
-import type { RequestHead } from "./core/parser.ts";
+import type { RequestHead } from "../core/parser.ts";
+import { hostPort, type NetAddr } from "../transport/transport.ts";
+import type { RequestBody } from "./request_body.ts";
 import { standIn } from "./stand_in.ts";
 
 /** The connection's side of a request: what the lazy object is built from. */
@@ -27,167 +28,45 @@ export interface RequestSource {
   readonly body: RequestBody | null;
 }
 
-const BODY_HIGH_WATER = 64 * 1024;
+const NativeRequest = globalThis.Request;
 
 /**
- * A request body as the connection delivers it. Its bytes are kept in a list until someone asks
- * for them: a whole-body read (`text()`, `json()`, `arrayBuffer()`) gets them joined, with no
- * stream; `stream` makes the `ReadableStream` (on first use) and feeds it from then on.
- * Backpressure: `push` returns `false` once the reader is 64 KiB behind, or at once for an
- * `Expect: 100-continue` body nobody asked for; `onPull` is called whenever the reader wants more.
+ * The absolute URL of a request: its target when that is absolute, else the target under the
+ * authority the request names (its Host), or the server's own address when it names none
+ * (HTTP/1.0 without Host).
  *
- * @example Deliver a body in two pieces and read it whole
+ * @param head The request head.
+ * @param server The address the server listens on.
+ * @returns The URL.
+ *
+ * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { RequestBody } from "./request.ts";
+ * import { RequestHeadParser } from "../core/mod.ts";
+ * import { DEFAULT_PROTOCOL_LIMITS } from "../core/limits.ts";
+ * import { requestUrl } from "./request.ts";
  *
- * const body = new RequestBody(() => {}, false);
- * body.push(new TextEncoder().encode("hel"));
- * const whole = body.readAll();
- * body.push(new TextEncoder().encode("lo"));
- * body.end();
- * assert.equal(new TextDecoder().decode(await whole), "hello");
+ * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
+ * const bytes = new TextEncoder().encode("GET /a?b HTTP/1.0\r\n\r\n");
+ * parser.push(bytes, 0, bytes.length, 0);
+ * const server = { transport: "tcp", hostname: "::1", port: 8000 } as const;
+ * assert.equal(requestUrl(parser.head!, server), "http://[::1]:8000/a?b");
  * ```
  */
-export class RequestBody {
-  /** Set once the reader went away (the stream was cancelled) or the body failed: data is dropped. */
-  cancelled = false;
-  readonly #onPull: () => void;
-  readonly #expectContinue: boolean;
-  #stream: ReadableStream<Uint8Array> | null = null;
-  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #state: "open" | "ended" | "failed" = "open";
-  #error: Error | null = null;
-  #whole: { resolve(bytes: Uint8Array<ArrayBuffer>): void; reject(error: Error): void } | null = null;
-
-  /**
-   * Makes an empty body.
-   * @param onPull Called when the reader wants more (to resume reading, or send 100 Continue).
-   * @param expectContinue Whether the client waits for 100 Continue: then nothing is buffered ahead.
-   */
-  constructor(onPull: () => void, expectContinue: boolean) {
-    this.#onPull = onPull;
-    this.#expectContinue = expectContinue;
-  }
-
-  /** The body as a stream, made on first use from what has arrived so far. */
-  get stream(): ReadableStream<Uint8Array> {
-    if (this.#stream === null) {
-      const chunks = this.#chunks;
-      this.#chunks = [];
-      this.#buffered = 0;
-      this.#stream = new ReadableStream<Uint8Array>(
-        {
-          start: (controller) => {
-            this.#controller = controller;
-            for (const chunk of chunks) controller.enqueue(chunk);
-            if (this.#state === "ended") controller.close();
-            else if (this.#state === "failed") controller.error(this.#error);
-          },
-          pull: () => this.#onPull(),
-          cancel: () => {
-            this.cancelled = true;
-            this.#onPull();
-          },
-        },
-        this.#expectContinue
-          ? { highWaterMark: 0 }
-          : new ByteLengthQueuingStrategy({ highWaterMark: BODY_HIGH_WATER }),
-      );
-    }
-    return this.#stream;
-  }
-
-  /** Whether the stream exists and is locked to a reader. */
-  get locked(): boolean {
-    return this.#stream?.locked ?? false;
-  }
-
-  /** Hands data to the reader; returns `false` when the reader is behind and input should pause. */
-  push(data: Uint8Array): boolean {
-    if (this.cancelled) return true;
-    if (this.#controller !== null) {
-      this.#controller.enqueue(data);
-      return (this.#controller.desiredSize ?? 0) >= 0;
-    }
-    this.#chunks.push(data);
-    this.#buffered += data.byteLength;
-    // A whole-body read wants everything (the body size limit bounds it); otherwise hold at most
-    // the high-water mark, and nothing of a body the client sends only once it is asked for.
-    return this.#whole !== null || (!this.#expectContinue && this.#buffered < BODY_HIGH_WATER);
-  }
-
-  /** The body is complete. */
-  end(): void {
-    if (this.cancelled || this.#state !== "open") return;
-    this.#state = "ended";
-    if (this.#controller !== null) this.#controller.close();
-    this.#whole?.resolve(this.#joined());
-    this.#whole = null;
-  }
-
-  /** The body cannot be completed: the reader gets the error. */
-  fail(error: Error): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    if (this.#state === "open") {
-      this.#state = "failed";
-      this.#error = error;
-    }
-    try {
-      this.#controller?.error(error);
-    } catch { /* already closed */ }
-    this.#whole?.reject(error);
-    this.#whole = null;
-  }
-
-  /** The whole body, once it has arrived. */
-  readAll(): Promise<Uint8Array<ArrayBuffer>> {
-    if (this.#stream !== null) return readWhole(this.#stream);
-    if (this.#state === "ended") return Promise.resolve(this.#joined());
-    if (this.#state === "failed") return Promise.reject(this.#error);
-    const promise = new Promise<Uint8Array<ArrayBuffer>>((
-      resolve,
-      reject,
-    ) => (this.#whole = { resolve, reject }));
-    this.#onPull();
-    return promise;
-  }
-
-  #joined(): Uint8Array<ArrayBuffer> {
-    const joined = joinChunks(this.#chunks, this.#buffered);
-    this.#chunks = [];
-    this.#buffered = 0;
-    return joined;
+export function requestUrl(head: RequestHead, server: NetAddr): string {
+  switch (head.targetForm) {
+    case "origin":
+      return `http://${head.authority ?? hostPort(server)}${head.target}`;
+    case "absolute":
+      return head.target;
+    case "asterisk":
+      return `http://${head.authority ?? hostPort(server)}/*`;
+    case "authority":
+      return `http://${head.target}/`;
+    default:
+      throw new Error(`unreachable target form ${head.targetForm satisfies never}`);
   }
 }
-
-function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  // Over an explicit ArrayBuffer: JavaScriptCore makes `.buffer` of an array made by length lazily,
-  // with a copy, and `arrayBuffer()` asks for it.
-  const out = new Uint8Array(new ArrayBuffer(total));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
-async function readWhole(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    chunks.push(read.value);
-    total += read.value.byteLength;
-  }
-  return joinChunks(chunks, total);
-}
-
-const NativeRequest = globalThis.Request;
 
 /**
  * A lazily built Web `Request` for one received request head.
@@ -195,7 +74,7 @@ const NativeRequest = globalThis.Request;
  * @example The handler sees a Request
  * ```ts
  * import assert from "node:assert/strict";
- * import { serve } from "./serve.ts";
+ * import { serve } from "../server/serve.ts";
  *
  * const server = serve({ port: 0, hostname: "127.0.0.1" }, (request) => {
  *   assert.ok(request instanceof Request);

@@ -2,33 +2,30 @@
  * `FastResponse`, the `Response` class `serve` installs globally (unless told not to with
  * `replaceGlobalResponse: false`), so that a plain `new Response("Hello World!")` is fast to make
  * and to send. Reading a runtime's `Response` body goes through a `ReadableStream` (a stream, a
- * reader and promise turns: 1–3 µs), even when the body is a string the handler wrote a moment
- * ago; a `FastResponse` remembers the string, or keeps a copy of the bytes with room in front for
- * the response head (`body_snapshot.ts`), so the server sends them directly, in one write.
+ * reader and promise turns), even when the body is a string the handler wrote a moment ago; a
+ * `FastResponse` remembers the string, or keeps a copy of the bytes with room in front for the
+ * response head (`body_pool.ts`), and gives them to the server through the outgoing-response
+ * protocol (`outgoing.ts`), so the server sends them directly, in one write.
  *
  * On Deno and Bun it is the runtime's own `Response`, subclassed: every instance is real and
  * passes the runtime's internal checks (`Deno.serve`, `Bun.serve`, `caches`). On Node it is a
- * `LightResponse` (`light_response.ts`), because making undici's `Response` costs about 4 µs
- * and it copies byte bodies twice more when they are read back. `instanceof Response` holds for
- * every response, made before or elsewhere (`fetch` results, subclasses of the original class).
+ * `LightResponse` (`light_response.ts`), because making undici's `Response` is costly and it
+ * copies byte bodies twice more when they are read back. `instanceof Response` holds for every
+ * response, made before or elsewhere (`fetch` results, subclasses of the original class).
  *
  * @module
  */
 
-import { snapshots } from "./body_snapshot.ts";
+import { bodyPool } from "./body_pool.ts";
+import { isResponse, jsonBody, LightResponse } from "./light_response.ts";
 import {
-  BODY_BYTES,
-  BODY_TEXT,
-  FIELDS,
-  isResponse,
-  jsonBody,
-  LightResponse,
+  type FieldList,
   NO_FIELDS,
-  TAKE_BYTES,
+  OUTGOING,
+  type OutgoingResponse,
+  type SendableResponse,
   TEXT_FIELDS,
-} from "./light_response.ts";
-
-export { BODY_BYTES, BODY_TEXT, FIELDS, TAKE_BYTES };
+} from "./outgoing.ts";
 
 /**
  * The global `Response` as it was when h1serve was loaded: the runtime's own class.
@@ -51,31 +48,20 @@ const NativeResponse = OriginalResponse;
  * The runtime's `Response`, subclassed to remember a string body, or to keep a copy of a byte
  * body for the server (the runtime's own copy stays behind a stream).
  */
-class RememberingResponse extends NativeResponse {
-  readonly [BODY_TEXT]: string | undefined;
-  [BODY_BYTES]: Uint8Array | undefined;
+class RememberingResponse extends NativeResponse implements SendableResponse {
+  readonly #text: string | undefined;
+  #bytes: Uint8Array | undefined;
   /** The fields as a constant list while they are the runtime's defaults, untouched since; else `null`. */
-  #defaultFields: readonly (readonly [string, string])[] | null = null;
+  #defaultFields: FieldList | null = null;
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super(body, init);
-    this[BODY_TEXT] = typeof body === "string" ? body : undefined;
-    this[BODY_BYTES] = undefined;
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) this[BODY_BYTES] = snapshots.copy(body);
+    this.#text = typeof body === "string" ? body : undefined;
+    this.#bytes = body instanceof ArrayBuffer || ArrayBuffer.isView(body) ? bodyPool.copy(body) : undefined;
     if (init?.headers === undefined) {
       if (typeof body === "string") this.#defaultFields = TEXT_FIELDS;
-      else if (this[BODY_BYTES] !== undefined) this.#defaultFields = NO_FIELDS;
+      else if (this.#bytes !== undefined) this.#defaultFields = NO_FIELDS;
     }
-  }
-
-  /**
-   * Gives the server its copy of the body bytes to send. The runtime's own copy stays, unread.
-   * @returns The bytes, or `undefined` when the body was not bytes or was taken already.
-   */
-  [TAKE_BYTES](): Uint8Array | undefined {
-    const bytes = this[BODY_BYTES];
-    this[BODY_BYTES] = undefined;
-    return bytes;
   }
 
   override get headers(): Headers {
@@ -83,9 +69,24 @@ class RememberingResponse extends NativeResponse {
     return super.headers;
   }
 
-  /** The header fields for the server: a constant list while they are the defaults, else the `Headers`. */
-  get [FIELDS](): readonly (readonly [string, string])[] | Headers {
-    return this.#defaultFields ?? this.headers;
+  /**
+   * The parts for the server: the fields as a constant list while they are the defaults, and the
+   * remembered string or the byte copy while the body is unread. The byte copy is given up (the
+   * runtime's own copy stays, unread, so the response can still be read or sent again).
+   * @returns The status, fields and body.
+   */
+  [OUTGOING](): OutgoingResponse {
+    let body: string | Uint8Array | null = null;
+    if (!this.bodyUsed) {
+      body = this.#text ?? this.#bytes ?? null;
+      this.#bytes = undefined;
+    }
+    return {
+      status: this.status,
+      statusText: this.statusText,
+      fields: this.#defaultFields ?? this.headers,
+      body,
+    };
   }
 
   static override json(data: unknown, init: ResponseInit = {}): RememberingResponse {
@@ -101,7 +102,7 @@ class RememberingResponse extends NativeResponse {
  * The `Response` class `serve` installs globally: on Deno and Bun, the runtime's own `Response`
  * subclassed to remember a string body (real responses are cheap there, and `Deno.serve`,
  * `Bun.serve` and `caches` accept only real ones); on Node, a `LightResponse`, which holds a
- * string or byte body itself (undici's `Response` costs 4 µs to make and copies byte bodies).
+ * string or byte body itself (undici's `Response` is costly to make and copies byte bodies).
  * Either way `instanceof Response` holds for it and for every other response, and `new
  * FastResponse(body, init)` behaves as `new Response(body, init)`.
  *

@@ -1,15 +1,18 @@
 /**
  * `serve`: the public entry point. It picks the adapter of the runtime it runs on (Deno, Bun or
- * Node) and starts the runtime-agnostic server on it.
+ * Node), puts `FastResponse` in place of the global `Response` (unless told not to), and starts
+ * the runtime-agnostic server on the adapter.
  *
  * @module
  */
 
-import { bunTransport } from "./adapters/bun.ts";
-import { denoTransport } from "./adapters/deno.ts";
-import { nodeTransport } from "./adapters/node.ts";
-import { type ServeHandler, type ServeOptions, type Server, serveWith } from "./server.ts";
-import type { Transport } from "./transport.ts";
+import { installFastResponse } from "../fetch/response.ts";
+import { bunTransport } from "../transport/bun.ts";
+import { denoTransport } from "../transport/deno.ts";
+import { nodeTransport } from "../transport/node.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { ServeHandler, ServeOptions, Server } from "./options.ts";
+import { serveWith } from "./server.ts";
 
 /**
  * The transport of the runtime this code runs on.
@@ -21,7 +24,11 @@ import type { Transport } from "./transport.ts";
  * import assert from "node:assert/strict";
  * import { runtimeTransport } from "./serve.ts";
  *
- * assert.ok(["deno", "bun", "node"].includes(runtimeTransport().runtime));
+ * import { bunTransport } from "../transport/bun.ts";
+ * import { denoTransport } from "../transport/deno.ts";
+ * import { nodeTransport } from "../transport/node.ts";
+ *
+ * assert.ok([denoTransport, bunTransport, nodeTransport].includes(runtimeTransport()));
  * ```
  */
 export function runtimeTransport(): Transport {
@@ -51,6 +58,12 @@ export function runtimeTransport(): Transport {
  * ```
  */
 export function serve(optionsOrHandler: ServeOptions | ServeHandler, handler?: ServeHandler): Server {
-  if (typeof optionsOrHandler === "function") return serveWith(runtimeTransport(), {}, optionsOrHandler);
-  return serveWith(runtimeTransport(), optionsOrHandler, handler);
+  const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
+  const server = serveWith(
+    runtimeTransport(),
+    options,
+    typeof optionsOrHandler === "function" ? optionsOrHandler : handler,
+  );
+  if (options.replaceGlobalResponse !== false) installFastResponse();
+  return server;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { concatBytes } from "../core/bytes.ts";
+import { PendingWrites, runAll } from "./_pending_writes.ts";
 import {
   ListenError,
   type ListenOptions,
@@ -15,7 +15,7 @@ import {
   type Transport,
   type TransportListener,
   type TransportSocket,
-} from "../transport.ts";
+} from "./transport.ts";
 
 /** The part of Bun's API this adapter uses. */
 interface BunSocket {
@@ -45,10 +45,8 @@ declare const Bun: {
   };
 };
 
-/** Where a socket's output stands. */
-const OPEN = 0;
-const ENDING = 1;
-const CLOSED = 2;
+/** Where a socket's output stands: open, ending (a FIN follows what is queued), or closed. */
+type OutputState = "open" | "ending" | "closed";
 
 /**
  * One accepted socket. An idle connection of the server is this object and nothing else, so it
@@ -61,11 +59,9 @@ class BunAdapterSocket implements TransportSocket {
   readonly #hostname: string;
   readonly #port: number;
   #bytesRead = 0;
-  #state = OPEN;
+  #state: OutputState = "open";
   /** Bytes Bun did not take yet; `null` when none, the common case. */
-  #pending: Uint8Array[] | null = null;
-  /** The `sent` callbacks of the bytes in #pending, if any. */
-  #pendingSent: (() => void)[] | null = null;
+  #pending: PendingWrites | null = null;
 
   constructor(socket: BunSocket, events: SocketEvents) {
     this.#socket = socket;
@@ -83,7 +79,7 @@ class BunAdapterSocket implements TransportSocket {
   }
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
-    if (this.#state !== OPEN) return false;
+    if (this.#state !== "open") return false;
     if (this.#pending === null) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.byteLength) {
@@ -91,28 +87,28 @@ class BunAdapterSocket implements TransportSocket {
         return true;
       }
       bytes = bytes.subarray(Math.max(written, 0));
+      this.#pending = new PendingWrites();
     }
-    (this.#pending ??= []).push(bytes);
-    if (sent !== undefined) (this.#pendingSent ??= []).push(sent);
+    this.#pending.push(bytes, sent);
     return false;
   }
 
   pause(): void {
-    if (this.#state !== CLOSED) this.#socket.pause();
+    if (this.#state !== "closed") this.#socket.pause();
   }
 
   resume(): void {
-    if (this.#state !== CLOSED) this.#socket.resume();
+    if (this.#state !== "closed") this.#socket.resume();
   }
 
   end(): void {
-    if (this.#state !== OPEN) return;
-    this.#state = ENDING;
+    if (this.#state !== "open") return;
+    this.#state = "ending";
     if (this.#pending === null) this.#socket.shutdown();
   }
 
   destroy(): void {
-    if (this.#state === CLOSED) return;
+    if (this.#state === "closed") return;
     this.#socket.terminate();
     this.closed();
   }
@@ -125,26 +121,24 @@ class BunAdapterSocket implements TransportSocket {
 
   /** Bun's drain: send what waited, then tell the server. */
   drained(): void {
-    if (this.#pending === null || this.#state === CLOSED) return;
-    const bytes = concatBytes(this.#pending);
+    const pending = this.#pending;
+    if (pending === null || this.#state === "closed") return;
+    const { bytes, sent } = pending.take();
     const written = this.#socket.write(bytes);
     if (written < bytes.byteLength) {
-      this.#pending = [bytes.subarray(Math.max(written, 0))];
+      pending.putBack(bytes.subarray(Math.max(written, 0)), sent);
       return;
     }
     this.#pending = null;
-    const sent = this.#pendingSent;
-    this.#pendingSent = null;
-    if (sent !== null) { for (const callback of sent) callback(); }
-    if (this.#state === ENDING) this.#socket.shutdown();
+    runAll(sent);
+    if (this.#state === "ending") this.#socket.shutdown();
     this.events.drain(this);
   }
 
   closed(): void {
-    if (this.#state === CLOSED) return;
-    this.#state = CLOSED;
+    if (this.#state === "closed") return;
+    this.#state = "closed";
     this.#pending = null;
-    this.#pendingSent = null;
     this.events.close(this);
   }
 }
@@ -165,7 +159,6 @@ class BunAdapterSocket implements TransportSocket {
  * ```
  */
 export const bunTransport: Transport = {
-  runtime: "bun",
   listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
     let server;
     try {
@@ -176,7 +169,7 @@ export const bunTransport: Transport = {
         allowHalfOpen: true,
         socket: {
           // No setNoDelay: Bun sets TCP_NODELAY on every socket it accepts (strace shows the setsockopt
-          // right after accept4), and a second call cost 2.6% of the CPU of a connection per request.
+          // right after accept4), and a second call per connection costs CPU (docs/BENCHMARKS.md).
           open(socket) {
             socket.data = new BunAdapterSocket(socket, NO_EVENTS);
             socket.data.events = accept(socket.data);

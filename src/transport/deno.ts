@@ -5,7 +5,7 @@
  * @module
  */
 
-import { concatBytes } from "../core/bytes.ts";
+import { PendingWrites, runAll } from "./_pending_writes.ts";
 import {
   ListenError,
   type ListenOptions,
@@ -15,7 +15,7 @@ import {
   type Transport,
   type TransportListener,
   type TransportSocket,
-} from "../transport.ts";
+} from "./transport.ts";
 
 /** The part of Deno's API this adapter uses. */
 interface DenoConn {
@@ -42,10 +42,10 @@ class DenoSocket implements TransportSocket {
   events: SocketEvents = NO_EVENTS;
   readonly #conn: DenoConn;
   #bytesRead = 0;
-  #queue: Uint8Array[] = [];
-  /** The `sent` callbacks of the bytes in #queue. */
-  #queueSent: (() => void)[] = [];
+  /** Bytes written but not yet sent: in the write in flight, and in #pending. */
   #queued = 0;
+  /** Bytes that wait while a write is in flight; `null` when none do, the common case. */
+  #pending: PendingWrites | null = null;
   #writing = false;
   #ending = false;
   #closed = false;
@@ -69,10 +69,9 @@ class DenoSocket implements TransportSocket {
 
   write(bytes: Uint8Array, sent?: () => void): boolean {
     if (this.#closed || this.#ending) return false;
-    this.#queue.push(bytes);
-    if (sent !== undefined) this.#queueSent.push(sent);
     this.#queued += bytes.byteLength;
-    if (!this.#writing) this.#flush();
+    if (this.#writing) (this.#pending ??= new PendingWrites()).push(bytes, sent);
+    else this.#writeLoop(bytes, sent);
     return this.#queued < HIGH_WATER;
   }
 
@@ -88,7 +87,7 @@ class DenoSocket implements TransportSocket {
 
   end(): void {
     this.#ending = true;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#writeLoop(null, undefined);
   }
 
   destroy(): void {
@@ -128,21 +127,27 @@ class DenoSocket implements TransportSocket {
     if (this.#writeDone) this.destroy();
   }
 
-  async #flush(): Promise<void> {
+  /**
+   * Writes `first`, then whatever was queued meanwhile, until nothing waits; then the FIN, if
+   * `end` was called.
+   */
+  async #writeLoop(first: Uint8Array | null, firstSent: (() => void) | undefined): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const chunk = concatBytes(this.#queue);
-        this.#queue = [];
-        let sent: (() => void)[] | null = null;
-        if (this.#queueSent.length > 0) [sent, this.#queueSent] = [this.#queueSent, []];
-        for (let offset = 0; offset < chunk.byteLength;) {
-          offset += await this.#conn.write(chunk.subarray(offset));
+      let bytes = first;
+      let sent: (() => void)[] | null = firstSent === undefined ? null : [firstSent];
+      while (bytes !== null && !this.#closed) {
+        for (let offset = 0; offset < bytes.byteLength;) {
+          offset += await this.#conn.write(bytes.subarray(offset));
         }
-        if (sent !== null) { for (const callback of sent) callback(); }
+        runAll(sent);
         const wasFull = this.#queued >= HIGH_WATER;
-        this.#queued -= chunk.byteLength;
+        this.#queued -= bytes.byteLength;
         if (wasFull && this.#queued < HIGH_WATER) this.events.drain(this);
+        const pending = this.#pending;
+        this.#pending = null;
+        bytes = null;
+        if (pending !== null) ({ bytes, sent } = pending.take());
       }
       if (this.#ending && !this.#closed && !this.#writeDone) {
         this.#writeDone = true;
@@ -173,7 +178,6 @@ class DenoSocket implements TransportSocket {
  * ```
  */
 export const denoTransport: Transport = {
-  runtime: "deno",
   listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
     let listener: DenoListener;
     try {

@@ -1,6 +1,7 @@
 /**
  * The Node adapter: `node:net` behind the {@link Transport} interface. Node's sockets already
- * queue writes and report drain, so this file only renames things.
+ * queue writes and report drain, so this file maps names, counts the bytes it delivers, runs a
+ * write's `sent` callback only on success, and sends several parts as one corked writev.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import {
   type Transport,
   type TransportListener,
   type TransportSocket,
-} from "../transport.ts";
+} from "./transport.ts";
 
 class NodeSocket implements TransportSocket {
   readonly remoteAddr: NetAddr;
@@ -103,7 +104,6 @@ function whenWritten(sent: () => void): (error?: Error | null) => void {
  * ```
  */
 export const nodeTransport: Transport = {
-  runtime: "node",
   listen(
     options: ListenOptions,
     accept: (socket: TransportSocket) => SocketEvents,

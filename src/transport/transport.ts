@@ -1,6 +1,6 @@
 /**
- * The one interface every runtime adapter implements: a TCP listener whose sockets only move
- * bytes and report what happens to them. No HTTP here.
+ * The one interface every runtime adapter (`deno.ts`, `bun.ts`, `node.ts`) implements: a TCP
+ * listener whose sockets only move bytes and report what happens to them. No HTTP here.
  *
  * @module
  */
@@ -11,7 +11,7 @@
  * @example Read the address a server bound
  * ```ts
  * import assert from "node:assert/strict";
- * import { serve } from "./serve.ts";
+ * import { serve } from "../server/serve.ts";
  * import type { NetAddr } from "./transport.ts";
  *
  * const server = serve({ port: 0, hostname: "127.0.0.1" }, () => new Response());
@@ -31,6 +31,26 @@ export interface NetAddr {
 }
 
 /**
+ * An address as `host:port`, with an IPv6 host in brackets (RFC 3986 §3.2.2), as URLs and logs
+ * write it.
+ *
+ * @param addr The address.
+ * @returns `127.0.0.1:8000` or `[::1]:8000`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostPort } from "./transport.ts";
+ *
+ * assert.equal(hostPort({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
+ * assert.equal(hostPort({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
+ * ```
+ */
+export function hostPort(addr: NetAddr): string {
+  return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
+}
+
+/**
  * What a socket tells the server. The adapter calls these on the socket's current
  * {@link TransportSocket.events}, with the socket itself, so that one object can serve many
  * sockets (the server's idle connections share one).
@@ -39,7 +59,7 @@ export interface NetAddr {
  * ```ts
  * import assert from "node:assert/strict";
  * import { connect } from "node:net";
- * import { runtimeTransport } from "./serve.ts";
+ * import { runtimeTransport } from "../server/serve.ts";
  * import type { SocketEvents } from "./transport.ts";
  *
  * const received: string[] = [];
@@ -77,7 +97,7 @@ export interface SocketEvents {
  * ```ts
  * import assert from "node:assert/strict";
  * import { connect } from "node:net";
- * import { runtimeTransport } from "./serve.ts";
+ * import { runtimeTransport } from "../server/serve.ts";
  * import { NO_EVENTS } from "./transport.ts";
  *
  * const options = { hostname: "127.0.0.1", port: 0 };
@@ -104,7 +124,7 @@ export const NO_EVENTS: SocketEvents = Object.freeze({
  * @example Answer with raw bytes
  * ```ts
  * import assert from "node:assert/strict";
- * import { runtimeTransport } from "./serve.ts";
+ * import { runtimeTransport } from "../server/serve.ts";
  * import type { TransportSocket } from "./transport.ts";
  *
  * const text = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi";
@@ -166,7 +186,7 @@ export interface TransportSocket {
  * @example Listen on a free port
  * ```ts
  * import assert from "node:assert/strict";
- * import { runtimeTransport } from "./serve.ts";
+ * import { runtimeTransport } from "../server/serve.ts";
  * import type { TransportListener } from "./transport.ts";
  *
  * const ignore = { data() {}, end() {}, drain() {}, close() {} };
@@ -190,12 +210,11 @@ export interface TransportListener {
  * @example See what serve asks the transport for
  * ```ts
  * import assert from "node:assert/strict";
- * import { serveWith } from "./server.ts";
+ * import { serveWith } from "../server/server.ts";
  * import type { ListenOptions, Transport } from "./transport.ts";
  *
  * const asked: ListenOptions[] = [];
  * const transport: Transport = {
- *   runtime: "deno",
  *   listen: (options) => (asked.push(options), { addr: { transport: "tcp", ...options }, close() {} }),
  * };
  * await serveWith(transport, { port: 8080 }, () => new Response()).shutdown();
@@ -215,14 +234,13 @@ export interface ListenOptions {
  * @example Wrap the runtime's transport to count connections
  * ```ts
  * import assert from "node:assert/strict";
- * import { runtimeTransport } from "./serve.ts";
- * import { serveWith } from "./server.ts";
+ * import { runtimeTransport } from "../server/serve.ts";
+ * import { serveWith } from "../server/server.ts";
  * import type { Transport } from "./transport.ts";
  *
  * const base = runtimeTransport();
  * let accepted = 0;
  * const counting: Transport = {
- *   runtime: base.runtime,
  *   listen: (options, accept) => base.listen(options, (socket) => (accepted++, accept(socket))),
  * };
  * const server = serveWith(counting, { port: 0, hostname: "127.0.0.1" }, () => new Response("hi"));
@@ -233,8 +251,6 @@ export interface ListenOptions {
  * ```
  */
 export interface Transport {
-  /** The runtime's name, for messages. */
-  readonly runtime: "deno" | "bun" | "node";
   /**
    * Starts listening.
    *

@@ -14,7 +14,6 @@ import {
   NEED_DATA,
   PAUSED,
   type ProtocolLimits,
-  resolveProtocolLimits,
   type ResponseStart,
   ServerConnection,
 } from "../../src/core/mod.ts";

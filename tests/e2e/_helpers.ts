@@ -7,10 +7,10 @@
  * @module
  */
 
-import { concatBytes } from "../../src/core/bytes.ts";
+import { concatBytes } from "../../src/core/_bytes.ts";
 import { connect, type Socket } from "node:net";
-import { serve } from "../../src/serve.ts";
-import type { ServeHandler, ServeOptions, Server } from "../../src/server.ts";
+import { serve } from "../../src/server/serve.ts";
+import type { ServeHandler, ServeOptions, Server } from "../../src/server/options.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

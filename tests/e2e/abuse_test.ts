@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, describe, test } from "node:test";
-import type { ServeHandler, Server } from "../../src/server.ts";
+import type { ServeHandler, Server } from "../../src/server/options.ts";
 import { Cleanup, deferred, latin1, settledValue, within } from "./_helpers.ts";
 
 /** Timers are checked on a tick, so a timeout fires a little late; never this late. */

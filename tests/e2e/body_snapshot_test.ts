@@ -5,17 +5,23 @@
 
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { HEAD_ROOM, SnapshotPool } from "../../src/body_snapshot.ts";
-import { runtimeTransport } from "../../src/serve.ts";
-import { serveWith } from "../../src/server.ts";
-import { NO_EVENTS, type SocketEvents, type Transport, type TransportSocket } from "../../src/transport.ts";
+import { BodyPool, HEAD_ROOM } from "../../src/fetch/body_pool.ts";
+import { FastResponse } from "../../src/fetch/response.ts";
+import { runtimeTransport } from "../../src/server/serve.ts";
+import { serveWith } from "../../src/server/server.ts";
+import {
+  NO_EVENTS,
+  type SocketEvents,
+  type Transport,
+  type TransportSocket,
+} from "../../src/transport/transport.ts";
 import { Cleanup, deferred, RawClient, settledValue, within } from "./_helpers.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-describe("SnapshotPool", () => {
+describe("BodyPool", () => {
   test("a copy holds the bytes as they were made, with room for a head in front", () => {
-    const pool = new SnapshotPool();
+    const pool = new BodyPool();
     for (const length of [0, 1, 100, 16 * 1024, 64 * 1024, 2 * 1024 * 1024]) {
       const source = new Uint8Array(length).map((_, i) => i % 251);
       const copy = pool.copy(source);
@@ -27,7 +33,7 @@ describe("SnapshotPool", () => {
   });
 
   test("withHead writes the head right before the body, or answers null when it does not fit", () => {
-    const pool = new SnapshotPool();
+    const pool = new BodyPool();
     const body = pool.copy(new TextEncoder().encode("body"));
     const whole = pool.withHead(body, new TextEncoder().encode("head:"));
     assert.ok(whole);
@@ -41,7 +47,7 @@ describe("SnapshotPool", () => {
   });
 
   test("large copies reuse memory given back, each buffer once; small ones are not kept", () => {
-    const pool = new SnapshotPool();
+    const pool = new BodyPool();
     const large = new Uint8Array(40_000);
     const first = pool.copy(large);
     pool.recycle(first);
@@ -162,7 +168,6 @@ describe("the memory of a body copy is reused only once the transport has sent i
   test("a copy still waiting in one connection's transport is not given to another connection", async () => {
     const sockets: HeldSocket[] = [];
     const transport: Transport = {
-      runtime: "node",
       listen: (options, accept) => {
         for (let i = 0; i < 3; i++) {
           const socket = new HeldSocket();
@@ -174,10 +179,10 @@ describe("the memory of a body copy is reused only once the transport has sent i
     };
     const server = serveWith(
       transport,
-      { port: 0, hostname: "127.0.0.1", replaceGlobalResponse: true },
+      { port: 0, hostname: "127.0.0.1" },
       (request) => {
         const fill = Number(new URL(request.url).searchParams.get("fill"));
-        return new Response(new Uint8Array(40_000).fill(fill));
+        return new FastResponse(new Uint8Array(40_000).fill(fill));
       },
     );
     await server.ready;

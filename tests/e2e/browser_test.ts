@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type Browser, chromium } from "playwright-core";
-import { helloHandler } from "../../src/hello.ts";
-import type { NetAddr } from "../../src/transport.ts";
+import { helloHandler } from "../../src/cli/hello.ts";
+import type { NetAddr } from "../../src/transport/transport.ts";
 import { Cleanup } from "./_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -9,7 +9,7 @@ import { connect, createServer, type Server as NetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { HELLO_HTML } from "../../src/hello.ts";
+import { HELLO_HTML } from "../../src/cli/hello.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";

@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { helloHandler } from "../../src/hello.ts";
-import type { ResponseLogEntry } from "../../src/server.ts";
+import { helloHandler } from "../../src/cli/hello.ts";
+import type { ResponseLogEntry } from "../../src/server/options.ts";
 import { Cleanup, latin1, type TestServer } from "./_helpers.ts";
 
 describe("serve over raw TCP", () => {

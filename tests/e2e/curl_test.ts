@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { concatBytes } from "../../src/core/bytes.ts";
-import { HELLO_HTML, helloHandler } from "../../src/hello.ts";
+import { concatBytes } from "../../src/core/_bytes.ts";
+import { HELLO_HTML, helloHandler } from "../../src/cli/hello.ts";
 import { Cleanup, latin1, type TestServer, within } from "./_helpers.ts";
 
 const CURL = "/usr/bin/curl";

@@ -143,7 +143,12 @@ const cases: readonly Case[] = [
   },
   { name: "host-port", input: `GET / HTTP/1.1\r\nHost: a:8080\r\n\r\n`, ...ok("len=0 hc=1"), valid: true },
   { name: "host-ipv6", input: `GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n`, ...ok("len=0 hc=1"), valid: true },
-  { name: "host-empty", input: `GET / HTTP/1.1\r\nHost:\r\n\r\n`, ...ok("len=0 hc=1") },
+  { name: "host-empty", input: `GET / HTTP/1.1\r\nHost:\r\n\r\n`, ...bad("BAD_HOST") },
+  {
+    name: "host-empty-absolute",
+    input: `GET http://a/ HTTP/1.1\r\nHost:\r\n\r\n`,
+    ...ok("len=0 hc=1"),
+  },
   { name: "value-ows-tabs", input: `${GET}X-A:\t b \t\r\n\r\n`, ...ok("len=0 hc=2"), valid: true },
   { name: "leading-empty-line", input: `\r\n${GET}\r\n`, ...ok("len=0 hc=1") },
   {
@@ -371,9 +376,23 @@ const cases: readonly Case[] = [
   // a method the client did not send (RFC 9110 §9.1: methods are case-sensitive).
   { name: "method-lowercase", input: `get / HTTP/1.1\r\n${H}\r\n`, statuses: [501], closed: false },
   { name: "method-unknown", input: `FOO / HTTP/1.1\r\n${H}\r\n`, ...ok("len=0 hc=1") },
+  {
+    name: "method-100k",
+    input: `${"A".repeat(100 * 1024)} / HTTP/1.1\r\n${H}\r\n`,
+    statuses: [501],
+    closed: true,
+    code: "METHOD_TOO_LONG",
+    show: "<100 KiB method> / HTTP/1.1",
+  },
   { name: "method-bad-char", input: `G(T / HTTP/1.1\r\n${H}\r\n`, ...bad("BAD_METHOD") },
   { name: "trace", input: `TRACE / HTTP/1.1\r\n${H}\r\n`, statuses: [501], closed: false },
-  { name: "connect", input: "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", statuses: [501], closed: false },
+  { name: "connect", input: "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", statuses: [501], closed: true },
+  {
+    name: "connect-with-body",
+    input: `CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 3\r\n\r\nabcGET /x HTTP/1.1\r\n${H}\r\n`,
+    statuses: [501],
+    closed: true,
+  },
   { name: "double-space", input: `GET  / HTTP/1.1\r\n${H}\r\n`, ...bad("BAD_REQUEST_LINE") },
   { name: "tab-separator", input: `GET\t/ HTTP/1.1\r\n${H}\r\n`, ...bad("BAD_METHOD") },
   { name: "trailing-space", input: `GET / HTTP/1.1 \r\n${H}\r\n`, ...bad("BAD_VERSION") },

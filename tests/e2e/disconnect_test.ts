@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import type { ServeHandler } from "../../src/server.ts";
+import type { ServeHandler } from "../../src/server/options.ts";
 import { Cleanup, deferred, within } from "./_helpers.ts";
 
 describe("serve survives clients that disconnect", () => {

@@ -7,16 +7,18 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, describe, test } from "node:test";
-import { runtimeTransport } from "../../src/serve.ts";
-import type { Limits } from "../../src/core/limits.ts";
-import { type ProtocolErrorInfo, type Server, serveWith } from "../../src/server.ts";
+import { FastResponse } from "../../src/fetch/response.ts";
+import { runtimeTransport } from "../../src/server/serve.ts";
+import type { Limits } from "../../src/server/options.ts";
+import type { ProtocolErrorInfo, Server } from "../../src/server/options.ts";
+import { serveWith } from "../../src/server/server.ts";
 import {
   type NetAddr,
   NO_EVENTS,
   type SocketEvents,
   type Transport,
   type TransportSocket,
-} from "../../src/transport.ts";
+} from "../../src/transport/transport.ts";
 import { Cleanup, deferred, RawClient, within } from "./_helpers.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -78,7 +80,6 @@ class ScriptedSocket implements TransportSocket {
 /** A transport whose listener accepts the given sockets at once. */
 function scriptedTransport(sockets: readonly ScriptedSocket[]): Transport {
   return {
-    runtime: "node",
     listen: (options, accept) => {
       for (const socket of sockets) socket.events = accept(socket);
       return { addr: { transport: "tcp", ...options }, close() {} };
@@ -102,7 +103,7 @@ const responses = (socket: ScriptedSocket) => socket.written.match(/HTTP\/1\.1 2
 describe("a connection waiting for its next request goes dormant", () => {
   test("its events become one object shared by every dormant socket, and the next request wakes it", async () => {
     const sockets = [new ScriptedSocket(), new ScriptedSocket()];
-    const server = await scriptedServer(sockets, () => new Response("hi"));
+    const server = await scriptedServer(sockets, () => new FastResponse("hi"));
     const accepted = sockets.map((socket) => socket.events);
     assert.notEqual(accepted[0], accepted[1], "each new connection has its own");
     for (const socket of sockets) socket.receive(GET);
@@ -122,7 +123,7 @@ describe("a connection waiting for its next request goes dormant", () => {
     const socket = new ScriptedSocket();
     // The shortest timeout is 400 ms, so the server checks every 100 ms.
     const limits = { keepAliveTimeoutMs: 400 };
-    const server = await scriptedServer([socket], () => new Response("hi"), limits);
+    const server = await scriptedServer([socket], () => new FastResponse("hi"), limits);
     socket.receive(GET);
     const dormant = socket.events;
     socket.receive(GET); // a busy client: it asks again at once
@@ -141,9 +142,9 @@ describe("a connection waiting for its next request goes dormant", () => {
     const handlerGate = deferred();
     const server = await scriptedServer(sockets, (request) => {
       if (new URL(request.url).pathname === "/slow") {
-        return handlerGate.promise.then(() => new Response("hi"));
+        return handlerGate.promise.then(() => new FastResponse("hi"));
       }
-      return new Response("hi");
+      return new FastResponse("hi");
     });
     const [full, slow] = sockets;
     const accepted = sockets.map((socket) => socket.events);
@@ -168,7 +169,7 @@ describe("a connection waiting for its next request goes dormant", () => {
   test("a dormant connection is closed when its keep-alive ends", async () => {
     const socket = new ScriptedSocket();
     const limits = { keepAliveTimeoutMs: 200 };
-    const server = await scriptedServer([socket], () => new Response("hi"), limits);
+    const server = await scriptedServer([socket], () => new FastResponse("hi"), limits);
     socket.receive(GET);
     const dormant = socket.events;
     assert.equal(socket.assigned.length, 2, "accepted, then dormant");
@@ -180,7 +181,7 @@ describe("a connection waiting for its next request goes dormant", () => {
 
   test("shutdown closes dormant connections and then finishes", async () => {
     const socket = new ScriptedSocket();
-    const server = await scriptedServer([socket], () => new Response("hi"));
+    const server = await scriptedServer([socket], () => new FastResponse("hi"));
     socket.receive(GET);
     const finished = server.shutdown();
     await within(socket.ended.promise, 2000, "the FIN of the shutdown");

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { NetAddr } from "../../src/transport.ts";
+import type { NetAddr } from "../../src/transport/transport.ts";
 import { Cleanup, type TestServer } from "./_helpers.ts";
 
 describe("serve with fetch", () => {

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import type { ServeHandler } from "../../src/server.ts";
+import type { ServeHandler } from "../../src/server/options.ts";
 import { Cleanup, type TestServer } from "./_helpers.ts";
 
 const handler: ServeHandler = (request) => {

@@ -5,8 +5,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LightResponse } from "../../src/light_response.ts";
-import { BODY_TEXT, FastResponse, FIELDS, OriginalResponse } from "../../src/response.ts";
+import { LightResponse } from "../../src/fetch/light_response.ts";
+import { outgoing } from "../../src/fetch/outgoing.ts";
+import { FastResponse, OriginalResponse } from "../../src/fetch/response.ts";
 import { Cleanup, type TestServer } from "./_helpers.ts";
 
 describe("the request object a handler receives", () => {
@@ -139,7 +140,7 @@ describe("FastResponse in place of the global Response", () => {
     const srv = await cleanup.server(() => new Response("fast", { headers: { "x-b": "1" } }));
     assert.equal(globalThis.Response, FastResponse);
     const made = new Response("made");
-    assert.equal((made as unknown as { [BODY_TEXT]: string })[BODY_TEXT], "made");
+    assert.equal(outgoing(made).body, "made");
     const fetched = await fetch(srv.origin);
     assert.ok(fetched instanceof Response);
     assert.equal(fetched.headers.get("x-b"), "1");
@@ -182,10 +183,8 @@ describe("FastResponse in place of the global Response", () => {
 
   test("the fields the server reads are the response's headers, before and after the handler changes them", () => {
     for (const body of ["text", new Uint8Array([1]), new ArrayBuffer(2), null]) {
-      const response = new FastResponse(body) as Response & {
-        [FIELDS]?: Iterable<readonly [string, string]>;
-      };
-      const fields = () => [...(response[FIELDS] ?? response.headers)].map(([name, value]) => [name, value]);
+      const response = new FastResponse(body);
+      const fields = () => [...outgoing(response).fields].map(([name, value]) => [name, value]);
       assert.deepEqual(fields(), [...new OriginalResponse(body).headers], `a body of ${typeof body}`);
       response.headers.set("x-a", "1");
       assert.deepEqual(fields(), [...response.headers]);

@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { serve } from "../../src/serve.ts";
-import { ListenError } from "../../src/transport.ts";
+import { serve } from "../../src/server/serve.ts";
+import { ListenError } from "../../src/transport/transport.ts";
 import { Cleanup, deferred, RawClient, within } from "./_helpers.ts";
 
 /** Resolves with `true` if the promise settles first, `false` if it is still pending after the other work. */

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ProtocolErrorInfo } from "../../src/server.ts";
+import type { ProtocolErrorInfo } from "../../src/server/options.ts";
 import { Cleanup, ERROR_BODY_PATTERN, parseAll, type TestServer } from "./_helpers.ts";
 
 const HEADERS_MS = 200;

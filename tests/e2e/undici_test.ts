@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { Agent, type Dispatcher, Pool } from "undici/index.js";
-import type { NetAddr } from "../../src/transport.ts";
+import type { NetAddr } from "../../src/transport/transport.ts";
 import { Cleanup, latin1, type TestServer, within } from "./_helpers.ts";
 
 const REQUESTS = 1000;

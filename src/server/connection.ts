@@ -1,0 +1,404 @@
+/**
+ * One connection of the server, while it is awake: it takes the socket's events, feeds the bytes
+ * to the core's state machine, runs each request's exchange (the handler, its request body, its
+ * response through `respond.ts`), and acts on the core's timeouts when the connection table
+ * ticks. Between requests it lets the table put it to sleep (`connection_table.ts`).
+ *
+ * @module
+ */
+
+import {
+  type ConnectionContext,
+  type ConnectionEvent,
+  HttpError,
+  type RequestHead,
+  ServerConnection,
+} from "../core/mod.ts";
+import { RequestBody } from "../fetch/request_body.ts";
+import { requestUrl, ServerRequest } from "../fetch/request.ts";
+import type { NetAddr, SocketEvents, TransportSocket } from "../transport/transport.ts";
+import type { ConnectionTable } from "./connection_table.ts";
+import type { ServeHandler, ServeHandlerInfo, ServeOptions, ServerLimits } from "./options.ts";
+import { Output } from "./output.ts";
+import { respond, type ResponseServices, type ResponseTarget } from "./respond.ts";
+
+/** How long a closing connection reads (and drops) what the peer still sends, after its FIN. */
+const LINGER_MS = 2000;
+/** Methods the Web `Request` class refuses (Fetch's forbidden methods). */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+/** Methods the Web `Request` class upper-cases when given in another case (Fetch "normalize a method"; Bun and Node also PATCH). */
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
+
+/**
+ * What a connection needs of its server.
+ *
+ * @example The members a server provides
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ConnectionScope } from "./connection.ts";
+ *
+ * const members: (keyof ConnectionScope)[] = ["handler", "context", "table", "addr", "errorResponse"];
+ * assert.equal(members.length, 5);
+ * ```
+ */
+export interface ConnectionScope extends ResponseServices {
+  /** The server's options (hooks). */
+  readonly options: ServeOptions;
+  /** The request handler. */
+  readonly handler: ServeHandler;
+  /** The server's own limits. */
+  readonly limits: ServerLimits;
+  /** What the core's connections share. */
+  readonly context: ConnectionContext;
+  /** Every open connection, awake or asleep. */
+  readonly table: ConnectionTable;
+  /** How often the table checks deadlines. */
+  readonly tickMs: number;
+  /** The address the server listens on, for the URL of a request that names no host. */
+  readonly addr: NetAddr;
+}
+
+/**
+ * Whether a method can reach the handler exactly as sent. Methods are case-sensitive (RFC 9110
+ * §9.1): `get` is not `GET`, but `new Request()` would turn it into `GET`, so it is answered 501
+ * instead, like the methods `Request` refuses.
+ */
+function isRepresentableMethod(method: string): boolean {
+  if (method === "GET" || method === "POST" || method === "HEAD") return true;
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) return false;
+  return upper === method || !NORMALIZED_METHODS.has(upper);
+}
+
+/**
+ * One awake connection: feeds the core, runs exchanges one at a time, batches output.
+ *
+ * @example Made by the connection table, for each accepted socket
+ * ```ts ignore
+ * const connection = new HttpConnection(server, socket, 0, true);
+ * socket.events = connection;
+ * ```
+ */
+export class HttpConnection implements SocketEvents, ResponseTarget {
+  /** The connection's state machine. */
+  readonly core: ServerConnection;
+  /** The connection's output. */
+  readonly output: Output;
+  readonly #server: ConnectionScope;
+  readonly #socket: TransportSocket;
+  /** What the handler learns besides the request, made when first needed. */
+  #info: ServeHandlerInfo | null = null;
+  /** The head of the request being answered, until its response is complete. */
+  #head: RequestHead | null = null;
+  /** When that request's head was handled (for `durationMs`), or 0 when nothing logs responses. */
+  #started = 0;
+  /** Bytes written before that request's response. */
+  #writtenBefore = 0;
+  /** The request object of that exchange, to abort its signal if the connection closes. */
+  #request: ServerRequest | null = null;
+  /** The request body being fed to the handler. */
+  #body: RequestBody | null = null;
+  #processing = false;
+  #paused = false;
+  #closing = false;
+  #closed = false;
+  #lingerUntil = Infinity;
+  /** Whether the connection went dormant: this object is done, and a new one serves the socket. */
+  #dormant = false;
+  /** Whether to go dormant as soon as the connection waits for its next request, rather than at a tick. */
+  readonly #sleepsWhenIdle: boolean;
+
+  /**
+   * @param server The server.
+   * @param socket The transport's socket.
+   * @param consumed The bytes the connection received before (it was dormant).
+   * @param sleepsWhenIdle Whether to go dormant as soon as it waits, not at the next tick: for a
+   *   new connection, and for one that was dormant for a tick or more (it is not busy).
+   */
+  constructor(server: ConnectionScope, socket: TransportSocket, consumed: number, sleepsWhenIdle: boolean) {
+    this.#server = server;
+    this.#socket = socket;
+    this.#sleepsWhenIdle = sleepsWhenIdle;
+    this.core = new ServerConnection({ context: server.context, now: server.clock.now(), consumed });
+    this.output = new Output(socket, server.clock);
+  }
+
+  /** Whether the connection is closing: nothing more is sent. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** What the send path needs of the server. */
+  get services(): ResponseServices {
+    return this.#server;
+  }
+
+  /** What the handler learns besides the request: the same for every request until the connection goes dormant. */
+  get #handlerInfo(): ServeHandlerInfo {
+    return this.#info ??= Object.freeze({ remoteAddr: this.#socket.remoteAddr });
+  }
+
+  // ---- SocketEvents, called by the adapter ----
+
+  /** Bytes arrived. */
+  data(bytes: Uint8Array): void {
+    if (this.#closing) return; // lingering close: discard
+    const onData = this.#server.options.onData;
+    if (onData !== undefined) onData(bytes, this.#handlerInfo.remoteAddr);
+    this.core.receive(bytes, this.#server.clock.now());
+    this.#process();
+  }
+
+  /** The peer sends nothing more. */
+  end(): void {
+    this.core.receiveEof();
+    if (this.#closing) return this.#destroy();
+    this.#process();
+  }
+
+  /** The socket takes more again. */
+  drain(): void {
+    this.output.drained();
+    if (this.#closing && !this.#closed) this.#lingerUntil = this.#server.clock.now() + LINGER_MS;
+    if (!this.#closing) this.#process();
+  }
+
+  /** The socket is closed. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing = true;
+    this.#request?.abort(new Error("the connection closed"));
+    this.#body?.fail(new Error("the connection closed before the request body was complete"));
+    this.output.close();
+    this.#server.table.removed(this.#socket);
+  }
+
+  // ---- called by the connection table ----
+
+  /** Closes once the response in progress is sent (a graceful shutdown). */
+  requestClose(): void {
+    if (this.core.requestClose()) this.#finish();
+  }
+
+  /** Closes at once (the shutdown drain deadline passed). */
+  destroy(): void {
+    this.#destroy();
+  }
+
+  /** Acts on the deadlines that have passed. */
+  tick(now: number): void {
+    if (now - this.output.blockedSince >= this.#server.limits.sendTimeoutMs) {
+      // The peer has read nothing for sendTimeoutMs: it cannot hold the connection any longer.
+      return this.#destroy();
+    }
+    if (this.#closing) {
+      // Linger only once everything was handed to the socket: a slow reader of a last response
+      // is bounded by the send timeout above, not by the linger.
+      if (this.output.writable && now >= this.#lingerUntil) this.#destroy();
+      return;
+    }
+    const action = this.core.checkTimeout(now);
+    switch (action) {
+      case "none": {
+        // Waiting for a request for a whole tick or more (the deadline is then the keep-alive's): go dormant.
+        const idleSince = this.core.deadline - this.#server.context.limits.keepAliveTimeoutMs;
+        if (now - idleSince >= this.#server.tickMs) this.#sleepIfIdle();
+        return;
+      }
+      case "respond-408":
+        return this.#protocolError(new HttpError("REQUEST_TIMEOUT", 0));
+      case "close":
+        return this.#finish();
+      default:
+        throw new Error(`unreachable timeout action ${action satisfies never}`);
+    }
+  }
+
+  // ---- ResponseTarget, called by the send path ----
+
+  /** The response is complete: log it, then go on to the next request or close. */
+  responded(status: number): void {
+    this.#request = null;
+    const onResponse = this.#server.options.onResponse;
+    const head = this.#head as RequestHead;
+    this.#head = null;
+    if (onResponse) {
+      onResponse({
+        remoteAddr: this.#handlerInfo.remoteAddr,
+        method: head.method,
+        target: head.target,
+        status,
+        bytes: this.output.written - this.#writtenBefore,
+        durationMs: this.#server.clock.now() - this.#started,
+      });
+    }
+    this.#exchangeDone();
+  }
+
+  /** The response cannot be completed: close at once. */
+  broken(): void {
+    this.#request = null;
+    this.#destroy();
+  }
+
+  // ---- the event loop of one connection ----
+
+  #process(): void {
+    if (this.#processing || this.#closing || this.#dormant) return;
+    this.#processing = true;
+    try {
+      while (!this.#closing) {
+        if (!this.output.writable && this.core.readState === "head") {
+          // The peer is not reading its responses: start no new request until it does (drain
+          // resumes), and stop reading once a head's worth of pipelined input waits.
+          return this.#pauseIfBacklogged();
+        }
+        if (!this.#handle(this.core.nextEvent())) return;
+      }
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  /** Acts on one event of the core; returns whether to ask for the next one. */
+  #handle(event: ConnectionEvent): boolean {
+    switch (event.type) {
+      case "request":
+        this.#startExchange(event.head);
+        return true;
+      case "data":
+        if (this.#body !== null && !this.#body.push(event.data) && !this.#paused) {
+          this.#pause();
+          return false;
+        }
+        return true;
+      case "end":
+        this.#body?.end();
+        this.#body = null;
+        return true;
+      case "error":
+        this.#protocolError(event.error);
+        return false;
+      case "close":
+        this.#finish();
+        return false;
+      case "need-data":
+        this.output.flush();
+        if (this.#paused && this.#body === null) this.#resume();
+        if (this.#sleepsWhenIdle) this.#sleepIfIdle();
+        return false;
+      case "paused":
+        // A response is in progress; pipelined input waits. Stop reading if too much waits.
+        this.#pauseIfBacklogged();
+        return false;
+      default: {
+        const unexpected: never = event;
+        throw new Error(`unreachable event ${String(unexpected)}`);
+      }
+    }
+  }
+
+  #startExchange(head: RequestHead): void {
+    this.#head = head;
+    this.#started = this.#server.options.onResponse === undefined ? 0 : this.#server.clock.now();
+    this.#writtenBefore = this.output.written;
+    if (!isRepresentableMethod(head.method)) return respond(this, textResponse(501, "Not Implemented"));
+    let body: RequestBody | null = null;
+    if (head.bodyFraming !== "none") {
+      this.#body = new RequestBody(() => this.#bodyPulled(), head.expectContinue);
+      // GET and HEAD bodies are read and discarded, never shown: Request forbids them.
+      if (head.method !== "GET" && head.method !== "HEAD") body = this.#body;
+    }
+    const request = new ServerRequest({ head, url: requestUrl(head, this.#server.addr), body });
+    this.#request = request;
+    let result: Response | Promise<Response>;
+    try {
+      result = this.#server.handler(request as unknown as Request, this.#handlerInfo);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    respond(this, result);
+  }
+
+  /** The handler reads the request body: send `100 Continue` if it is due, and read on. */
+  #bodyPulled(): void {
+    if (this.#dormant) return;
+    const interim = this.core.continueResponse();
+    if (interim !== null) {
+      this.output.write(interim);
+      this.output.flush();
+    }
+    if (this.#paused) this.#resume();
+    this.#process();
+  }
+
+  /** After a response is complete: end an unread request body, then go on to the next request or close. */
+  #exchangeDone(): void {
+    if (this.#body !== null) {
+      // The response is complete but the handler left the request body unread: the core now
+      // discards the rest (or closes), so the body stream gets no more data. End it, and take
+      // back the backpressure it applied, or the connection would stay paused.
+      this.#body.fail(new Error("the response was sent before the request body was read"));
+      this.#body = null;
+    }
+    if (this.core.closed) this.#finish();
+    else this.#process();
+  }
+
+  /** Goes dormant if the connection only waits for its next request, with nothing in progress on either side. */
+  #sleepIfIdle(): void {
+    if (
+      this.core.awaitingRequest && this.output.writable && this.output.queued === 0 &&
+      this.#request === null &&
+      this.#body === null && !this.#paused && !this.output.awaitingDrain
+    ) {
+      this.#dormant = true;
+      this.#server.table.sleep(this.#socket, this.core.deadline);
+    }
+  }
+
+  #pauseIfBacklogged(): void {
+    if (this.core.bufferedBytes > this.#server.context.limits.maxHeaderBytes && !this.#paused) this.#pause();
+  }
+
+  #pause(): void {
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  /** Answers a protocol error (or a timeout) with its status, then closes. */
+  #protocolError(error: HttpError): void {
+    this.#server.options.onProtocolError?.({ ...error.details(), remoteAddr: this.#handlerInfo.remoteAddr });
+    this.#body?.fail(error);
+    this.#body = null;
+    this.output.write(this.core.errorResponse(error, this.#server.clock.now()));
+    this.#finish();
+  }
+
+  /** Sends what is queued, then closes: FIN first, and the socket lingers briefly to read what the peer still sends. */
+  #finish(): void {
+    if (this.#closing) return;
+    this.output.flush();
+    this.#closing = true;
+    this.#lingerUntil = this.#server.clock.now() + LINGER_MS;
+    this.#body?.fail(new Error("the connection is closing"));
+    this.#body = null;
+    if (this.#paused) this.#socket.resume();
+    this.#socket.end();
+  }
+
+  #destroy(): void {
+    this.#closing = true;
+    this.#socket.destroy();
+  }
+}
+
+function textResponse(status: number, text: string): Response {
+  return new Response(`${text}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}

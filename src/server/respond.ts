@@ -1,0 +1,392 @@
+/**
+ * The one send path: a handler's `Response` to bytes. A response whose whole body is in memory
+ * (a `FastResponse` made from a string or bytes) is sent at once, head and body in one write.
+ * Of any other body the path reads what is available without waiting: a body that is all there
+ * is sent whole, with `Content-Length`; the rest of a longer one streams (chunked, or
+ * close-delimited for HTTP/1.0) with backpressure.
+ *
+ * When a response cannot be sent (the handler threw or rejected, its value is not a `Response`,
+ * a header field is invalid, its body failed before anything was sent), the server's error
+ * response (`onError`'s, or a plain 500) goes instead. If that one cannot be sent either, the
+ * core's built-in 500 goes, with `Connection: close`: every request gets an answer. A body that
+ * fails after its head went out can only be cut: the connection is closed.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../core/_bytes.ts";
+import { type ServerConnection, statusAllowsContent } from "../core/mod.ts";
+import { bodyPool } from "../fetch/body_pool.ts";
+import { outgoing, type OutgoingResponse } from "../fetch/outgoing.ts";
+import type { Clock } from "./clock.ts";
+import { microtaskHops, NOT_YET, type Output } from "./output.ts";
+
+/** Body bytes read ahead, at most, to send a streamed body whole with a Content-Length. */
+const READ_AHEAD_LIMIT = 1024 * 1024;
+/** Bodies up to this size are remembered by the ResponseMemo. */
+const MEMO_LIMIT = 1024;
+const UTF8 = new TextEncoder();
+const ignore = (): void => {};
+
+/**
+ * What the send path needs of the server.
+ *
+ * @example The services a test can give
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { systemClock } from "./clock.ts";
+ * import { ResponseMemo, type ResponseServices } from "./respond.ts";
+ *
+ * const services: ResponseServices = {
+ *   clock: systemClock,
+ *   memo: new ResponseMemo(),
+ *   errorResponse: async () => new Response("failed", { status: 500 }),
+ * };
+ * assert.equal((await services.errorResponse(new Error("x"))).status, 500);
+ * ```
+ */
+export interface ResponseServices {
+  /** Where the Date field's time comes from. */
+  readonly clock: Clock;
+  /** The encodings of recent small responses. */
+  readonly memo: ResponseMemo;
+  /** The response to send in place of one that failed: `onError`'s, or a plain 500. Never rejects. */
+  errorResponse(error: unknown): Promise<Response>;
+}
+
+/**
+ * The connection a response is sent on, as the send path sees it.
+ *
+ * @example A connection that records what it is told
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ServerConnection } from "../core/mod.ts";
+ * import { systemClock } from "./clock.ts";
+ * import { Output } from "./output.ts";
+ * import { respond, ResponseMemo, type ResponseTarget } from "./respond.ts";
+ * import type { TransportSocket } from "../transport/transport.ts";
+ *
+ * const sent: string[] = [];
+ * const socket = { write: (bytes: Uint8Array) => (sent.push(new TextDecoder().decode(bytes)), true) };
+ * const core = new ServerConnection();
+ * core.receive(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+ * core.nextEvent();
+ * const statuses: number[] = [];
+ * const target: ResponseTarget = {
+ *   core,
+ *   output: new Output(socket as unknown as TransportSocket, systemClock),
+ *   closing: false,
+ *   services: { clock: systemClock, memo: new ResponseMemo(), errorResponse: async () => new Response() },
+ *   responded: (status) => statuses.push(status),
+ *   broken() {},
+ * };
+ * respond(target, new Response("hi", { status: 201 }));
+ * await Promise.resolve();
+ * target.output.flush();
+ * assert.deepEqual(statuses, [201]);
+ * assert.match(sent[0], /^HTTP\/1\.1 201 Created\r\n[^]*\r\n\r\nhi$/);
+ * ```
+ */
+export interface ResponseTarget {
+  /** The connection's state machine, with a request waiting for its response. */
+  readonly core: ServerConnection;
+  /** Where the bytes go. */
+  readonly output: Output;
+  /** Whether the connection is closing: nothing more is sent. */
+  readonly closing: boolean;
+  /** What the server provides. */
+  readonly services: ResponseServices;
+  /**
+   * The response is complete.
+   * @param status The status sent.
+   */
+  responded(status: number): void;
+  /** The response cannot be completed (its body failed after the head went out): close at once. */
+  broken(): void;
+}
+
+/**
+ * Sends a handler's result as the response to the request that waits on `target`: synchronously
+ * when it is a response whose body is in memory, else once it settles and its body is read.
+ *
+ * @param target The connection.
+ * @param result The handler's result.
+ *
+ * @example
+ * ```ts ignore
+ * respond(connection, handler(request, info));
+ * ```
+ */
+export function respond(target: ResponseTarget, result: Response | Promise<Response>): void {
+  if (!(result instanceof Promise)) return send(target, result, false);
+  // With output batched, settle sends it first if the result is not there at once.
+  const settled = target.output.queued === 0 ? result : target.output.settle(result);
+  settled.then((value) => send(target, value, false), (error) => replace(target, error, false));
+}
+
+/**
+ * Sends a value as the response, or, if it cannot be sent, its replacement.
+ * @param isReplacement Whether the value is the server's error response (whose failure leaves only the built-in 500).
+ */
+function send(target: ResponseTarget, value: unknown, isReplacement: boolean): void {
+  if (target.closing) {
+    if (value instanceof Response) value.body?.cancel().catch(ignore);
+    return;
+  }
+  let parts: OutgoingResponse;
+  let body: ReadableStream<Uint8Array> | null = null;
+  try {
+    if (!(value instanceof Response)) throw new TypeError("the handler did not return a Response");
+    parts = outgoing(value);
+    if (parts.body === null) body = value.body;
+  } catch (error) {
+    return replace(target, error, isReplacement);
+  }
+  if (parts.body !== null) return sendWhole(target, parts, parts.body, isReplacement);
+  sendRead(target, body, parts, isReplacement).catch(ignore);
+}
+
+/** Sends a response whose whole body is in memory: a string, or a body copy that is the server's now. */
+function sendWhole(
+  target: ResponseTarget,
+  parts: OutgoingResponse,
+  body: string | Uint8Array,
+  isReplacement: boolean,
+): void {
+  const { core, output, services } = target;
+  const copy = typeof body === "string" ? null : body;
+  const bytes = copy ?? services.memo.encode(body as string);
+  const now = services.clock.now();
+  let head: Uint8Array;
+  try {
+    head = startResponse(core, parts, statusAllowsContent(parts.status) ? bytes.byteLength : 0, now);
+  } catch (error) {
+    if (copy !== null) bodyPool.recycle(copy);
+    return replace(target, error, isReplacement);
+  }
+  if (!core.responseHasBody) {
+    output.write(head);
+    if (copy !== null) bodyPool.recycle(copy);
+  } else if (copy !== null) {
+    // The head goes into the room in front of the copy, and the copy's memory is reused once sent.
+    core.writeBody(copy);
+    const whole = bodyPool.withHead(copy, head);
+    if (whole === null) output.write(head);
+    output.write(whole ?? copy, true);
+  } else {
+    writeWhole(target, head, bytes);
+  }
+  output.write(core.endResponse(now));
+  target.responded(parts.status);
+}
+
+/** Sends a response whose body is a stream: whole if it is all there at once, else streamed. */
+async function sendRead(
+  target: ResponseTarget,
+  body: ReadableStream<Uint8Array> | null,
+  parts: OutgoingResponse,
+  isReplacement: boolean,
+): Promise<void> {
+  const { core, output, services } = target;
+  let read: ReadAhead = NOTHING_READ;
+  if (body !== null && statusAllowsContent(parts.status)) {
+    try {
+      read = await readAhead(body);
+    } catch (error) {
+      // The body failed (or was read already) before anything was sent: answer as for a handler that threw.
+      return replace(target, error, isReplacement);
+    }
+  } else if (body !== null) {
+    body.cancel().catch(ignore);
+  }
+  const { chunks, reader, pending } = read;
+  let head: Uint8Array;
+  try {
+    if (target.closing) throw new Error("the connection closed");
+    head = startResponse(core, parts, read.length, services.clock.now());
+  } catch (error) {
+    reader?.cancel(error).catch(ignore);
+    return replace(target, error, isReplacement);
+  }
+  try {
+    if (!core.responseHasBody) {
+      output.write(head);
+      reader?.cancel().catch(ignore);
+    } else if (chunks.length === 1 && pending === null) {
+      writeWhole(target, head, chunks[0]); // the whole response is known
+    } else {
+      output.write(head);
+      for (const chunk of chunks) output.write(core.writeBody(chunk));
+      if (reader !== null && pending !== null) await streamRest(target, reader, pending);
+    }
+    output.write(core.endResponse(services.clock.now()));
+  } catch (error) {
+    // A broken stream or a body that does not match its Content-Length: the response cannot be
+    // completed, so the connection is closed, which the client sees as a truncated response.
+    reader?.cancel(error).catch(ignore);
+    return target.broken();
+  }
+  target.responded(parts.status);
+}
+
+/** Starts the response in the core; what it throws, it throws before changing anything. */
+function startResponse(
+  core: ServerConnection,
+  parts: OutgoingResponse,
+  bodyLength: number | null,
+  now: number,
+): Uint8Array {
+  return core.startResponse(
+    { status: parts.status, statusText: parts.statusText, headers: parts.fields, bodyLength },
+    now,
+  );
+}
+
+/**
+ * Answers a failure before anything was sent (the handler failed, or the core refused the
+ * response's status or a header field, which leaves the core as it was): with the server's error
+ * response, or, when that one is what failed, with the built-in 500 and a close.
+ */
+function replace(target: ResponseTarget, error: unknown, isReplacement: boolean): void {
+  if (target.closing) return;
+  if (isReplacement) return sendInternalError(target);
+  target.services.errorResponse(error).then((response) => send(target, response, true));
+}
+
+/** The core's built-in 500, with `Connection: close`: the answer when nothing else can be sent. */
+function sendInternalError(target: ResponseTarget): void {
+  if (target.closing) return;
+  target.output.write(target.core.internalErrorResponse(target.services.clock.now()));
+  target.responded(500);
+}
+
+/** What {@link readAhead} found of a body. */
+interface ReadAhead {
+  /** The chunks read. */
+  readonly chunks: readonly Uint8Array[];
+  /** The body's length when all of it was read, else `null`. */
+  readonly length: number | null;
+  /** The reader, while more of the body may follow. */
+  readonly reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  /** The read in progress, when the body did not end within what was available. */
+  readonly pending: Promise<ReadableStreamReadResult<Uint8Array>> | null;
+}
+const NOTHING_READ: ReadAhead = Object.freeze({ chunks: [], length: 0, reader: null, pending: null });
+
+/**
+ * Reads what of a body is available without waiting, up to a limit.
+ * @throws What the stream throws, or a TypeError for a body that was read already.
+ */
+async function readAhead(body: ReadableStream<Uint8Array>): Promise<ReadAhead> {
+  const reader = body.getReader(); // throws for a body the handler has already read
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const read = reader.read();
+      const result = await Promise.race([read, microtaskHops()]);
+      if (result === NOT_YET) return { chunks, length: null, reader, pending: read };
+      if (result.done) return { chunks, length: total, reader: null, pending: null };
+      chunks.push(result.value);
+      total += result.value.byteLength;
+      if (total > READ_AHEAD_LIMIT) {
+        // Too long to wait for its end: send what was read, then stream the rest.
+        const next = reader.read();
+        next.catch(ignore); // awaited later, unless the response turns out to have no body
+        return { chunks, length: null, reader, pending: next };
+      }
+    }
+  } catch (error) {
+    reader.cancel(error).catch(ignore);
+    throw error;
+  }
+}
+
+/** Streams the rest of a body, waiting for the socket's drain whenever it is full. */
+async function streamRest(
+  target: ResponseTarget,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  firstRead: Promise<ReadableStreamReadResult<Uint8Array>>,
+): Promise<void> {
+  const { core, output } = target;
+  let read = firstRead;
+  while (true) {
+    const result = await output.settle(read);
+    if (result.done) return;
+    if (target.closing) throw new Error("the connection closed");
+    output.write(core.writeBody(result.value));
+    // write already sent the batch if it reached the high-water mark; wait while the socket is full.
+    if (!output.writable) {
+      output.flush();
+      await output.whenDrained();
+    }
+    read = reader.read();
+  }
+}
+
+/** Writes a head and its whole body: one array for a small body (the same one for the same pair). */
+function writeWhole(target: ResponseTarget, head: Uint8Array, body: Uint8Array): void {
+  const framed = target.core.writeBody(body);
+  if (body.byteLength <= MEMO_LIMIT) target.output.write(target.services.memo.join(head, framed));
+  else {
+    target.output.write(head);
+    target.output.write(framed);
+  }
+}
+
+/**
+ * The bytes of the last small string body, and of the last small response (head and body
+ * joined): a server that sends the same answer over and over encodes and joins it once.
+ *
+ * @example The same string and the same pair give the same arrays
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ResponseMemo } from "./respond.ts";
+ *
+ * const memo = new ResponseMemo();
+ * const body = memo.encode("Hello");
+ * assert.equal(memo.encode("Hello"), body);
+ * const head = new TextEncoder().encode("HEAD ");
+ * assert.equal(memo.join(head, body), memo.join(head, body));
+ * assert.equal(new TextDecoder().decode(memo.join(head, body)), "HEAD Hello");
+ * ```
+ */
+export class ResponseMemo {
+  #text = "";
+  #textBytes: Uint8Array = new Uint8Array(0);
+  #head: Uint8Array | null = null;
+  #body: Uint8Array | null = null;
+  #joined: Uint8Array = new Uint8Array(0);
+
+  /**
+   * The UTF-8 bytes of a string body.
+   * @param text The body.
+   * @returns Its bytes, which must not be changed.
+   */
+  encode(text: string): Uint8Array {
+    if (text === this.#text) return this.#textBytes;
+    const bytes = UTF8.encode(text);
+    if (text.length <= MEMO_LIMIT) {
+      this.#text = text;
+      this.#textBytes = bytes;
+    }
+    return bytes;
+  }
+
+  /**
+   * Head and body in one array; the arrays must not be changed afterwards.
+   * @param head The head's bytes.
+   * @param body The body's bytes.
+   * @returns Both joined.
+   */
+  join(head: Uint8Array, body: Uint8Array): Uint8Array {
+    if (head === this.#head && body === this.#body) return this.#joined;
+    const joined = concatBytes([head, body]);
+    if (body.byteLength <= MEMO_LIMIT) {
+      this.#head = head;
+      this.#body = body;
+      this.#joined = joined;
+    }
+    return joined;
+  }
+}
