@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import type { ServeHandler } from "../../src/server/options.ts";
-import { Cleanup, type TestServer } from "./_helpers.ts";
+import { Cleanup, parseAll, type TestServer } from "./_helpers.ts";
 
 const handler: ServeHandler = (request) => {
   const path = new URL(request.url).pathname;
@@ -213,5 +213,60 @@ describe("serve with onError", () => {
     assert.ok(
       logged.some((args) => args.some((arg) => arg instanceof Error && arg.message === "onError failed too")),
     );
+  });
+});
+
+describe("serve when onError's own response cannot be sent", () => {
+  const cleanup = new Cleanup();
+  const servers: Record<string, TestServer> = {};
+  const replacements: Record<string, () => Response> = {
+    // `Headers` takes 0x01 in a value; the serializer refuses it (RFC 9110 §5.5).
+    "an invalid header field": () => new Response("x", { status: 500, headers: { "x-bad": "a\u0001b" } }),
+    "a body that fails before it is sent": () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            controller.error(new Error("the replacement's body broke"));
+          },
+        }),
+        { status: 503 },
+      ),
+    "a response whose body was read already": () => {
+      const response = new Response(new ReadableStream({ start: (controller) => controller.close() }));
+      response.body?.getReader();
+      return response;
+    },
+  };
+
+  before(async () => {
+    for (const [name, replacement] of Object.entries(replacements)) {
+      servers[name] = await cleanup.server(handler, { onError: replacement });
+    }
+  });
+  after(() => cleanup.run());
+
+  for (const name of Object.keys(replacements)) {
+    test(`serve answers the built-in 500 and closes when onError returns ${name}`, async () => {
+      const client = await cleanup.client(servers[name].port);
+      await client.write("GET /throw HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+      await client.untilEnd();
+      const [response, ...more] = parseAll(client.received, { eof: true }).responses;
+      assert.equal(response.statusLine, "HTTP/1.1 500 Internal Server Error");
+      assert.equal(response.header("connection"), "close");
+      assert.equal(
+        response.text(),
+        "Internal Server Error: the response could not be made (RESPONSE_FAILED)\n",
+      );
+      assert.deepEqual(more, [], "the pipelined request after it is not answered");
+    });
+  }
+
+  test("serve answers the built-in 500 to a response with an invalid header field when onError returns it too", async () => {
+    const bad = () => new Response("x", { headers: { "x-bad": "a\u0001b" } });
+    const srv = await cleanup.server(bad, { onError: bad });
+    const client = await cleanup.client(srv.port);
+    await client.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    await client.untilEnd();
+    assert.match(client.text, /^HTTP\/1\.1 500 Internal Server Error\r\n[^]*\r\nconnection: close\r\n/);
   });
 });
