@@ -87,6 +87,38 @@ export async function ensureSystemTools(packages: readonly [string, string][], w
     console.error(`could not install ${missing.join(", ")} with apt-get (${why} need them)`);
     Deno.exit(1);
   }
+  if (missing.includes("chromium")) await warmUpChromium();
+}
+
+/**
+ * Starts a just-installed Chromium once, headless, before anything depends on its start-up time:
+ * its first start after installation reads the whole program from disk and builds its caches,
+ * which can take far longer than the starts after it. A Chromium that cannot start is reported
+ * here, in one line, instead of in the middle of the tests.
+ */
+async function warmUpChromium(): Promise<void> {
+  const started = performance.now();
+  const profile = await Deno.makeTempDir({ prefix: "h1serve-chromium-" });
+  const child = new Deno.Command(CHROMIUM, {
+    args: [
+      ...CHROMIUM_ARGS,
+      `--user-data-dir=${profile}`,
+      "--dump-dom",
+      "about:blank",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  const status = await child.status;
+  clearTimeout(timer);
+  await Deno.remove(profile, { recursive: true }).catch(() => {});
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (status.success) console.log(`== install: chromium started once, headless, in ${seconds} s`);
+  else {console.error(
+      `== install: chromium did not start (exit ${status.code} after ${seconds} s); the browser test will fail`,
+    );}
 }
 
 function exists(path: string): boolean {

@@ -156,7 +156,7 @@ export function resolveProtocolLimits(overrides: Partial<ProtocolLimits> = {}): 
  * import assert from "node:assert/strict";
  * import { resolveLimitSet } from "./limits.ts";
  *
- * const defaults = Object.freeze({ maxThings: 10 });
+ * const defaults: { readonly maxThings: number } = Object.freeze({ maxThings: 10 });
  * assert.equal(resolveLimitSet(defaults, {}), defaults);
  * assert.equal(resolveLimitSet(defaults, { maxThings: 3 }).maxThings, 3);
  * assert.throws(() => resolveLimitSet(defaults, { maxThings: 0 }), RangeError);

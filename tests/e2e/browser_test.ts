@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { type Browser, chromium } from "playwright-core";
 import { helloHandler } from "../../src/cli/hello.ts";
 import type { NetAddr } from "../../src/transport/transport.ts";
@@ -50,32 +50,40 @@ function resource(path: string): Response | null {
   return null;
 }
 
+/**
+ * A generous bound for each test, a guard against a hang rather than a speed check: the first
+ * launch of a freshly installed Chromium can be slow on a loaded machine.
+ */
+const BROWSER_TEST = { timeout: 120_000 };
+
 describe("headless Chromium as the client", () => {
   const cleanup = new Cleanup();
-  let browser: Browser;
+  let launched: Promise<Browser> | null = null;
 
-  before(async () => {
-    try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [...CHROMIUM_ARGS],
-        timeout: 15_000,
-      });
-    } catch (error) {
-      throw new Error(
-        `could not start ${CHROMIUM} (Debian package "chromium"; fonts-liberation for the page's fonts): ${error}`,
+  /**
+   * The browser, launched by the first test that needs it: in a test, not in a `before` hook,
+   * because Bun gives hooks 5 s whatever their options say, and a first launch may take longer.
+   */
+  function browser(): Promise<Browser> {
+    launched ??= chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], timeout: 100_000 })
+      .catch(
+        (error) => {
+          throw new Error(
+            `could not start ${CHROMIUM} (Debian package "chromium"; fonts-liberation for the page's fonts): ${error}`,
+          );
+        },
       );
-    }
-  });
+    return launched;
+  }
 
   after(async () => {
-    await browser?.close();
+    await (await launched?.catch(() => null))?.close();
     await cleanup.run();
   });
 
-  test("Chromium renders the Hello World page, and a screenshot of it", async () => {
+  test("Chromium renders the Hello World page, and a screenshot of it", BROWSER_TEST, async () => {
     const { origin } = await cleanup.server(helloHandler);
-    const context = await browser.newContext({ viewport: { width: 800, height: 400 } });
+    const context = await (await browser()).newContext({ viewport: { width: 800, height: 400 } });
     try {
       const page = await context.newPage();
       const response = await page.goto(`${origin}/`);
@@ -93,54 +101,58 @@ describe("headless Chromium as the client", () => {
     }
   });
 
-  test("Chromium loads a page and its 30 subresources over a few keep-alive connections", async () => {
-    let connections = 0;
-    const requests: { path: string; connection: string }[] = [];
-    const key = (addr: NetAddr) => `${addr.hostname}:${addr.port}`;
-    const { origin } = await cleanup.server((request, info) => {
-      const path = new URL(request.url).pathname;
-      requests.push({ path, connection: key(info.remoteAddr) });
-      if (path === "/many") {
-        return new Response(manyPage(), { headers: { "content-type": "text/html; charset=utf-8" } });
-      }
-      return resource(path) ?? new Response("Not Found\n", { status: 404 });
-    }, {
-      onConnection() {
-        connections++;
-      },
-    });
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      // `goto` resolves on the load event, once every image and script has loaded (or failed).
-      const response = await page.goto(`${origin}/many`);
-      assert.equal(response?.status(), 200);
-      // (Expressions as strings: the tests are type-checked without the DOM library.)
-      const inPage = await page.evaluate<{ images: number; ran: number[] }>(`({
+  test(
+    "Chromium loads a page and its 30 subresources over a few keep-alive connections",
+    BROWSER_TEST,
+    async () => {
+      let connections = 0;
+      const requests: { path: string; connection: string }[] = [];
+      const key = (addr: NetAddr) => `${addr.hostname}:${addr.port}`;
+      const { origin } = await cleanup.server((request, info) => {
+        const path = new URL(request.url).pathname;
+        requests.push({ path, connection: key(info.remoteAddr) });
+        if (path === "/many") {
+          return new Response(manyPage(), { headers: { "content-type": "text/html; charset=utf-8" } });
+        }
+        return resource(path) ?? new Response("Not Found\n", { status: 404 });
+      }, {
+        onConnection() {
+          connections++;
+        },
+      });
+      const context = await (await browser()).newContext();
+      try {
+        const page = await context.newPage();
+        // `goto` resolves on the load event, once every image and script has loaded (or failed).
+        const response = await page.goto(`${origin}/many`);
+        assert.equal(response?.status(), 200);
+        // (Expressions as strings: the tests are type-checked without the DOM library.)
+        const inPage = await page.evaluate<{ images: number; ran: number[] }>(`({
         images: [...document.images].filter((img) => img.complete && img.naturalWidth === 8).length,
         ran: window.ran.slice().sort((a, b) => a - b),
       })`);
-      assert.equal(inPage.images, IMAGES, "every image loaded and decoded");
-      assert.deepEqual(inPage.ran, Array.from({ length: SCRIPTS }, (_, i) => i), "every script ran");
-    } finally {
-      await context.close();
-    }
-    // The server saw the page and each resource once (a favicon request, if any, aside).
-    const paths = requests.map((r) => r.path).filter((path) => path !== "/favicon.ico");
-    const expected = [
-      "/many",
-      ...Array.from({ length: IMAGES }, (_, i) => `/res/img-${i}.svg`),
-      ...Array.from({ length: SCRIPTS }, (_, i) => `/res/script-${i}.js`),
-    ];
-    assert.deepEqual(paths.slice().sort(), expected.slice().sort());
-    // Keep-alive: 31 requests over at most Chromium's 6 connections per host.
-    assert.ok(
-      connections >= 1 && connections <= 6,
-      `${connections} connections for ${requests.length} requests`,
-    );
-    const used = new Set(requests.map((r) => r.connection));
-    assert.ok(used.size <= connections);
-    const most = Math.max(...[...used].map((c) => requests.filter((r) => r.connection === c).length));
-    assert.ok(most >= 2, `at most ${most} request per connection`);
-  });
+        assert.equal(inPage.images, IMAGES, "every image loaded and decoded");
+        assert.deepEqual(inPage.ran, Array.from({ length: SCRIPTS }, (_, i) => i), "every script ran");
+      } finally {
+        await context.close();
+      }
+      // The server saw the page and each resource once (a favicon request, if any, aside).
+      const paths = requests.map((r) => r.path).filter((path) => path !== "/favicon.ico");
+      const expected = [
+        "/many",
+        ...Array.from({ length: IMAGES }, (_, i) => `/res/img-${i}.svg`),
+        ...Array.from({ length: SCRIPTS }, (_, i) => `/res/script-${i}.js`),
+      ];
+      assert.deepEqual(paths.slice().sort(), expected.slice().sort());
+      // Keep-alive: 31 requests over at most Chromium's 6 connections per host.
+      assert.ok(
+        connections >= 1 && connections <= 6,
+        `${connections} connections for ${requests.length} requests`,
+      );
+      const used = new Set(requests.map((r) => r.connection));
+      assert.ok(used.size <= connections);
+      const most = Math.max(...[...used].map((c) => requests.filter((r) => r.connection === c).length));
+      assert.ok(most >= 2, `at most ${most} request per connection`);
+    },
+  );
 });
