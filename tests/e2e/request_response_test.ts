@@ -5,7 +5,6 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LightResponse } from "../../src/fetch/light_response.ts";
 import { outgoing } from "../../src/fetch/outgoing.ts";
 import { FastResponse, OriginalResponse } from "../../src/fetch/response.ts";
 import { Cleanup, type TestServer } from "./_helpers.ts";
@@ -181,17 +180,6 @@ describe("FastResponse in place of the global Response", () => {
     assert.ok(errors[0] instanceof TypeError);
   });
 
-  test("the fields the server reads are the response's headers, before and after the handler changes them", () => {
-    for (const body of ["text", new Uint8Array([1]), new ArrayBuffer(2), null]) {
-      const response = new FastResponse(body);
-      const fields = () => [...outgoing(response).fields].map(([name, value]) => [name, value]);
-      assert.deepEqual(fields(), [...new OriginalResponse(body).headers], `a body of ${typeof body}`);
-      response.headers.set("x-a", "1");
-      assert.deepEqual(fields(), [...response.headers]);
-      assert.ok(fields().some(([name]) => name === "x-a"));
-    }
-  });
-
   test("with replaceGlobalResponse: false a plain Response is served the same way", async () => {
     const original = globalThis.Response;
     const native = OriginalResponse;
@@ -205,63 +193,5 @@ describe("FastResponse in place of the global Response", () => {
     } finally {
       globalThis.Response = original;
     }
-  });
-});
-
-describe("LightResponse (FastResponse on Node) behaves as Response", () => {
-  test("it checks its arguments as Response does", () => {
-    assert.throws(() => new LightResponse("x", { status: 99 }), RangeError);
-    assert.throws(() => new LightResponse("x", { status: 600 }), RangeError);
-    assert.throws(() => new LightResponse("x", { status: 204 }), TypeError);
-    assert.throws(() => new LightResponse("x", { statusText: "a\r\nb" }), TypeError);
-    assert.throws(() => new LightResponse("x", { headers: { "bad name": "1" } }), TypeError);
-    assert.equal(new LightResponse(null, { status: 204 }).status, 204);
-  });
-
-  test("its status, headers and type are those of a Response with the same arguments", () => {
-    for (
-      const [body, init] of [["text", { status: 201, statusText: "Made" }], [
-        new Uint8Array([1]),
-        {},
-      ]] as const
-    ) {
-      const light = new LightResponse(body, init);
-      const real = new OriginalResponse(body, init);
-      assert.deepEqual(
-        [light.status, light.statusText, light.ok, light.type, light.url, light.redirected, [
-          ...light.headers,
-        ]],
-        [real.status, real.statusText, real.ok, real.type, real.url, real.redirected, [...real.headers]],
-      );
-    }
-    assert.ok(new LightResponse("a") instanceof OriginalResponse);
-    assert.equal(Object.prototype.toString.call(new LightResponse("a")), "[object Response]");
-  });
-
-  test("it copies a byte body when made, as the Fetch standard says", async () => {
-    const source = new Uint8Array([1, 2, 3]);
-    const response = new LightResponse(source);
-    source[0] = 9;
-    assert.deepEqual([...new Uint8Array(await response.arrayBuffer())], [1, 2, 3]);
-  });
-
-  test("its body reads once, in any form, and members it lacks come from a real Response", async () => {
-    const response = new LightResponse("héllo");
-    const copy = response.clone();
-    assert.equal(await (await copy.blob()).text(), "héllo");
-    assert.equal(await response.text(), "héllo");
-    assert.equal(response.bodyUsed, true);
-    await assert.rejects(response.text(), TypeError);
-    assert.throws(() => response.clone(), TypeError);
-    const streamed = new LightResponse("abc");
-    assert.equal(await new OriginalResponse(streamed.body).text(), "abc");
-    assert.deepEqual(await LightResponse.json({ a: [1] }).json(), { a: [1] });
-    const stream = new ReadableStream({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode("from a stream"));
-        controller.close();
-      },
-    });
-    assert.equal(await new LightResponse(stream).text(), "from a stream");
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The fast response classes on their own: `LightResponse` (FastResponse on Node) behaves as
+ * `Response`, and what the server reads of a FastResponse through the outgoing-response protocol
+ * (`src/fetch/outgoing.ts`) is what its headers say.
+ */
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { LightResponse } from "../../src/fetch/light_response.ts";
+import { outgoing } from "../../src/fetch/outgoing.ts";
+import { FastResponse, OriginalResponse } from "../../src/fetch/response.ts";
+
+describe("FastResponse through the outgoing-response protocol", () => {
+  test("the fields the server reads are the response's headers, before and after the handler changes them", () => {
+    for (const body of ["text", new Uint8Array([1]), new ArrayBuffer(2), null]) {
+      const response = new FastResponse(body);
+      const fields = () => [...outgoing(response).fields].map(([name, value]) => [name, value]);
+      assert.deepEqual(fields(), [...new OriginalResponse(body).headers], `a body of ${typeof body}`);
+      response.headers.set("x-a", "1");
+      assert.deepEqual(fields(), [...response.headers]);
+      assert.ok(fields().some(([name]) => name === "x-a"));
+    }
+  });
+
+  test("a string body is given to the server whole, and a byte body once, as a copy", () => {
+    const text = new FastResponse("hello");
+    assert.equal(outgoing(text).body, "hello");
+    assert.equal(outgoing(text).body, "hello", "a string can be sent again");
+    const source = new Uint8Array([1, 2, 3]);
+    const bytes = new FastResponse(source);
+    const copy = outgoing(bytes).body;
+    assert.ok(copy instanceof Uint8Array && copy !== source);
+    assert.deepEqual([...copy], [1, 2, 3]);
+    assert.equal(outgoing(bytes).body, null, "the copy is the server's: the next read is the stream's");
+  });
+
+  test("a response whose body the handler read gives no body: the server reads its stream", async () => {
+    const response = new FastResponse("read");
+    await response.text();
+    assert.equal(outgoing(response).body, null);
+    assert.equal(outgoing(new OriginalResponse("plain")).body, null);
+  });
+});
+
+describe("LightResponse (FastResponse on Node) behaves as Response", () => {
+  test("it checks its arguments as Response does", () => {
+    assert.throws(() => new LightResponse("x", { status: 99 }), RangeError);
+    assert.throws(() => new LightResponse("x", { status: 600 }), RangeError);
+    assert.throws(() => new LightResponse("x", { status: 204 }), TypeError);
+    assert.throws(() => new LightResponse("x", { statusText: "a\r\nb" }), TypeError);
+    assert.throws(() => new LightResponse("x", { headers: { "bad name": "1" } }), TypeError);
+    assert.equal(new LightResponse(null, { status: 204 }).status, 204);
+  });
+
+  test("its status, headers and type are those of a Response with the same arguments", () => {
+    for (
+      const [body, init] of [["text", { status: 201, statusText: "Made" }], [
+        new Uint8Array([1]),
+        {},
+      ]] as const
+    ) {
+      const light = new LightResponse(body, init);
+      const real = new OriginalResponse(body, init);
+      assert.deepEqual(
+        [light.status, light.statusText, light.ok, light.type, light.url, light.redirected, [
+          ...light.headers,
+        ]],
+        [real.status, real.statusText, real.ok, real.type, real.url, real.redirected, [...real.headers]],
+      );
+    }
+    assert.ok(new LightResponse("a") instanceof OriginalResponse);
+    assert.equal(Object.prototype.toString.call(new LightResponse("a")), "[object Response]");
+  });
+
+  test("it copies a byte body when made, as the Fetch standard says", async () => {
+    const source = new Uint8Array([1, 2, 3]);
+    const response = new LightResponse(source);
+    source[0] = 9;
+    assert.deepEqual([...new Uint8Array(await response.arrayBuffer())], [1, 2, 3]);
+  });
+
+  test("its body reads once, in any form, and members it lacks come from a real Response", async () => {
+    const response = new LightResponse("héllo");
+    const copy = response.clone();
+    assert.equal(await (await copy.blob()).text(), "héllo");
+    assert.equal(await response.text(), "héllo");
+    assert.equal(response.bodyUsed, true);
+    await assert.rejects(response.text(), TypeError);
+    assert.throws(() => response.clone(), TypeError);
+    const streamed = new LightResponse("abc");
+    assert.equal(await new OriginalResponse(streamed.body).text(), "abc");
+    assert.deepEqual(await LightResponse.json({ a: [1] }).json(), { a: [1] });
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("from a stream"));
+        controller.close();
+      },
+    });
+    assert.equal(await new LightResponse(stream).text(), "from a stream");
+  });
+});
