@@ -1,7 +1,9 @@
 /**
  * The whole check, as `deno task test` runs it: installs the pinned toolchain from npm when
- * needed, then runs the format check, lint, type checks, the documentation examples, the test
- * suite on Deno, Bun and Node, and the npm package build with its smoke test.
+ * needed, then runs the format check, lint (with the structure rules of
+ * `scripts/lint_structure.ts`), type checks, the documentation examples, the test suite on Deno,
+ * Bun and Node, and the npm package build with its smoke test; last, it checks that none of this
+ * changed a tracked file (`git status` is as it was before).
  *
  * Flags: `--skip-install`, `--only=<step>[,<step>]` (step names as printed).
  *
@@ -59,6 +61,22 @@ if (!args.has("--skip-install")) {
     "the curl and browser tests",
   );
 }
+/** What `git status` says of the tracked files, or `null` outside a git checkout. */
+async function treeStatus(): Promise<string | null> {
+  try {
+    const output = await new Deno.Command("git", {
+      args: ["status", "--porcelain", "--untracked-files=no"],
+      cwd: root,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return output.success ? new TextDecoder().decode(output.stdout) : null;
+  } catch {
+    return null;
+  }
+}
+
+const treeBefore = await treeStatus();
 const started = performance.now();
 const results: { name: string; ok: boolean; seconds: number }[] = [];
 for (const step of steps) {
@@ -68,6 +86,13 @@ for (const step of steps) {
   const ok = await run(step.command, step.env);
   results.push({ name: step.name, ok, seconds: (performance.now() - t0) / 1000 });
   if (!ok) console.error(`== ${step.name} FAILED`);
+}
+if (treeBefore !== null && !only) {
+  const treeAfter = await treeStatus();
+  const ok = treeAfter === treeBefore;
+  console.log(`\n== tree-unchanged: git status --porcelain is the same as before the steps`);
+  if (!ok) console.error(`== tree-unchanged FAILED: the steps changed tracked files:\n${treeAfter}`);
+  results.push({ name: "tree-unchanged", ok, seconds: 0 });
 }
 console.log("\n== summary");
 for (const result of results) {

@@ -237,59 +237,12 @@ export class ChunkedDecoder implements BodyDecoder {
     while (i < end) {
       const at = offset + i - start;
       switch (this.state) {
-        case "size": {
-          const byte = input[i];
-          const digit = hexValue(byte);
-          if (digit !== -1) {
-            this.#size = this.#size * 16 + digit;
-            this.#sizeDigits++;
-            if (this.#size > Number.MAX_SAFE_INTEGER || this.#sizeDigits > 16) {
-              throw new HttpError("CHUNK_SIZE_OVERFLOW", at);
-            }
-            i++;
-            break;
-          }
-          if (this.#sizeDigits === 0) throw new HttpError("BAD_CHUNK", at);
-          if (byte === CR) this.state = "sizeLf";
-          else if (byte === 0x3b /* ; */ || byte === 0x20 || byte === 0x09) {
-            this.state = "ext";
-            this.#extension.length = 0;
-            this.#extension.push(byte);
-          } else throw new HttpError("BAD_CHUNK", at);
+        case "size":
+        case "ext":
+        case "sizeLf":
+          this.#sizeLineByte(input[i], at);
           i++;
           break;
-        }
-        case "ext": {
-          const byte = input[i];
-          if (byte === CR) {
-            if (!isValidChunkExtension(this.#extension)) throw new HttpError("BAD_CHUNK", at);
-            this.state = "sizeLf";
-          } else {
-            if (byte === LF) throw new HttpError("BAD_CHUNK", at);
-            if (this.#extension.length >= this.#limits.maxChunkExtensionBytes) {
-              throw new HttpError("CHUNK_EXTENSION_TOO_LARGE", at);
-            }
-            this.#extension.push(byte);
-          }
-          i++;
-          break;
-        }
-        case "sizeLf": {
-          if (input[i] !== LF) throw new HttpError("BAD_CHUNK", at);
-          i++;
-          const size = this.#size;
-          this.#size = 0;
-          this.#sizeDigits = 0;
-          if (size === 0) {
-            this.state = "trailers";
-            break;
-          }
-          this.#total += size;
-          if (this.#total > this.#limits.maxBodyBytes) throw new HttpError("BODY_TOO_LARGE", at);
-          this.#chunkLeft = size;
-          this.state = "data";
-          break;
-        }
         case "data": {
           const take = Math.min(this.#chunkLeft, end - i);
           this.data = input.subarray(i, i + take);
@@ -320,6 +273,64 @@ export class ChunkedDecoder implements BodyDecoder {
       }
     }
     return i;
+  }
+
+  /**
+   * Takes one byte of a chunk-size line (`chunk-size [ chunk-ext ] CRLF`).
+   * @param byte The byte.
+   * @param at Its stream offset, for errors.
+   */
+  #sizeLineByte(byte: number, at: number): void {
+    switch (this.state) {
+      case "size": {
+        const digit = hexValue(byte);
+        if (digit !== -1) {
+          this.#size = this.#size * 16 + digit;
+          this.#sizeDigits++;
+          if (this.#size > Number.MAX_SAFE_INTEGER || this.#sizeDigits > 16) {
+            throw new HttpError("CHUNK_SIZE_OVERFLOW", at);
+          }
+          return;
+        }
+        if (this.#sizeDigits === 0) throw new HttpError("BAD_CHUNK", at);
+        if (byte === CR) this.state = "sizeLf";
+        else if (byte === 0x3b /* ; */ || byte === 0x20 || byte === 0x09) {
+          this.state = "ext";
+          this.#extension.length = 0;
+          this.#extension.push(byte);
+        } else throw new HttpError("BAD_CHUNK", at);
+        return;
+      }
+      case "ext":
+        if (byte === CR) {
+          if (!isValidChunkExtension(this.#extension)) throw new HttpError("BAD_CHUNK", at);
+          this.state = "sizeLf";
+          return;
+        }
+        if (byte === LF) throw new HttpError("BAD_CHUNK", at);
+        if (this.#extension.length >= this.#limits.maxChunkExtensionBytes) {
+          throw new HttpError("CHUNK_EXTENSION_TOO_LARGE", at);
+        }
+        this.#extension.push(byte);
+        return;
+      case "sizeLf": {
+        if (byte !== LF) throw new HttpError("BAD_CHUNK", at);
+        const size = this.#size;
+        this.#size = 0;
+        this.#sizeDigits = 0;
+        if (size === 0) {
+          this.state = "trailers";
+          return;
+        }
+        this.#total += size;
+        if (this.#total > this.#limits.maxBodyBytes) throw new HttpError("BODY_TOO_LARGE", at);
+        this.#chunkLeft = size;
+        this.state = "data";
+        return;
+      }
+      default:
+        throw new Error(`not in a chunk-size line: ${this.state}`);
+    }
   }
 
   #readTrailerLine(input: Uint8Array, start: number, end: number, offset: number): number {

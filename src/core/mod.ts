@@ -26,8 +26,13 @@ export {
   ContentLengthDecoder,
   isValidChunkExtension,
 } from "./body.ts";
-export { ServerConnection, type ServerConnectionOptions } from "./connection.ts";
-export { ConnectionContext, type LastHead } from "./context.ts";
+export { ServerConnection } from "./connection.ts";
+export {
+  ConnectionContext,
+  type EncodedHead,
+  type LastHead,
+  type ServerConnectionOptions,
+} from "./context.ts";
 export {
   type CloseEvent,
   type ConnectionEvent,

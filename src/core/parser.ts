@@ -12,7 +12,7 @@
 import { isNamed, Latin1Memo, listElements, TOKEN_CHARS } from "./_bytes.ts";
 import { checkTransferEncoding, parseContentLength, parseFieldLine } from "./_fields.ts";
 import { LineReader } from "./_lines.ts";
-import { absoluteAuthority, classifyTarget, isValidHost } from "./_target.ts";
+import { absoluteAuthority, classifyTarget, isValidHost, parseVersion } from "./_request_line.ts";
 import { HttpError } from "./errors.ts";
 import type { ProtocolLimits } from "./limits.ts";
 
@@ -490,25 +490,4 @@ interface FieldSummary {
   connectionKeepAlive: boolean;
   /** Whether an HTTP/1.1 request expects 100-continue. */
   expectContinue: boolean;
-}
-
-function parseVersion(line: Uint8Array, start: number, end: number, offset: number): HttpVersion {
-  // "HTTP/" DIGIT "." DIGIT, exactly.
-  const ok = end - start === 8 && line[start] === 0x48 && line[start + 1] === 0x54 &&
-    line[start + 2] === 0x54 && line[start + 3] === 0x50 && line[start + 4] === 0x2f &&
-    isDigit(line[start + 5]) && line[start + 6] === 0x2e && isDigit(line[start + 7]);
-  if (!ok) {
-    for (let i = start; i < end; i++) if (line[i] === CR) throw new HttpError("BARE_CR", offset + i - start);
-    throw new HttpError(line[start] === SP ? "BAD_REQUEST_LINE" : "BAD_VERSION", offset);
-  }
-  // Only HTTP/1.0 and HTTP/1.1 are spoken. RFC 9110 §2.5 would let a server read HTTP/1.2 as 1.1,
-  // but no such version exists, and guessing at an unknown version's framing is what smuggling
-  // feeds on: any other well-formed version gets 505.
-  if (line[start + 5] === 0x31 && line[start + 7] === 0x31) return "HTTP/1.1";
-  if (line[start + 5] === 0x31 && line[start + 7] === 0x30) return "HTTP/1.0";
-  throw new HttpError("VERSION_NOT_SUPPORTED", offset);
-}
-
-function isDigit(byte: number): boolean {
-  return byte >= 0x30 && byte <= 0x39;
 }

@@ -14,7 +14,7 @@ import {
 } from "../../src/core/mod.ts";
 import { parseContentLength, parseFieldLine } from "../../src/core/_fields.ts";
 import { LineReader } from "../../src/core/_lines.ts";
-import { isValidHost } from "../../src/core/_target.ts";
+import { isValidHost } from "../../src/core/_request_line.ts";
 import {
   assertLog,
   bytes,

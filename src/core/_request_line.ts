@@ -1,15 +1,18 @@
 /**
- * Request targets and authorities: the four target forms of RFC 9112 §3.2 and `uri-host [":" port]`
- * of RFC 3986 §3.2.2. Private to h1serve (not exported by `core/mod.ts`).
+ * The parts of a request line after the method: the four target forms of RFC 9112 §3.2, the
+ * authorities they name (`uri-host [":" port]` of RFC 3986 §3.2.2), and the HTTP version
+ * (RFC 9112 §2.3). Private to h1serve (not exported by `core/mod.ts`).
  *
  * @module
  */
 
 import { hexValue } from "./_bytes.ts";
 import { HttpError } from "./errors.ts";
-import type { TargetForm } from "./parser.ts";
+import type { HttpVersion, TargetForm } from "./parser.ts";
 
 const COLON = 0x3a;
+const CR = 0x0d;
+const SP = 0x20;
 
 /**
  * Which form a request target takes (RFC 9112 §3.2), checked against the method: CONNECT needs
@@ -26,7 +29,7 @@ const COLON = 0x3a;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { classifyTarget } from "./_target.ts";
+ * import { classifyTarget } from "./_request_line.ts";
  *
  * assert.equal(classifyTarget("GET", "/a?b", 0), "origin");
  * assert.equal(classifyTarget("CONNECT", "example.com:443", 0), "authority");
@@ -63,7 +66,7 @@ export function classifyTarget(method: string, target: string, offset: number): 
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { absoluteAuthority } from "./_target.ts";
+ * import { absoluteAuthority } from "./_request_line.ts";
  *
  * assert.equal(absoluteAuthority("http://example.com:8080/a"), "example.com:8080");
  * assert.equal(absoluteAuthority("ftp://example.com/"), null);
@@ -102,7 +105,7 @@ const HOST_CHARS: Uint8Array = (() => {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isValidHost } from "./_target.ts";
+ * import { isValidHost } from "./_request_line.ts";
  *
  * assert.equal(isValidHost("example.com:8080", false), true);
  * assert.equal(isValidHost("[::1]:443", true), true);
@@ -145,4 +148,45 @@ export function isValidHost(value: string, requirePort: boolean): boolean {
   const port = value.slice(i + 1);
   if (port.length === 0) return !requirePort;
   return /^[0-9]{1,5}$/.test(port) && Number(port) <= 65535;
+}
+
+/**
+ * Reads the HTTP version of a request line: `"HTTP/" DIGIT "." DIGIT`, exactly.
+ *
+ * @param line The array holding the line.
+ * @param start First byte of the version.
+ * @param end End of the line's content (its CR).
+ * @param offset Stream offset of `line[start]`, for errors.
+ * @returns The version.
+ * @throws {HttpError} `BAD_VERSION`, `BAD_REQUEST_LINE` or `BARE_CR` for a malformed one,
+ *   `VERSION_NOT_SUPPORTED` (505) for any version but 1.0 and 1.1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseVersion } from "./_request_line.ts";
+ *
+ * const line = new TextEncoder().encode("HTTP/1.0");
+ * assert.equal(parseVersion(line, 0, line.length, 0), "HTTP/1.0");
+ * ```
+ */
+export function parseVersion(line: Uint8Array, start: number, end: number, offset: number): HttpVersion {
+  // "HTTP/" DIGIT "." DIGIT, exactly.
+  const ok = end - start === 8 && line[start] === 0x48 && line[start + 1] === 0x54 &&
+    line[start + 2] === 0x54 && line[start + 3] === 0x50 && line[start + 4] === 0x2f &&
+    isDigit(line[start + 5]) && line[start + 6] === 0x2e && isDigit(line[start + 7]);
+  if (!ok) {
+    for (let i = start; i < end; i++) if (line[i] === CR) throw new HttpError("BARE_CR", offset + i - start);
+    throw new HttpError(line[start] === SP ? "BAD_REQUEST_LINE" : "BAD_VERSION", offset);
+  }
+  // Only HTTP/1.0 and HTTP/1.1 are spoken. RFC 9110 §2.5 would let a server read HTTP/1.2 as 1.1,
+  // but no such version exists, and guessing at an unknown version's framing is what smuggling
+  // feeds on: any other well-formed version gets 505.
+  if (line[start + 5] === 0x31 && line[start + 7] === 0x31) return "HTTP/1.1";
+  if (line[start + 5] === 0x31 && line[start + 7] === 0x30) return "HTTP/1.0";
+  throw new HttpError("VERSION_NOT_SUPPORTED", offset);
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= 0x30 && byte <= 0x39;
 }
