@@ -61,6 +61,7 @@ export interface ResponseServices {
  * ```ts
  * import assert from "node:assert/strict";
  * import { ServerConnection } from "../core/mod.ts";
+ * import { FastResponse } from "../fetch/response.ts";
  * import { systemClock } from "./clock.ts";
  * import { Output } from "./output.ts";
  * import { respond, ResponseMemo, type ResponseTarget } from "./respond.ts";
@@ -80,8 +81,7 @@ export interface ResponseServices {
  *   responded: (status) => statuses.push(status),
  *   broken() {},
  * };
- * respond(target, new Response("hi", { status: 201 }));
- * await Promise.resolve();
+ * respond(target, new FastResponse("hi", { status: 201 })); // a body in memory: sent at once
  * target.output.flush();
  * assert.deepEqual(statuses, [201]);
  * assert.match(sent[0], /^HTTP\/1\.1 201 Created\r\n[^]*\r\n\r\nhi$/);
