@@ -144,7 +144,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget {
   data(bytes: Uint8Array): void {
     if (this.#closing) return; // lingering close: discard
     const onData = this.#server.options.onData;
-    if (onData !== undefined) onData(bytes, this.#handlerInfo.remoteAddr);
+    if (onData !== undefined) runHook("onData", () => onData(bytes, this.#handlerInfo.remoteAddr));
     this.core.receive(bytes, this.#server.clock.now());
     this.#process();
   }
@@ -224,14 +224,15 @@ export class HttpConnection implements SocketEvents, ResponseTarget {
     const head = this.#head as RequestHead;
     this.#head = null;
     if (onResponse) {
-      onResponse({
+      const entry = {
         remoteAddr: this.#handlerInfo.remoteAddr,
         method: head.method,
         target: head.target,
         status,
         bytes: this.output.written - this.#writtenBefore,
         durationMs: this.#server.clock.now() - this.#started,
-      });
+      };
+      runHook("onResponse", () => onResponse(entry));
     }
     this.#exchangeDone();
   }
@@ -374,7 +375,11 @@ export class HttpConnection implements SocketEvents, ResponseTarget {
 
   /** Answers a protocol error (or a timeout) with its status, then closes. */
   #protocolError(error: HttpError): void {
-    this.#server.options.onProtocolError?.({ ...error.details(), remoteAddr: this.#handlerInfo.remoteAddr });
+    const onProtocolError = this.#server.options.onProtocolError;
+    if (onProtocolError) {
+      const info = { ...error.details(), remoteAddr: this.#handlerInfo.remoteAddr };
+      runHook("onProtocolError", () => onProtocolError(info));
+    }
     this.#body?.fail(error);
     this.#body = null;
     this.output.write(this.core.errorResponse(error, this.#server.clock.now()));
@@ -396,6 +401,25 @@ export class HttpConnection implements SocketEvents, ResponseTarget {
   #destroy(): void {
     this.#closing = true;
     this.#socket.destroy();
+  }
+}
+
+/**
+ * Runs one of the user's hooks: a hook that throws is logged, and the connection goes on.
+ *
+ * @param name The hook's name, for the log.
+ * @param call Calls it.
+ *
+ * @example
+ * ```ts ignore
+ * runHook("onResponse", () => options.onResponse?.(entry));
+ * ```
+ */
+export function runHook(name: string, call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    console.error(`h1serve: the ${name} hook failed:`, error);
   }
 }
 

@@ -118,10 +118,32 @@ export interface ResponseTarget {
  * ```
  */
 export function respond(target: ResponseTarget, result: Response | Promise<Response>): void {
-  if (!(result instanceof Promise)) return send(target, result, false);
+  if (!(result instanceof Promise)) return guarded(target, send, result);
   // With output batched, settle sends it first if the result is not there at once.
   const settled = target.output.queued === 0 ? result : target.output.settle(result);
-  settled.then((value) => send(target, value, false), (error) => replace(target, error, false));
+  settled.then((value) => guarded(target, send, value), (error) => guarded(target, replace, error));
+}
+
+/**
+ * Runs a step of the send path (`send` or `replace`) on a first result, catching what it throws,
+ * so that a fault of the server closes the connection instead of escaping into the runtime.
+ */
+function guarded(
+  target: ResponseTarget,
+  step: (target: ResponseTarget, value: unknown, isReplacement: boolean) => void,
+  value: unknown,
+): void {
+  try {
+    step(target, value, false);
+  } catch (error) {
+    broke(target, error);
+  }
+}
+
+/** A fault of the server itself on the send path: it is logged, and the connection is closed, never left hanging. */
+function broke(target: ResponseTarget, error: unknown): void {
+  console.error("h1serve: sending a response failed:", error);
+  target.broken();
 }
 
 /**
@@ -143,7 +165,7 @@ function send(target: ResponseTarget, value: unknown, isReplacement: boolean): v
     return replace(target, error, isReplacement);
   }
   if (parts.body !== null) return sendWhole(target, parts, parts.body, isReplacement);
-  sendRead(target, body, parts, isReplacement).catch(ignore);
+  sendRead(target, body, parts, isReplacement).catch((error) => broke(target, error));
 }
 
 /** Sends a response whose whole body is in memory: a string, or a body copy that is the server's now. */
@@ -250,7 +272,8 @@ function startResponse(
 function replace(target: ResponseTarget, error: unknown, isReplacement: boolean): void {
   if (target.closing) return;
   if (isReplacement) return sendInternalError(target);
-  target.services.errorResponse(error).then((response) => send(target, response, true));
+  target.services.errorResponse(error).then((response) => send(target, response, true))
+    .catch((fault) => broke(target, fault));
 }
 
 /** The core's built-in 500, with `Connection: close`: the answer when nothing else can be sent. */

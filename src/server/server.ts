@@ -16,7 +16,7 @@ import {
   type TransportSocket,
 } from "../transport/transport.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { ConnectionScope } from "./connection.ts";
+import { type ConnectionScope, runHook } from "./connection.ts";
 import { ConnectionTable } from "./connection_table.ts";
 import {
   resolveLimits,
@@ -167,7 +167,8 @@ class HttpServer implements Server, ConnectionScope {
   #accept(socket: TransportSocket): SocketEvents {
     const connection = this.table.accept(socket);
     if (connection === null) return NO_EVENTS;
-    this.options.onConnection?.(socket.remoteAddr);
+    const onConnection = this.options.onConnection;
+    if (onConnection) runHook("onConnection", () => onConnection(socket.remoteAddr));
     if (this.#shuttingDown) connection.requestClose();
     return connection;
   }

@@ -270,3 +270,34 @@ describe("serve when onError's own response cannot be sent", () => {
     assert.match(client.text, /^HTTP\/1\.1 500 Internal Server Error\r\n[^]*\r\nconnection: close\r\n/);
   });
 });
+
+describe("serve with hooks that throw", () => {
+  const cleanup = new Cleanup();
+  const originalError = console.error;
+  const logged: unknown[][] = [];
+  after(async () => {
+    console.error = originalError;
+    await cleanup.run();
+  });
+
+  test("serve logs a hook that throws and goes on serving, pipelined requests included", async () => {
+    console.error = (...args: unknown[]) => logged.push(args);
+    const fail = () => {
+      throw new Error("the hook broke");
+    };
+    const srv = await cleanup.server(handler, { onResponse: fail, onConnection: fail, onData: fail });
+    const client = await cleanup.client(srv.port);
+    await client.write("GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\n");
+    const [one, two] = await client.responses(2);
+    assert.deepEqual([one.text(), two.text()], ["ok /one", "ok /two"]);
+    const again = await cleanup.client(srv.port);
+    await again.write("GET /three HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert.equal((await again.response()).text(), "ok /three");
+    const hooks = logged.filter((args) => String(args[0]).includes("hook failed")).map((args) =>
+      String(args[0])
+    );
+    assert.ok(hooks.includes("h1serve: the onResponse hook failed:"), JSON.stringify(hooks));
+    assert.ok(hooks.includes("h1serve: the onConnection hook failed:"));
+    assert.ok(hooks.includes("h1serve: the onData hook failed:"));
+  });
+});
