@@ -19,10 +19,12 @@
  * working tree ("current") instead, and runs no other server. REF's tree is extracted with
  * `git archive` into `.tmp/bench-base-<sha>` (once per commit; the working tree and the index are
  * left alone), and the base runs that tree's own scripts/bench_server.ts, so both serve the same app.
- * For each runtime and scenario the two alternate `--rounds` times (base, current, base, …), and a
- * table per runtime gives each side's median server CPU µs per request (for `idle10k`, KiB of RSS
- * per idle connection), the change, the median requests/s and each side's min–max; a row is marked
- * REGRESSION when the current median is more than 5% above the base one. `idlefloor` is skipped.
+ * For each runtime and scenario the two alternate `--rounds` times (a round runs both, the base first
+ * in every other round), and a table per runtime gives each side's median server CPU µs per request
+ * (for `idle10k`, KiB of RSS per idle connection), the change of the medians, the "paired" change
+ * (the median of each round's current/base ratio, which a machine whose speed drifts over the run
+ * disturbs less), the median requests/s and each side's min–max; a row is marked REGRESSION when
+ * the paired change is over +5%. `idlefloor` is skipped.
  *
  * It installs what it needs first: the pinned runtimes from npm, and wrk with apt-get when missing.
  *
@@ -389,6 +391,7 @@ async function againstBase(ref: string): Promise<void> {
       "base".padStart(8),
       "current".padStart(8),
       "change".padStart(7),
+      "paired".padStart(7),
       "base req/s",
       "current req/s",
       "base min–max ",
@@ -400,7 +403,8 @@ async function againstBase(ref: string): Promise<void> {
       const base = { script: `${dir}/scripts/bench_server.ts`, values: [] as number[], rps: [] as number[] };
       const current = { script: benchServer, values: [] as number[], rps: [] as number[] };
       for (let round = 0; round < rounds; round++) {
-        for (const side of [base, current]) {
+        // Each side goes first in every other round, so that neither always runs on a warmer machine.
+        for (const side of round % 2 === 0 ? [base, current] : [current, base]) {
           if (name === "idle10k") {
             side.values.push(await measureIdle(runtime, "h1serve", port++, false, side.script));
           } else {
@@ -411,20 +415,23 @@ async function againstBase(ref: string): Promise<void> {
         }
       }
       const change = median(current.values) / median(base.values) - 1;
-      const percent = Number.isFinite(change)
-        ? `${change > 0 ? "+" : ""}${(100 * change).toFixed(1)}%`
-        : "n/a";
+      // The median of the rounds' own ratios: each round's pair ran minutes apart at most, so a machine
+      // that slows down and speeds up over a run moves both sides of a pair alike.
+      const paired = median(current.values.map((value, i) => value / base.values[i])) - 1;
+      const percent = (x: number) =>
+        Number.isFinite(x) ? `${x > 0 ? "+" : ""}${(100 * x).toFixed(1)}%` : "n/a";
       const rps = (side: typeof base) => (side.rps.length === 0 ? "-" : fmt(median(side.rps), 0));
       const cells = [
         name.padEnd(11),
         fmt(median(base.values), 2).padStart(8),
         fmt(median(current.values), 2).padStart(8),
-        percent.padStart(7),
+        percent(change).padStart(7),
+        percent(paired).padStart(7),
         rps(base).padStart(10),
         rps(current).padStart(13),
         spread(base.values).padEnd(13),
         spread(current.values).padEnd(15),
-        change > 0.05 ? "REGRESSION" : "",
+        paired > 0.05 ? "REGRESSION" : "",
       ];
       console.log(cells.join("  ").trimEnd());
     }

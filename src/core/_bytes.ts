@@ -204,10 +204,11 @@ export function writeLatin1(text: string, target: Uint8Array, offset: number): n
  * Joins byte arrays into one.
  *
  * @param parts The arrays, in order.
- * @param copyOne Whether a single part is copied too, so that the result always has an
- *   `ArrayBuffer` of its own (to hand its `buffer` to someone else).
- * @returns A new array with all their bytes over an `ArrayBuffer` of exactly their length, or the
- *   only part itself when there is one and `copyOne` is not set.
+ * @param ownBuffer Whether the result must have an `ArrayBuffer` of exactly its own bytes, to hand
+ *   its `buffer` to someone else: then a single part is copied too, over an explicit `ArrayBuffer`
+ *   (JavaScriptCore makes the `buffer` of an array made by length lazily, with a copy).
+ * @returns A new array with all their bytes, or the only part itself when there is one and
+ *   `ownBuffer` is not set.
  *
  * @example
  * ```ts
@@ -218,15 +219,14 @@ export function writeLatin1(text: string, target: Uint8Array, offset: number): n
  * assert.deepEqual([...concatBytes([one, new Uint8Array([2, 3])])], [1, 2, 3]);
  * assert.equal(concatBytes([one]), one);
  * assert.notEqual(concatBytes([one], true), one);
+ * assert.equal(concatBytes([one], true).buffer.byteLength, 1);
  * ```
  */
-export function concatBytes(parts: readonly Uint8Array[], copyOne = false): Uint8Array<ArrayBuffer> {
-  if (parts.length === 1 && !copyOne) return parts[0] as Uint8Array<ArrayBuffer>;
+export function concatBytes(parts: readonly Uint8Array[], ownBuffer = false): Uint8Array<ArrayBuffer> {
+  if (parts.length === 1 && !ownBuffer) return parts[0] as Uint8Array<ArrayBuffer>;
   let length = 0;
   for (const part of parts) length += part.byteLength;
-  // Over an explicit ArrayBuffer: JavaScriptCore makes the `buffer` of an array made by length
-  // lazily, with a copy, when it is first asked for.
-  const out = new Uint8Array(new ArrayBuffer(length));
+  const out = ownBuffer ? new Uint8Array(new ArrayBuffer(length)) : new Uint8Array(length);
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);

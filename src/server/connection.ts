@@ -7,13 +7,7 @@
  * @module
  */
 
-import {
-  type ConnectionContext,
-  type ConnectionEvent,
-  HttpError,
-  type RequestHead,
-  ServerConnection,
-} from "../core/mod.ts";
+import { type ConnectionContext, HttpError, type RequestHead, ServerConnection } from "../core/mod.ts";
 import { RequestBody } from "../fetch/request_body.ts";
 import { requestUrl, ServerRequest } from "../fetch/request.ts";
 import type { NetAddr, SocketEvents, TransportSocket } from "../transport/transport.ts";
@@ -255,48 +249,38 @@ export class HttpConnection implements SocketEvents, ResponseTarget {
           // resumes), and stop reading once a head's worth of pipelined input waits.
           return this.#pauseIfBacklogged();
         }
-        if (!this.#handle(this.core.nextEvent())) return;
+        const event = this.core.nextEvent();
+        switch (event.type) {
+          case "request":
+            this.#startExchange(event.head);
+            break;
+          case "data":
+            if (this.#body !== null && !this.#body.push(event.data) && !this.#paused) return this.#pause();
+            break;
+          case "end":
+            this.#body?.end();
+            this.#body = null;
+            break;
+          case "error":
+            return this.#protocolError(event.error);
+          case "close":
+            return this.#finish();
+          case "need-data":
+            this.output.flush();
+            if (this.#paused && this.#body === null) this.#resume();
+            if (this.#sleepsWhenIdle) this.#sleepIfIdle();
+            return;
+          case "paused":
+            // A response is in progress; pipelined input waits. Stop reading if too much waits.
+            return this.#pauseIfBacklogged();
+          default: {
+            const unexpected: never = event;
+            throw new Error(`unreachable event ${String(unexpected)}`);
+          }
+        }
       }
     } finally {
       this.#processing = false;
-    }
-  }
-
-  /** Acts on one event of the core; returns whether to ask for the next one. */
-  #handle(event: ConnectionEvent): boolean {
-    switch (event.type) {
-      case "request":
-        this.#startExchange(event.head);
-        return true;
-      case "data":
-        if (this.#body !== null && !this.#body.push(event.data) && !this.#paused) {
-          this.#pause();
-          return false;
-        }
-        return true;
-      case "end":
-        this.#body?.end();
-        this.#body = null;
-        return true;
-      case "error":
-        this.#protocolError(event.error);
-        return false;
-      case "close":
-        this.#finish();
-        return false;
-      case "need-data":
-        this.output.flush();
-        if (this.#paused && this.#body === null) this.#resume();
-        if (this.#sleepsWhenIdle) this.#sleepIfIdle();
-        return false;
-      case "paused":
-        // A response is in progress; pipelined input waits. Stop reading if too much waits.
-        this.#pauseIfBacklogged();
-        return false;
-      default: {
-        const unexpected: never = event;
-        throw new Error(`unreachable event ${String(unexpected)}`);
-      }
     }
   }
 
