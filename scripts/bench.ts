@@ -19,17 +19,18 @@
  * working tree ("current") instead, and runs no other server. REF's tree is extracted with
  * `git archive` into `.tmp/bench-base-<sha>` (once per commit; the working tree and the index are
  * left alone), and the base runs that tree's own scripts/bench_server.ts, so both serve the same app.
- * For each runtime and scenario the two alternate `--rounds` times (a round runs both, the base first
- * in every other round), and a table per runtime gives each side's median server CPU µs per request
- * (for `idle10k`, KiB of RSS per idle connection), the change of the medians, the "paired" change
- * (the median of each round's current/base ratio, which a machine whose speed drifts over the run
- * disturbs less), the median requests/s and each side's min–max; a row is marked REGRESSION when
- * the paired change is over +5%. `idlefloor` is skipped.
+ * For each runtime and scenario both servers start once and stay up, each is warmed up, and then
+ * their measured runs alternate `--rounds` times (a round runs both, the base first in every other
+ * round). A table per runtime gives each side's median server CPU µs per request (for `idle10k`,
+ * KiB of RSS per idle connection, with a fresh server per run), the "paired" change (the median of
+ * each round's current/base ratio, which a machine whose speed drifts over the run disturbs little)
+ * with its 95% confidence interval (a sign test's), the median requests/s and each side's min–max;
+ * a row is marked REGRESSION when the paired change is over +5%. `idlefloor` is skipped.
  *
  * It installs what it needs first: the pinned runtimes from npm, and wrk with apt-get when missing.
  *
  * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]
- * [--profile DIR | --compare REF [--rounds 3]]`.
+ * [--profile DIR | --compare REF [--rounds 10]]`.
  * Not part of the test command.
  *
  * @module
@@ -49,7 +50,7 @@ await ensureToolchain();
 await ensureSystemTools([["wrk", "/usr/bin/wrk"]], "the benchmark's load generator");
 const profileDir = flag("profile", "");
 const compareRef = flag("compare", "");
-const rounds = Number(flag("rounds", "3"));
+const rounds = Number(flag("rounds", "10"));
 if (compareRef !== "" && (profileDir !== "" || !(rounds >= 1))) {
   console.error("--compare takes no --profile, and --rounds must be at least 1");
   Deno.exit(2);
@@ -378,20 +379,83 @@ function spread(values: number[]): string {
 }
 
 /**
- * `--compare REF`: h1serve at REF against h1serve in the working tree, each scenario run `rounds`
- * times alternately (base, current, base, …), one table per runtime.
+ * A distribution-free 95% confidence interval for the median of `values`: the order statistics that a
+ * sign test puts around it (normal approximation of the binomial; with fewer than 6 values, the whole
+ * range).
+ */
+function medianInterval(values: number[]): [number, number] {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const n = sorted.length;
+  const k = Math.max(0, Math.floor(n / 2 - 0.98 * Math.sqrt(n)));
+  return [sorted[k], sorted[n - 1 - k]];
+}
+
+/** One side of `--compare`: the bench_server.ts it runs, and what each round measured. */
+interface Side {
+  readonly script: string;
+  readonly values: number[];
+  readonly rps: number[];
+}
+
+/**
+ * One scenario of `--compare`: both servers start once and stay up (pinned to core 0, so only the
+ * one under load runs), each is warmed up, then `rounds` measured runs of each alternate, the order
+ * swapped in every other round, so that a machine whose speed drifts moves both sides alike.
+ */
+async function compareScenario(runtime: string, name: string, base: Side, current: Side): Promise<void> {
+  if (name === "idle10k") {
+    for (let round = 0; round < rounds; round++) {
+      for (const side of round % 2 === 0 ? [base, current] : [current, base]) {
+        side.values.push(await measureIdle(runtime, "h1serve", port++, false, side.script));
+      }
+    }
+    return;
+  }
+  const scenario = SCENARIOS[name];
+  const servers = new Map<Side, { child: Deno.ChildProcess; port: number }>();
+  try {
+    for (const side of [base, current]) {
+      const sidePort = port++;
+      servers.set(side, {
+        child: await startServer(runtime, "h1serve", sidePort, "", false, side.script),
+        port: sidePort,
+      });
+      await runWrk(sidePort, scenario); // warm-up
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const side of round % 2 === 0 ? [base, current] : [current, base]) {
+        const server = servers.get(side)!;
+        const before = cpuTicks(server.child.pid);
+        const { requests, rps } = await runWrk(server.port, scenario);
+        const ticks = cpuTicks(server.child.pid) - before;
+        side.values.push(requests > 0 ? (ticks * 10_000) / requests : NaN);
+        side.rps.push(rps);
+      }
+    }
+  } finally {
+    for (const { child } of servers.values()) {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+  }
+}
+
+/**
+ * `--compare REF`: h1serve at REF against h1serve in the working tree, each scenario measured
+ * `rounds` times alternately, one table per runtime.
  */
 async function againstBase(ref: string): Promise<void> {
   const { sha, dir } = await baseTree(ref);
   console.log(`base: ${ref} (${sha}, in ${dir}); current: the working tree; ${rounds} rounds, alternating\n`);
+  const percent = (x: number) => (Number.isFinite(x) ? `${x > 0 ? "+" : ""}${(100 * x).toFixed(1)}%` : "n/a");
   for (const runtime of runtimes) {
     console.log(`== ${runtime}: server CPU µs per request (idle10k: KiB of RSS per idle connection)`);
     const header = [
       "scenario".padEnd(11),
       "base".padStart(8),
       "current".padStart(8),
-      "change".padStart(7),
       "paired".padStart(7),
+      "95% interval".padEnd(16),
       "base req/s",
       "current req/s",
       "base min–max ",
@@ -400,33 +464,21 @@ async function againstBase(ref: string): Promise<void> {
     console.log(header.join("  "));
     for (const name of scenarioNames) {
       if (name === "idlefloor") continue;
-      const base = { script: `${dir}/scripts/bench_server.ts`, values: [] as number[], rps: [] as number[] };
-      const current = { script: benchServer, values: [] as number[], rps: [] as number[] };
-      for (let round = 0; round < rounds; round++) {
-        // Each side goes first in every other round, so that neither always runs on a warmer machine.
-        for (const side of round % 2 === 0 ? [base, current] : [current, base]) {
-          if (name === "idle10k") {
-            side.values.push(await measureIdle(runtime, "h1serve", port++, false, side.script));
-          } else {
-            const r = await measure(runtime, "h1serve", name, port++, side.script);
-            side.values.push(r.cpuUsPerRequest);
-            side.rps.push(r.rps);
-          }
-        }
-      }
-      const change = median(current.values) / median(base.values) - 1;
-      // The median of the rounds' own ratios: each round's pair ran minutes apart at most, so a machine
-      // that slows down and speeds up over a run moves both sides of a pair alike.
-      const paired = median(current.values.map((value, i) => value / base.values[i])) - 1;
-      const percent = (x: number) =>
-        Number.isFinite(x) ? `${x > 0 ? "+" : ""}${(100 * x).toFixed(1)}%` : "n/a";
-      const rps = (side: typeof base) => (side.rps.length === 0 ? "-" : fmt(median(side.rps), 0));
+      const base: Side = { script: `${dir}/scripts/bench_server.ts`, values: [], rps: [] };
+      const current: Side = { script: benchServer, values: [], rps: [] };
+      await compareScenario(runtime, name, base, current);
+      // The rounds' own ratios: the two runs of a round are seconds apart, so what the machine does
+      // over minutes cancels out of each ratio.
+      const ratios = current.values.map((value, i) => value / base.values[i] - 1);
+      const paired = median(ratios);
+      const [low, high] = medianInterval(ratios);
+      const rps = (side: Side) => (side.rps.length === 0 ? "-" : fmt(median(side.rps), 0));
       const cells = [
         name.padEnd(11),
         fmt(median(base.values), 2).padStart(8),
         fmt(median(current.values), 2).padStart(8),
-        percent(change).padStart(7),
         percent(paired).padStart(7),
+        `${percent(low)} … ${percent(high)}`.padEnd(16),
         rps(base).padStart(10),
         rps(current).padStart(13),
         spread(base.values).padEnd(13),
