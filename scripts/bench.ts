@@ -25,7 +25,9 @@
  * KiB of RSS per idle connection, with a fresh server per run), the "paired" change (the median of
  * each round's current/base ratio, which a machine whose speed drifts over the run disturbs little)
  * with its 95% confidence interval (a sign test's), the median requests/s and each side's min–max;
- * a row is marked REGRESSION when the paired change is over +5%. `idlefloor` is skipped.
+ * a row is marked REGRESSION when the paired change is over +5% and its whole interval lies above
+ * zero, and "over 5%, within noise" when the change is over +5% but the interval reaches zero or
+ * below. `idlefloor` is skipped.
  *
  * It installs what it needs first: the pinned runtimes from npm, and wrk with apt-get when missing.
  *
@@ -390,6 +392,15 @@ function medianInterval(values: number[]): [number, number] {
   return [sorted[k], sorted[n - 1 - k]];
 }
 
+/**
+ * The mark of a `--compare` row: REGRESSION only when the paired change is over +5% and the sign
+ * test's interval lies wholly above zero (so chance alone is an unlikely cause).
+ */
+function verdict(paired: number, low: number): string {
+  if (!(paired > 0.05)) return "";
+  return low > 0 ? "REGRESSION" : "over 5%, within noise";
+}
+
 /** One side of `--compare`: the bench_server.ts it runs, and what each round measured. */
 interface Side {
   readonly script: string;
@@ -483,7 +494,7 @@ async function againstBase(ref: string): Promise<void> {
         rps(current).padStart(13),
         spread(base.values).padEnd(13),
         spread(current.values).padEnd(15),
-        paired > 0.05 ? "REGRESSION" : "",
+        verdict(paired, low),
       ];
       console.log(cells.join("  ").trimEnd());
     }
