@@ -1,5 +1,5 @@
 /**
- * The four protocol properties of the core, built from the driver (`drive.ts`), the generators
+ * The six protocol properties of the core, built from the driver (`drive.ts`), the generators
  * (`generators.ts`) and the reference model (`model.ts`), and their definitions
  * ({@link PROPERTIES}: id, title, CI seed and runs, fuzzing weight). The CI test
  * (`tests/core/fast_check_test.ts`) runs each property with a fixed seed; `scripts/fuzz.ts` runs
@@ -12,7 +12,10 @@
  *       error with an allowed status, and nothing at all comes after that error;
  *   (c) the whole run (events, body bytes, where each request ended, final state) is the same for
  *       every way of splitting the input, with fast-check choosing the pieces;
- *   (d) mutation safety: see {@link mutationProperty} for the oracle.
+ *   (d) mutation safety: see {@link mutationProperty} for the oracle;
+ *   (e) the WebSocket session, on streams of valid and broken frames, lets no exception but a
+ *       WebSocketError out (as an `error` event) and gives nothing after an error or a close;
+ *   (f) the WebSocket session gives the same events for every split of its input.
  *
  * @module
  */
@@ -42,6 +45,15 @@ import {
   sizesArb,
 } from "./generators.ts";
 import { checkAgainstReference } from "./model.ts";
+import {
+  cutInto,
+  driveSession,
+  frameStreamArb,
+  pieceSizesArb,
+  runOutcome,
+  type SessionDriveOptions,
+  sessionOptionsArb,
+} from "./websocket.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Properties
@@ -272,9 +284,31 @@ function checkLocal(
   return "local";
 }
 
+/**
+ * (e) On any stream of frames, whole and in pieces, the WebSocket session ends in a defined
+ * outcome: `driveSession` throws for an exception that is not a WebSocketError event, or for an
+ * event after the end.
+ */
+export function sessionOutcomeProperty(
+  stats?: Stats,
+): fc.IPropertyWithHooks<[Uint8Array, SessionDriveOptions]> {
+  return fc.property(frameStreamArb, sessionOptionsArb, (input, options) => {
+    count(stats, runOutcome(driveSession([input], options)));
+  });
+}
+
+/** (f) The session's run is the same for the whole stream and for the stream cut into pieces. */
+export function sessionSplitProperty(): fc.IPropertyWithHooks<[Uint8Array, SessionDriveOptions, number[]]> {
+  return fc.property(frameStreamArb, sessionOptionsArb, pieceSizesArb, (input, options, sizes) => {
+    const whole = driveSession([input], options);
+    const split = driveSession(cutInto(input, sizes), options);
+    assert.deepEqual(split, whole, `fed in pieces of ${sizes.join(",")} the session's run differs`);
+  });
+}
+
 /** A property as the test and the fuzzer run it. */
 export interface PropertyDefinition {
-  /** Short id: "a" to "d". */
+  /** Short id: "a" to "f". */
   readonly id: string;
   /** Test name. */
   readonly title: string;
@@ -288,7 +322,7 @@ export interface PropertyDefinition {
   readonly property: (stats: Stats) => fc.IProperty<unknown>;
 }
 
-/** The four properties. */
+/** The six properties. */
 export const PROPERTIES: readonly PropertyDefinition[] = [
   {
     id: "a",
@@ -321,6 +355,22 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     runs: 6000,
     weight: 2,
     property: (stats) => mutationProperty(stats),
+  },
+  {
+    id: "e",
+    title: "WebSocketSession lets only WebSocketError events out, and nothing after the end",
+    seed: 0x5e6f70,
+    runs: 10000,
+    weight: 1,
+    property: (stats) => sessionOutcomeProperty(stats),
+  },
+  {
+    id: "f",
+    title: "WebSocketSession gives the same events for every split of the input",
+    seed: 0x6f7081,
+    runs: 10000,
+    weight: 1,
+    property: () => sessionSplitProperty(),
   },
 ];
 

@@ -90,3 +90,39 @@ export {
   REASON_PHRASES,
   reasonPhrase,
 } from "./serializer.ts";
+export {
+  isValidCloseCode,
+  WEBSOCKET_ERRORS,
+  WebSocketError,
+  type WebSocketErrorCode,
+} from "./websocket/errors.ts";
+export {
+  type FrameHeader,
+  type FrameLimits,
+  FrameReader,
+  type FrameStep,
+  OPCODE,
+} from "./websocket/frame_reader.ts";
+export { closeFrame, closePayload, encodeFrame, frameHeader } from "./websocket/frame_writer.ts";
+export {
+  acceptKey,
+  checkWebSocketRequest,
+  type ExtensionOffer,
+  type HandshakeRefusal,
+  parseExtensions,
+  selectProtocol,
+  type WebSocketRequest,
+} from "./websocket/handshake.ts";
+export {
+  type DeflateAgreement,
+  type DeflateOptions,
+  type DeflateParameters,
+  negotiateDeflate,
+} from "./websocket/permessage_deflate.ts";
+export {
+  type WebSocketEvent,
+  type WebSocketSessionOptions,
+  type WebSocketState,
+  type WebSocketTimeoutAction,
+} from "./websocket/events.ts";
+export { WebSocketSession } from "./websocket/session.ts";

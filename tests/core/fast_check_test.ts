@@ -21,9 +21,10 @@ const MUST_REACH: Record<string, readonly string[]> = {
     "non-local: same",
     "non-local: changed",
   ],
+  e: ["open", "closed", "dropped", "error 1002", "error 1006", "error 1007", "error 1009"],
 };
 
-describe("ServerConnection fast-check properties", () => {
+describe("ServerConnection and WebSocketSession fast-check properties", () => {
   for (const definition of PROPERTIES) {
     it(`(${definition.id}) ${definition.title}`, () => {
       const stats: Stats = {};
