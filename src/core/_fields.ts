@@ -6,7 +6,15 @@
  * @module
  */
 
-import { FIELD_VALUE_CHARS, isToken, latin1, type Latin1Memo, listElements, TOKEN_CHARS } from "./_bytes.ts";
+import {
+  FIELD_VALUE_CHARS,
+  isNamed,
+  isToken,
+  latin1,
+  type Latin1Memo,
+  listElements,
+  TOKEN_CHARS,
+} from "./_bytes.ts";
 import { HttpError, type HttpErrorCode } from "./errors.ts";
 
 const CR = 0x0d;
@@ -150,3 +158,138 @@ export function checkTransferEncoding(value: string, offset: number): void {
   if (last !== "chunked") throw new HttpError("BAD_TRANSFER_ENCODING", offset);
   if (code !== null) throw new HttpError(code, offset);
 }
+
+/**
+ * What the fields of one head say about its framing, its connection and an upgrade: the summary
+ * that {@link summarizeFields} fills in, reused for every head.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emptyFieldSummary } from "./_fields.ts";
+ *
+ * assert.equal(emptyFieldSummary().contentLength, -1);
+ * ```
+ */
+export interface FieldSummary {
+  /** How many Host fields. */
+  hostCount: number;
+  /** The last Host field's value. */
+  host: string;
+  /** The Content-Length, or -1 without one. */
+  contentLength: number;
+  /** The Transfer-Encoding fields joined, or `null` without one. */
+  transferEncoding: string | null;
+  /** Whether Connection names `close`. */
+  connectionClose: boolean;
+  /** Whether Connection names `keep-alive`. */
+  connectionKeepAlive: boolean;
+  /** Whether Connection names `upgrade`. */
+  connectionUpgrade: boolean;
+  /** The Upgrade fields joined, or `null` without one. */
+  upgrade: string | null;
+  /** Whether an HTTP/1.1 request expects 100-continue. */
+  expectContinue: boolean;
+}
+
+/**
+ * A summary with nothing read yet.
+ * @returns A new summary.
+ */
+export function emptyFieldSummary(): FieldSummary {
+  return {
+    hostCount: 0,
+    host: "",
+    contentLength: -1,
+    transferEncoding: null,
+    connectionClose: false,
+    connectionKeepAlive: false,
+    connectionUpgrade: false,
+    upgrade: null,
+    expectContinue: false,
+  };
+}
+
+/**
+ * Reads the fields that decide framing, the connection's fate and an upgrade into `summary`.
+ *
+ * @param fields The head's fields, flat: name, value, name, value…
+ * @param version The request's version (an HTTP/1.0 client's expectation is ignored).
+ * @param summary The summary to fill in (reset first).
+ * @param endOffset Stream offset of the head's last line, for errors.
+ * @returns `summary`.
+ * @throws {HttpError} For an expectation other than 100-continue, or a bad or conflicting Content-Length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { emptyFieldSummary, summarizeFields } from "./_fields.ts";
+ *
+ * const fields = ["Connection", "Upgrade", "Upgrade", "websocket", "Content-Length", "0"];
+ * const summary = summarizeFields(fields, "HTTP/1.1", emptyFieldSummary(), 0);
+ * assert.deepEqual([summary.connectionUpgrade, summary.upgrade, summary.contentLength], [true, "websocket", 0]);
+ * ```
+ */
+export function summarizeFields(
+  fields: readonly string[],
+  version: string,
+  summary: FieldSummary,
+  endOffset: number,
+): FieldSummary {
+  Object.assign(summary, EMPTY_SUMMARY);
+  for (let k = 0; k < fields.length; k += 2) {
+    const name = fields[k];
+    const value = fields[k + 1];
+    switch (name.length) {
+      case 4:
+        if (isNamed(name, "host")) {
+          summary.hostCount++;
+          summary.host = value;
+        }
+        break;
+      case 6:
+        if (isNamed(name, "expect")) {
+          // A list whose empty elements are ignored (RFC 9110 §5.6.1.2); 100-continue is the
+          // only expectation defined, and an HTTP/1.0 client's is ignored (RFC 9110 §10.1.1).
+          const expectations = listElements(value);
+          if (expectations.some((item) => item !== "100-continue")) {
+            throw new HttpError("EXPECTATION_FAILED", endOffset);
+          }
+          if (expectations.length > 0) summary.expectContinue = version === "HTTP/1.1";
+        }
+        break;
+      case 7:
+        if (isNamed(name, "upgrade")) {
+          summary.upgrade = summary.upgrade === null ? value : `${summary.upgrade}, ${value}`;
+        }
+        break;
+      case 10:
+        if (isNamed(name, "connection")) {
+          for (const token of listElements(value)) {
+            if (token === "close") summary.connectionClose = true;
+            else if (token === "keep-alive") summary.connectionKeepAlive = true;
+            else if (token === "upgrade") summary.connectionUpgrade = true;
+          }
+        }
+        break;
+      case 14:
+        if (isNamed(name, "content-length")) {
+          const length = parseContentLength(value, endOffset);
+          if (summary.contentLength !== -1 && summary.contentLength !== length) {
+            throw new HttpError("CONFLICTING_CONTENT_LENGTH", endOffset);
+          }
+          summary.contentLength = length;
+        }
+        break;
+      case 17:
+        if (isNamed(name, "transfer-encoding")) {
+          const joined: string | null = summary.transferEncoding;
+          summary.transferEncoding = joined === null ? value : `${joined}, ${value}`;
+        }
+        break;
+    }
+  }
+  return summary;
+}
+
+const EMPTY_SUMMARY: Readonly<FieldSummary> = Object.freeze(emptyFieldSummary());

@@ -44,6 +44,7 @@ import {
   encodeLastChunk,
   errorResponseBytes,
 } from "./serializer.ts";
+import { type SwitchedProtocols, switchingProtocolsHead } from "./upgrade.ts";
 
 const CONTINUE_BYTES = encodeHead("HTTP/1.1 100 Continue\r\n\r\n");
 const INTERNAL_ERROR_TEXT = "Internal Server Error: the response could not be made (RESPONSE_FAILED)\n";
@@ -246,6 +247,26 @@ export class ServerConnection {
   }
 
   /**
+   * Answers with `101 Switching Protocols` (the rules are `switchingProtocolsHead`'s): HTTP parsing
+   * stops for good, and requests pipelined behind this one are never read.
+   * @param headers The 101's fields, with `Upgrade` naming the new protocol.
+   * @returns The 101 head, and the bytes of the new protocol received so far.
+   * @throws {LocalProtocolError} `OUT_OF_ORDER` when no request waits; `INVALID_STATUS` or
+   *   `INVALID_FIELD` (nothing changes then) when the request cannot be switched or a field is wrong.
+   */
+  switchProtocols(headers: ResponseStart["headers"]): SwitchedProtocols {
+    const head = this.#head;
+    if (head === null || this.#writeState !== "idle") {
+      throw new LocalProtocolError("OUT_OF_ORDER", "no request is waiting for a response");
+    }
+    const kind = this.#reading.kind;
+    const bytes = switchingProtocolsHead(head, kind === "end" || kind === "done", headers);
+    const rest = this.#input.bytes.subarray(this.#input.pos);
+    this.#close("switched");
+    return { head: bytes, rest };
+  }
+
+  /**
    * Frames a piece of the response body.
    *
    * @param data Body bytes.
@@ -296,8 +317,7 @@ export class ServerConnection {
     }
     const tail = this.#framing === "chunked" ? encodeLastChunk(trailers) : EMPTY;
     this.#writeState = "done";
-    const reading = this.#reading;
-    const complete = reading.kind === "done" || reading.kind === "end";
+    const reading = this.#reading, complete = reading.kind === "done" || reading.kind === "end";
     if (!this.#keepAlive || this.#closeRequested || this.#input.eof && !complete) {
       this.#close();
     } else if (complete) {
@@ -325,10 +345,8 @@ export class ServerConnection {
   }
 
   /**
-   * The built-in 500 for a request whose response could not be made (when the server's own
-   * replacement for a failed response fails too): a one-line plain-text body and
-   * `Connection: close`. The connection then closes.
-   *
+   * The built-in 500 (a one-line text body, `Connection: close`) for a request whose response could
+   * not be made, not even the server's own replacement for it. The connection then closes.
    * @param now The current time in milliseconds.
    * @returns The response bytes, or an empty array when a response has already started.
    */
@@ -364,26 +382,10 @@ export class ServerConnection {
   checkTimeout(now: number): TimeoutAction {
     const kind = this.#deadline.kind;
     if (kind === "none" || !this.#deadline.due(now)) return "none";
-    switch (kind) {
-      case "idle":
-        this.#close();
-        return "close";
-      case "head":
-        if (!this.#headStarted && this.bufferedBytes === 0) {
-          this.#close();
-          return "close";
-        }
-        return this.#timedOut();
-      case "body":
-        return this.#timedOut();
-      default:
-        throw new Error(`unreachable deadline ${kind satisfies never}`);
-    }
-  }
-
-  /** A request that did not arrive in time: answer 408 (then close) if no response has started, else close now. */
-  #timedOut(): TimeoutAction {
-    if (this.#writeState === "idle") return "respond-408";
+    // An idle connection, or one where no byte of a head has come, closes quietly. A request that
+    // did not arrive in time gets a 408 if no response has started, and otherwise just the close.
+    const quiet = kind === "idle" || (kind === "head" && !this.#headStarted && this.bufferedBytes === 0);
+    if (!quiet && this.#writeState === "idle") return "respond-408";
     this.#close();
     return "close";
   }
@@ -486,10 +488,10 @@ export class ServerConnection {
     return { type: "error", error };
   }
 
-  #close(): CloseEvent {
+  #close(writeState: "closed" | "switched" = "closed"): CloseEvent {
     this.#keepAlive = false;
     if (this.#reading.kind !== "error") this.#reading = READING_CLOSED;
-    this.#writeState = "closed";
+    this.#writeState = writeState;
     this.#deadline.none();
     this.#input.clear();
     this.#parser = null;

@@ -213,7 +213,7 @@ export type ReadState = "head" | "body" | "discard" | "done" | "error" | "closed
  * assert.deepEqual([before, conn.writeState], ["idle", "body"]);
  * ```
  */
-export type WriteState = "idle" | "body" | "done" | "closed";
+export type WriteState = "idle" | "body" | "done" | "closed" | "switched";
 
 /**
  * What the caller should do when a deadline has passed.

@@ -9,8 +9,14 @@
  * @module
  */
 
-import { isNamed, Latin1Memo, listElements, TOKEN_CHARS } from "./_bytes.ts";
-import { checkTransferEncoding, parseContentLength, parseFieldLine } from "./_fields.ts";
+import { Latin1Memo, TOKEN_CHARS } from "./_bytes.ts";
+import {
+  checkTransferEncoding,
+  emptyFieldSummary,
+  type FieldSummary,
+  parseFieldLine,
+  summarizeFields,
+} from "./_fields.ts";
 import { LineReader } from "./_lines.ts";
 import { absoluteAuthority, classifyTarget, isValidHost, parseVersion } from "./_request_line.ts";
 import { HttpError } from "./errors.ts";
@@ -118,6 +124,12 @@ export interface RequestHead {
   readonly keepAlive: boolean;
   /** Whether an HTTP/1.1 client sent `Expect: 100-continue`. */
   readonly expectContinue: boolean;
+  /**
+   * The protocols an HTTP/1.1 request asks to switch to (its Upgrade field, when Connection lists
+   * `upgrade`: RFC 9110 §7.8), or `null`. An HTTP/1.0 request's Upgrade is ignored, and CONNECT
+   * never upgrades.
+   */
+  readonly upgrade: string | null;
   /** Length of the head in bytes, leading empty lines and final CRLF included. */
   readonly byteLength: number;
 }
@@ -161,15 +173,7 @@ export class RequestHeadParser {
    * the method has ended or cannot outgrow its limit before the line does.
    */
   #methodBytes = 0;
-  readonly #summary: FieldSummary = {
-    hostCount: 0,
-    host: "",
-    contentLength: -1,
-    transferEncoding: null,
-    connectionClose: false,
-    connectionKeepAlive: false,
-    expectContinue: false,
-  };
+  readonly #summary: FieldSummary = emptyFieldSummary();
 
   /**
    * Creates a parser for request heads.
@@ -351,7 +355,7 @@ export class RequestHeadParser {
   #finish(endOffset: number): RequestHead {
     const version = this.#version;
     const targetForm = this.#targetForm;
-    const summary = this.#readFields(endOffset);
+    const summary = summarizeFields(this.#fields, this.#version, this.#summary, endOffset);
     const { hostCount, host, contentLength, transferEncoding } = summary;
     if (hostCount > 1) throw new HttpError("DUPLICATE_HOST", endOffset);
     if (hostCount === 0 && version === "HTTP/1.1") throw new HttpError("MISSING_HOST", endOffset);
@@ -404,90 +408,10 @@ export class RequestHeadParser {
       contentLength: bodyFraming === "length" ? contentLength : 0,
       keepAlive,
       expectContinue: summary.expectContinue,
+      upgrade: version === "HTTP/1.1" && summary.connectionUpgrade && this.#method !== "CONNECT"
+        ? summary.upgrade
+        : null,
       byteLength: this.#headBytes,
     };
   }
-
-  /**
-   * Reads the fields that decide framing and the connection's fate, into the summary this parser
-   * reuses for every head.
-   * @param endOffset Stream offset of the head's last line, for errors.
-   * @returns The summary.
-   */
-  #readFields(endOffset: number): FieldSummary {
-    const fields = this.#fields;
-    const summary = this.#summary;
-    summary.hostCount = 0;
-    summary.host = "";
-    summary.contentLength = -1;
-    summary.transferEncoding = null;
-    summary.connectionClose = false;
-    summary.connectionKeepAlive = false;
-    summary.expectContinue = false;
-    for (let k = 0; k < fields.length; k += 2) {
-      const name = fields[k];
-      const value = fields[k + 1];
-      switch (name.length) {
-        case 4:
-          if (isNamed(name, "host")) {
-            summary.hostCount++;
-            summary.host = value;
-          }
-          break;
-        case 6:
-          if (isNamed(name, "expect")) {
-            // A list whose empty elements are ignored (RFC 9110 §5.6.1.2); 100-continue is the
-            // only expectation defined, and an HTTP/1.0 client's is ignored (RFC 9110 §10.1.1).
-            const expectations = listElements(value);
-            if (expectations.some((item) => item !== "100-continue")) {
-              throw new HttpError("EXPECTATION_FAILED", endOffset);
-            }
-            if (expectations.length > 0) summary.expectContinue = this.#version === "HTTP/1.1";
-          }
-          break;
-        case 10:
-          if (isNamed(name, "connection")) {
-            for (const token of listElements(value)) {
-              if (token === "close") summary.connectionClose = true;
-              else if (token === "keep-alive") summary.connectionKeepAlive = true;
-            }
-          }
-          break;
-        case 14:
-          if (isNamed(name, "content-length")) {
-            const length = parseContentLength(value, endOffset);
-            if (summary.contentLength !== -1 && summary.contentLength !== length) {
-              throw new HttpError("CONFLICTING_CONTENT_LENGTH", endOffset);
-            }
-            summary.contentLength = length;
-          }
-          break;
-        case 17:
-          if (isNamed(name, "transfer-encoding")) {
-            const joined: string | null = summary.transferEncoding;
-            summary.transferEncoding = joined === null ? value : `${joined}, ${value}`;
-          }
-          break;
-      }
-    }
-    return summary;
-  }
-}
-
-/** What the fields of one head say about its framing and its connection. */
-interface FieldSummary {
-  /** How many Host fields. */
-  hostCount: number;
-  /** The last Host field's value. */
-  host: string;
-  /** The Content-Length, or -1 without one. */
-  contentLength: number;
-  /** The Transfer-Encoding fields joined, or `null` without one. */
-  transferEncoding: string | null;
-  /** Whether Connection names `close`. */
-  connectionClose: boolean;
-  /** Whether Connection names `keep-alive`. */
-  connectionKeepAlive: boolean;
-  /** Whether an HTTP/1.1 request expects 100-continue. */
-  expectContinue: boolean;
 }
