@@ -50,6 +50,18 @@ export type {
 } from "./src/transport/transport.ts";
 export { HttpError } from "./src/core/mod.ts";
 export type { HttpErrorCode, ProtocolErrorDetails, ProtocolLimits } from "./src/core/mod.ts";
+export { upgradeWebSocket, upgradeWebSocketStream } from "./src/websocket/upgrade.ts";
+export type { UpgradeWebSocketOptions } from "./src/websocket/options.ts";
+export { ServerWebSocket } from "./src/websocket/socket.ts";
+export {
+  ServerWebSocketStream,
+  type WebSocketCloseInfo,
+  WebSocketStreamError,
+  type WebSocketStreamOpened,
+} from "./src/websocket/stream.ts";
+export type { LiveConnection, ProtocolSwitch, Takeover } from "./src/server/switch.ts";
+export { protocolSwitchOf, switchingResponse } from "./src/server/switch.ts";
+export { WebSocketError, type WebSocketErrorCode } from "./src/core/mod.ts";
 export { HELLO_HTML, helloHandler } from "./src/cli/hello.ts";
 export { main } from "./src/cli/cli.ts";
 

@@ -126,3 +126,4 @@ export {
   type WebSocketTimeoutAction,
 } from "./websocket/events.ts";
 export { WebSocketSession } from "./websocket/session.ts";
+export { type SwitchedProtocols, switchingProtocolsHead } from "./upgrade.ts";

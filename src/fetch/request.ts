@@ -104,6 +104,18 @@ export class ServerRequest {
     this.#source = source;
   }
 
+  /**
+   * The parsed head of a request that the server made, for the server's own modules (such as the
+   * WebSocket upgrade).
+   * @param request Any value.
+   * @returns Its head, or `null` when it is not a request of this server.
+   */
+  static headOf(request: unknown): RequestHead | null {
+    return typeof request === "object" && request !== null && #source in request
+      ? (request as ServerRequest).#source.head
+      : null;
+  }
+
   /** The method exactly as sent. */
   get method(): string {
     return this.#source.head.method;

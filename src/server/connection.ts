@@ -7,7 +7,13 @@
  * @module
  */
 
-import { type ConnectionContext, HttpError, type RequestHead, ServerConnection } from "../core/mod.ts";
+import {
+  type ConnectionContext,
+  HttpError,
+  type RequestHead,
+  ServerConnection,
+  type SwitchedProtocols,
+} from "../core/mod.ts";
 import { RequestBody } from "../fetch/request_body.ts";
 import { requestUrl, ServerRequest } from "../fetch/request.ts";
 import type { NetAddr, SocketEvents, TransportSocket } from "../transport/transport.ts";
@@ -15,6 +21,7 @@ import type { ConnectionTable } from "./connection_table.ts";
 import type { ServeHandler, ServeHandlerInfo, ServeOptions, ServerLimits } from "./options.ts";
 import { Output } from "./output.ts";
 import { respond, type ResponseServices, type ResponseTarget } from "./respond.ts";
+import type { LiveConnection, ProtocolSwitch } from "./switch.ts";
 
 /** How long a closing connection reads (and drops) what the peer still sends, after its FIN. */
 const LINGER_MS = 2000;
@@ -73,7 +80,7 @@ function isRepresentableMethod(method: string): boolean {
  * socket.events = connection;
  * ```
  */
-export class HttpConnection implements SocketEvents, ResponseTarget {
+export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnection {
   /** The connection's state machine. */
   readonly core: ServerConnection;
   /** The connection's output. */
@@ -237,13 +244,51 @@ export class HttpConnection implements SocketEvents, ResponseTarget {
     this.#destroy();
   }
 
+  /** The 101 is written: this object is done, and the new protocol serves the socket from now on. */
+  switched(protocolSwitch: ProtocolSwitch, { head, rest }: SwitchedProtocols): void {
+    const request = this.#head as RequestHead;
+    this.#head = null;
+    this.#request = null;
+    this.#dormant = true;
+    this.output.write(head);
+    this.output.flush();
+    const server = this.#server, socket = this.#socket, remoteAddr = this.#handlerInfo.remoteAddr;
+    const started = this.#started === 0 ? server.clock.now() : this.#started;
+    const headBytes = this.output.written - this.#writtenBefore;
+    const next = protocolSwitch.start({
+      socket,
+      rest,
+      clock: server.clock,
+      remoteAddr,
+      sendTimeoutMs: server.limits.sendTimeoutMs,
+      failed(info) {
+        const onProtocolError = server.options.onProtocolError;
+        if (onProtocolError) {
+          runHook("onProtocolError", () => onProtocolError({ ...info, remoteAddr } as never));
+        }
+      },
+      ended(bytesSent) {
+        const onResponse = server.options.onResponse;
+        const { method, target } = request;
+        const entry = { remoteAddr, method, target, status: 101, bytes: headBytes + bytesSent };
+        if (onResponse) {
+          runHook("onResponse", () => onResponse({ ...entry, durationMs: server.clock.now() - started }));
+        }
+        server.table.removed(socket);
+      },
+    });
+    socket.events = next;
+    server.table.replace(socket, next);
+    if (this.#paused) socket.resume();
+  }
+
   // ---- the event loop of one connection ----
 
   #process(): void {
     if (this.#processing || this.#closing || this.#dormant) return;
     this.#processing = true;
     try {
-      while (!this.#closing) {
+      while (!this.#closing && !this.#dormant) {
         if (!this.output.writable && this.core.readState === "head") {
           // The peer is not reading its responses: start no new request until it does (drain
           // resumes), and stop reading once a head's worth of pipelined input waits.

@@ -15,6 +15,7 @@
 import type { SocketEvents, TransportSocket } from "../transport/transport.ts";
 import type { Clock, Ticker } from "./clock.ts";
 import { type ConnectionScope, HttpConnection } from "./connection.ts";
+import type { LiveConnection } from "./switch.ts";
 
 /**
  * The open connections of one server.
@@ -27,7 +28,7 @@ import { type ConnectionScope, HttpConnection } from "./connection.ts";
  */
 export class ConnectionTable {
   /** Each socket's connection, or, for a dormant one, only the time its keep-alive ends. */
-  readonly #entries: Map<TransportSocket, HttpConnection | number> = new Map();
+  readonly #entries: Map<TransportSocket, LiveConnection | number> = new Map();
   /** The events of every dormant socket: the first byte or the end wakes the connection. */
   readonly #dormantEvents: SocketEvents = {
     data: (bytes, socket) => this.#wake(socket, bytes.byteLength).data(bytes),
@@ -88,6 +89,15 @@ export class ConnectionTable {
   sleep(socket: TransportSocket, keepAliveEnds: number): void {
     this.#entries.set(socket, keepAliveEnds);
     socket.events = this.#dormantEvents;
+  }
+
+  /**
+   * Puts another connection in a socket's place: the protocol that took the socket over.
+   * @param socket The socket.
+   * @param connection Its new connection.
+   */
+  replace(socket: TransportSocket, connection: LiveConnection): void {
+    this.#entries.set(socket, connection);
   }
 
   /**

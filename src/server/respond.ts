@@ -15,11 +15,12 @@
  */
 
 import { concatBytes } from "../core/_bytes.ts";
-import { type ServerConnection, statusAllowsContent } from "../core/mod.ts";
+import { type ServerConnection, statusAllowsContent, type SwitchedProtocols } from "../core/mod.ts";
 import { bodyPool } from "../fetch/body_pool.ts";
 import { outgoing, type OutgoingResponse } from "../fetch/outgoing.ts";
 import type { Clock } from "./clock.ts";
 import { microtaskHops, NOT_YET, type Output } from "./output.ts";
+import { type ProtocolSwitch, protocolSwitchOf } from "./switch.ts";
 
 /** Body bytes read ahead, at most, to send a streamed body whole with a Content-Length. */
 const READ_AHEAD_LIMIT = 1024 * 1024;
@@ -80,6 +81,7 @@ export interface ResponseServices {
  *   services: { clock: systemClock, memo: new ResponseMemo(), errorResponse: async () => new Response() },
  *   responded: (status) => statuses.push(status),
  *   broken() {},
+ *   switched() {},
  * };
  * respond(target, new FastResponse("hi", { status: 201 })); // a body in memory: sent at once
  * target.output.flush();
@@ -103,6 +105,12 @@ export interface ResponseTarget {
   responded(status: number): void;
   /** The response cannot be completed (its body failed after the head went out): close at once. */
   broken(): void;
+  /**
+   * The 101 head is written: hand the socket to the new protocol.
+   * @param protocolSwitch The protocol.
+   * @param switched The head and the new protocol's first bytes.
+   */
+  switched(protocolSwitch: ProtocolSwitch, switched: SwitchedProtocols): void;
 }
 
 /**
@@ -157,6 +165,8 @@ function send(target: ResponseTarget, value: unknown, isReplacement: boolean): v
   }
   let parts: OutgoingResponse;
   let body: ReadableStream<Uint8Array> | null = null;
+  const protocolSwitch = value instanceof Response ? protocolSwitchOf(value) : null;
+  if (protocolSwitch !== null) return switchProtocols(target, protocolSwitch, isReplacement);
   try {
     if (!(value instanceof Response)) throw new TypeError("the handler did not return a Response");
     parts = outgoing(value);
@@ -166,6 +176,21 @@ function send(target: ResponseTarget, value: unknown, isReplacement: boolean): v
   }
   if (parts.body !== null) return sendWhole(target, parts, parts.body, isReplacement);
   sendRead(target, body, parts, isReplacement).catch((error) => broke(target, error));
+}
+
+/** Answers 101 and hands the connection over, or, when the request cannot be switched, sends the replacement. */
+function switchProtocols(
+  target: ResponseTarget,
+  protocolSwitch: ProtocolSwitch,
+  isReplacement: boolean,
+): void {
+  let switched: SwitchedProtocols;
+  try {
+    switched = target.core.switchProtocols(protocolSwitch.headers);
+  } catch (error) {
+    return replace(target, error, isReplacement);
+  }
+  target.switched(protocolSwitch, switched);
 }
 
 /** Sends a response whose whole body is in memory: a string, or a body copy that is the server's now. */

@@ -1,0 +1,443 @@
+/**
+ * One WebSocket connection after the 101: it takes the socket's events, feeds the core's
+ * `WebSocketSession`, hands messages to its endpoint (the WHATWG-style socket or the stream),
+ * writes what the session and the endpoint send, counts `bufferedAmount` exactly (a send's
+ * bytes stay counted until the transport says the system has them), pauses reading when the
+ * endpoint asks, compresses through the connection's `DeflateCodec`, and acts on the session's
+ * timeouts when the server's table ticks.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../core/_bytes.ts";
+import {
+  type DeflateParameters,
+  type WebSocketError,
+  type WebSocketEvent,
+  WebSocketSession,
+} from "../core/mod.ts";
+import type { LiveConnection, Takeover } from "../server/switch.ts";
+import type { SocketEvents } from "../transport/transport.ts";
+import { DeflateCodec } from "./deflate.ts";
+import type { ResolvedWebSocketOptions } from "./options.ts";
+
+/** How long a closed connection waits for the peer's FIN before dropping the socket. */
+const LINGER_MS = 2000;
+
+/**
+ * What a connection tells the API object that the application holds.
+ *
+ * @example An endpoint that logs
+ * ```ts
+ * import type { WebSocketEndpoint } from "./connection.ts";
+ *
+ * const log: string[] = [];
+ * const endpoint: WebSocketEndpoint = {
+ *   connectionOpened: () => log.push("open"),
+ *   messageReceived: (data, binary) => log.push(`${binary ? "binary" : "text"} ${data.length}`),
+ *   connectionClosed: (code) => log.push(`close ${code}`),
+ *   bufferDrained: () => log.push("drained"),
+ * };
+ * ```
+ */
+export interface WebSocketEndpoint {
+  /**
+   * The connection is open.
+   * @param connection The connection, to send on.
+   */
+  connectionOpened(connection: WebSocketConnection): void;
+  /**
+   * A message arrived.
+   * @param data The message (text as UTF-8, checked).
+   * @param binary Whether it is binary.
+   */
+  messageReceived(data: Uint8Array, binary: boolean): void;
+  /**
+   * The connection is over.
+   * @param code The close code (1006 when it ended without a close handshake).
+   * @param reason The peer's reason.
+   * @param wasClean Whether the close handshake completed.
+   * @param error The protocol failure that ended it, if any.
+   */
+  connectionClosed(code: number, reason: string, wasClean: boolean, error?: WebSocketError): void;
+  /** `bufferedAmount` fell to the send high-water mark or below. */
+  bufferDrained(): void;
+}
+
+/**
+ * What the upgrade settled: the endpoint, the options, the protocol and extensions chosen.
+ *
+ * @example
+ * ```ts ignore
+ * const setup: WebSocketSetup = { endpoint, options, deflate: null, protocol: "", extensions: "" };
+ * ```
+ */
+export interface WebSocketSetup {
+  readonly endpoint: WebSocketEndpoint;
+  readonly options: ResolvedWebSocketOptions;
+  readonly deflate: DeflateParameters | null;
+  readonly protocol: string;
+  readonly extensions: string;
+}
+
+/**
+ * One open WebSocket connection on a socket taken over from the HTTP server.
+ *
+ * @example Made by the upgrade's `ProtocolSwitch` once the 101 is queued
+ * ```ts ignore
+ * const connection = new WebSocketConnection(takeover, setup);
+ * connection.start();
+ * ```
+ */
+export class WebSocketConnection implements SocketEvents, LiveConnection {
+  /** The protocol state. */
+  readonly session: WebSocketSession;
+  /** The subprotocol chosen, or `""`. */
+  readonly protocol: string;
+  /** The extensions agreed (`Sec-WebSocket-Extensions`), or `""`. */
+  readonly extensions: string;
+  readonly #takeover: Takeover;
+  readonly #endpoint: WebSocketEndpoint;
+  readonly #options: ResolvedWebSocketOptions;
+  readonly #codec: DeflateCodec | null;
+  /** Application bytes sent but not yet taken by the system. */
+  #buffered = 0;
+  #bytesSent = 0;
+  /** Frames written while events are processed, sent as one write at the end. */
+  #batch: Uint8Array[] | null = null;
+  #batchBytes = 0;
+  /** Sends waiting on compression (or behind one that does), in order. */
+  #sendChain: Promise<void> | null = null;
+  #chained = 0;
+  #inflating = false;
+  #readingPaused = false;
+  #writable = true;
+  #blockedSince = Infinity;
+  /** When the socket was ended (FIN sent), or `Infinity`. */
+  #endedAt = Infinity;
+  /** Whether the endpoint has been told the connection is over. */
+  #over = false;
+
+  /**
+   * @param takeover The socket and what the server provides.
+   * @param setup What the upgrade settled.
+   */
+  constructor(takeover: Takeover, setup: WebSocketSetup) {
+    this.#takeover = takeover;
+    this.#endpoint = setup.endpoint;
+    this.#options = setup.options;
+    this.protocol = setup.protocol;
+    this.extensions = setup.extensions;
+    this.#codec = setup.deflate === null ? null : new DeflateCodec(setup.deflate);
+    const options = setup.options;
+    this.session = new WebSocketSession({
+      now: takeover.clock.now(),
+      maxMessageBytes: options.maxMessageBytes,
+      maxFrameBytes: options.maxFrameBytes,
+      idleTimeoutMs: options.idleTimeoutMs,
+      closeTimeoutMs: options.closeTimeoutMs,
+      autoPong: options.autoPong,
+      deflate: setup.deflate === null ? null : { threshold: options.compression?.threshold ?? 1024 },
+    });
+  }
+
+  /** Application bytes queued by sends and not yet handed to the system. */
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  /** Opens the endpoint, then reads what arrived with the upgrade request. */
+  start(): void {
+    this.#endpoint.connectionOpened(this);
+    const rest = this.#takeover.rest;
+    if (rest.length > 0) this.data(rest.slice());
+  }
+
+  /**
+   * Sends one message (compressed when permessage-deflate was agreed and it reaches the threshold).
+   * @param data The message; it must not change until sent.
+   * @param binary Binary, or text (UTF-8).
+   */
+  send(data: Uint8Array, binary: boolean): void {
+    if (this.session.state !== "open") return;
+    this.#buffered += data.byteLength;
+    const compress = this.#codec !== null && this.session.compresses(data.byteLength);
+    if (!compress && this.#sendChain === null) {
+      return this.#write(this.session.send(data, binary), data.byteLength);
+    }
+    this.#chain(async () => {
+      const payload = compress ? await this.#codec!.deflate(data) : data;
+      this.#write(this.session.send(payload, binary, compress), data.byteLength);
+    });
+  }
+
+  /**
+   * Sends a message whose bytes are not there yet (a Blob's), in its place among the sends.
+   * @param data The message, once read.
+   * @param binary Binary or text.
+   * @param length Its length, counted in `bufferedAmount` at once.
+   */
+  sendLater(data: Promise<Uint8Array>, binary: boolean, length: number): void {
+    if (this.session.state !== "open") return;
+    this.#buffered += length;
+    this.#chain(async () => {
+      const bytes = await data;
+      this.#buffered -= length;
+      this.send(bytes, binary);
+    });
+  }
+
+  /**
+   * Starts the close handshake, after every send before it.
+   * @param code The status code, or none.
+   * @param reason The reason.
+   */
+  startClose(code: number | undefined, reason: string): void {
+    const closeNow = () => this.#write([this.session.close(code, reason, this.#takeover.clock.now())], 0);
+    if (this.#sendChain === null) closeNow();
+    else this.#chain(() => Promise.resolve(closeNow()));
+  }
+
+  /**
+   * Sends a ping.
+   * @param data At most 125 bytes.
+   */
+  ping(data: Uint8Array): void {
+    this.#write([this.session.ping(data)], 0);
+  }
+
+  /** Stops reading from the socket until {@link resumeReading} (the reader is behind). */
+  pauseReading(): void {
+    if (this.#readingPaused) return;
+    this.#readingPaused = true;
+    this.#takeover.socket.pause();
+  }
+
+  /** Reads again, beginning with what arrived while paused. */
+  resumeReading(): void {
+    if (!this.#readingPaused) return;
+    this.#readingPaused = false;
+    this.#takeover.socket.resume();
+    queueMicrotask(() => this.#process());
+  }
+
+  // ---- SocketEvents ----
+
+  /** Bytes arrived. */
+  data(bytes: Uint8Array): void {
+    this.session.receive(bytes, this.#takeover.clock.now());
+    this.#process();
+  }
+
+  /** The peer sends nothing more. */
+  end(): void {
+    this.session.end();
+    this.#process();
+  }
+
+  /** The socket takes more again. */
+  drain(): void {
+    this.#writable = true;
+    this.#blockedSince = Infinity;
+  }
+
+  /** The socket is closed: tell the endpoint (1006 unless the close handshake completed), free the codec, log. */
+  close(): void {
+    this.#endedAt = 0;
+    this.#codec?.close();
+    this.#tellOver(1006, "", false);
+    this.#takeover.ended(this.#bytesSent);
+  }
+
+  // ---- LiveConnection ----
+
+  /** Acts on deadlines: a peer that reads nothing, a close that takes too long, an idle peer. */
+  tick(now: number): void {
+    if (now - this.#blockedSince >= this.#takeover.sendTimeoutMs) return this.destroy();
+    if (this.#endedAt !== Infinity) {
+      if (now - this.#endedAt >= LINGER_MS) this.destroy();
+      return;
+    }
+    const action = this.session.checkTimeout(now);
+    switch (action.type) {
+      case "none":
+        return;
+      case "ping":
+        return this.#write([action.bytes], 0);
+      case "close":
+        this.#tellOver(1006, "", false);
+        return this.#endSocket();
+      default: {
+        const unexpected: never = action;
+        throw new Error(`unreachable timeout action ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  /** A shutdown: 1001 Going Away, then the close handshake within the drain deadline. */
+  requestClose(): void {
+    this.startClose(1001, "server shutting down");
+  }
+
+  /** Closes at once. */
+  destroy(): void {
+    this.#takeover.socket.destroy();
+  }
+
+  // ---- reading ----
+
+  /** Reads the session's events until it needs data, waits for an inflate, or the endpoint pauses. */
+  #process(): void {
+    if (this.#batch !== null || this.#inflating || this.#readingPaused) return;
+    this.#batch = [];
+    try {
+      while (this.#handle(this.session.nextEvent()));
+    } finally {
+      const batch = this.#batch;
+      const bytes = this.#batchBytes;
+      this.#batch = null;
+      this.#batchBytes = 0;
+      if (batch.length > 0) this.#writeNow(batch, bytes);
+    }
+  }
+
+  /** Acts on one event; whether to read on. */
+  #handle(event: WebSocketEvent): boolean {
+    switch (event.type) {
+      case "message":
+        this.#endpoint.messageReceived(event.data, event.binary);
+        return !this.#readingPaused;
+      case "inflate":
+        this.#inflate(event.data, event.maxBytes);
+        return false;
+      case "ping":
+        if (event.reply !== null) this.#write([event.reply], 0);
+        return true;
+      case "pong":
+        return true;
+      case "close":
+        if (event.reply !== null) this.#write([event.reply], 0);
+        this.#tellOver(event.code, event.reason, event.wasClean);
+        this.#endSocket();
+        return false;
+      case "error":
+        return this.#failed(event.error, event.reply);
+      case "need-data":
+        return false;
+      default: {
+        const unexpected: never = event;
+        throw new Error(`unreachable WebSocket event ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  #inflate(data: Uint8Array, maxBytes: number): void {
+    this.#inflating = true;
+    this.#codec!.inflate(data, maxBytes).then((result) => {
+      this.#inflating = false;
+      this.#batch = [];
+      let goOn: boolean;
+      try {
+        goOn = this.#handle(this.session.inflated(result));
+      } finally {
+        const batch = this.#batch;
+        this.#batch = null;
+        if (batch.length > 0) this.#writeNow(batch, this.#batchBytes);
+        this.#batchBytes = 0;
+      }
+      if (goOn) this.#process();
+    }).catch((error) => {
+      console.error("h1serve: inflating a WebSocket message failed:", error);
+      this.destroy();
+    });
+  }
+
+  /** A protocol failure: report it, send the close frame that says why, tell the endpoint, end. */
+  #failed(error: WebSocketError, reply: Uint8Array | null): boolean {
+    this.#takeover.failed({
+      protocol: "websocket",
+      code: error.code,
+      closeCode: error.closeCode,
+      rfc: error.rfc,
+      offset: error.offset,
+      message: error.message,
+    });
+    if (reply !== null) this.#write([reply], 0);
+    this.#tellOver(error.closeCode === 1006 ? 1006 : error.closeCode, "", false, error);
+    this.#endSocket();
+    return false;
+  }
+
+  #tellOver(code: number, reason: string, wasClean: boolean, error?: WebSocketError): void {
+    if (this.#over) return;
+    this.#over = true;
+    try {
+      this.#endpoint.connectionClosed(code, reason, wasClean, error);
+    } catch (failure) {
+      console.error("h1serve: a WebSocket close listener failed:", failure);
+    }
+  }
+
+  /** Sends FIN once the last frames are out, and drops the socket if the peer does not close its side soon. */
+  #endSocket(): void {
+    if (this.#endedAt !== Infinity) return;
+    this.#endedAt = this.#takeover.clock.now();
+    const end = () => this.#takeover.socket.end();
+    if (this.#sendChain === null) queueMicrotask(end);
+    else this.#sendChain.then(end, end);
+  }
+
+  // ---- writing ----
+
+  /** Runs a send step after the ones before it. */
+  #chain(step: () => Promise<void>): void {
+    this.#chained++;
+    const previous = this.#sendChain ?? Promise.resolve();
+    this.#sendChain = previous.then(step).catch((error) => {
+      console.error("h1serve: a WebSocket send failed:", error);
+      this.destroy();
+    }).finally(() => {
+      if (--this.#chained === 0) this.#sendChain = null;
+    });
+  }
+
+  /** Writes frames: into the batch while events are processed, else at once. */
+  #write(frames: Uint8Array[], applicationBytes: number): void {
+    if (frames.length === 0 || (frames.length === 1 && frames[0].byteLength === 0)) {
+      this.#sent(applicationBytes);
+      return;
+    }
+    if (this.#batch !== null) {
+      for (const frame of frames) this.#batch.push(frame);
+      this.#batchBytes += applicationBytes;
+      return;
+    }
+    this.#writeNow(frames, applicationBytes);
+  }
+
+  #writeNow(frames: Uint8Array[], applicationBytes: number): void {
+    const socket = this.#takeover.socket;
+    const sent = applicationBytes === 0 ? undefined : () => this.#sent(applicationBytes);
+    let total = 0;
+    for (const frame of frames) total += frame.byteLength;
+    this.#bytesSent += total;
+    let writable: boolean;
+    if (frames.length === 1) writable = socket.write(frames[0], sent);
+    else if (socket.writeParts !== undefined && total >= 16 * 1024) {
+      writable = socket.writeParts(frames, sent);
+    } else writable = socket.write(concatBytes(frames), sent);
+    if (!writable && this.#writable) {
+      this.#writable = false;
+      this.#blockedSince = this.#takeover.clock.now();
+    }
+  }
+
+  /** The system has taken `count` application bytes. */
+  #sent(count: number): void {
+    if (count === 0) return;
+    const mark = this.#options.sendHighWaterMark;
+    const wasAbove = this.#buffered > mark;
+    this.#buffered -= count;
+    if (wasAbove && this.#buffered <= mark) this.#endpoint.bufferDrained();
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The server's end of a WebSocket in the shape of the WHATWG `WebSocket` interface, as
+ * `Deno.upgradeWebSocket` gives it: `readyState`, `binaryType`, `bufferedAmount`, `protocol`,
+ * `extensions`, `send`, `close`, and the `open`, `message`, `error` and `close` events through
+ * `addEventListener` or the `on…` properties. A listener that throws is logged; the server goes on.
+ *
+ * @module
+ */
+
+import { isValidCloseCode } from "../core/mod.ts";
+import type { WebSocketConnection, WebSocketEndpoint } from "./connection.ts";
+
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+
+type Listener = ((event: Event) => void) | { handleEvent(event: Event): void };
+
+/** `CloseEvent` where the runtime has one (Deno, Bun, Node 23+), else an `Event` with the same members. */
+const CloseEventClass: new (
+  type: string,
+  init: { code: number; reason: string; wasClean: boolean },
+) => Event = (globalThis as { CloseEvent?: typeof CloseEvent }).CloseEvent ?? class CloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  constructor(type: string, init: { code: number; reason: string; wasClean: boolean }) {
+    super(type);
+    this.code = init.code;
+    this.reason = init.reason;
+    this.wasClean = init.wasClean;
+  }
+};
+
+/**
+ * One WebSocket, server side. Made by `upgradeWebSocket`; it opens once the handler's response
+ * is sent.
+ *
+ * @example Echo every message
+ * ```ts
+ * import { serve, upgradeWebSocket } from "../../mod.ts";
+ *
+ * const server = serve({ port: 0, hostname: "127.0.0.1" }, (request) => {
+ *   const { socket, response } = upgradeWebSocket(request);
+ *   socket.addEventListener("message", (event) => socket.send(event.data));
+ *   return response;
+ * });
+ * await server.ready;
+ * await server.shutdown();
+ * ```
+ */
+export class ServerWebSocket implements WebSocketEndpoint {
+  /** The connection is not open yet. */
+  static readonly CONNECTING = 0;
+  /** The connection is open. */
+  static readonly OPEN = 1;
+  /** The close handshake is in progress. */
+  static readonly CLOSING = 2;
+  /** The connection is closed. */
+  static readonly CLOSED = 3;
+  /** The connection is not open yet. */
+  readonly CONNECTING = 0;
+  /** The connection is open. */
+  readonly OPEN = 1;
+  /** The close handshake is in progress. */
+  readonly CLOSING = 2;
+  /** The connection is closed. */
+  readonly CLOSED = 3;
+
+  /** The URL the client asked for, with the `ws:` scheme. */
+  readonly url: string;
+  /** How binary messages are given: as a `Blob` (the default) or an `ArrayBuffer`. */
+  binaryType: "blob" | "arraybuffer" = "blob";
+  #readyState = 0;
+  #connection: WebSocketConnection | null = null;
+  #protocol = "";
+  #extensions = "";
+  /** Bytes sent while closing or closed, which count in `bufferedAmount` for ever (WHATWG). */
+  #discarded = 0;
+  /** A close asked for before the connection opened. */
+  #pendingClose: { code: number | undefined; reason: string } | null = null;
+  readonly #listeners = new Map<string, Listener[]>();
+  readonly #handlers = new Map<string, ((event: Event) => void) | null>();
+
+  /** @param url The request's URL. */
+  constructor(url: string) {
+    this.url = url.replace(/^http/, "ws");
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  get readyState(): number {
+    return this.#readyState;
+  }
+
+  /** The subprotocol chosen, or `""`. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The extensions agreed, or `""`. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** Bytes of messages sent and not yet handed to the system. */
+  get bufferedAmount(): number {
+    return (this.#connection?.bufferedAmount ?? 0) + this.#discarded;
+  }
+
+  /** The `open` handler. */
+  get onopen(): ((event: Event) => void) | null {
+    return this.#handlers.get("open") ?? null;
+  }
+  set onopen(handler: ((event: Event) => void) | null) {
+    this.#setHandler("open", handler);
+  }
+  /** The `message` handler. */
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return this.#handlers.get("message") ?? null;
+  }
+  set onmessage(handler: ((event: MessageEvent) => void) | null) {
+    this.#setHandler("message", handler as ((event: Event) => void) | null);
+  }
+  /** The `error` handler. */
+  get onerror(): ((event: Event) => void) | null {
+    return this.#handlers.get("error") ?? null;
+  }
+  set onerror(handler: ((event: Event) => void) | null) {
+    this.#setHandler("error", handler);
+  }
+  /** The `close` handler. */
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return this.#handlers.get("close") ?? null;
+  }
+  set onclose(handler: ((event: CloseEvent) => void) | null) {
+    this.#setHandler("close", handler as ((event: Event) => void) | null);
+  }
+
+  /**
+   * Sends a message: a string as text, bytes or a `Blob` as binary.
+   * @param data The message.
+   * @throws {DOMException} `InvalidStateError` before the connection opens.
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (this.#readyState === 0) throw new DOMException("the WebSocket is not open yet", "InvalidStateError");
+    if (typeof data === "string") return this.#sendBytes(UTF8_ENCODER.encode(data), false);
+    if (data instanceof Blob) {
+      if (this.#readyState !== 1) return void (this.#discarded += data.size);
+      return this.#connection!.sendLater(
+        data.arrayBuffer().then((buffer) => new Uint8Array(buffer)),
+        true,
+        data.size,
+      );
+    }
+    const bytes = ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+    // The caller may change its array after send returns: the message is what it held now.
+    this.#sendBytes(bytes.slice(), true);
+  }
+
+  /**
+   * Starts the close handshake.
+   * @param code 1000, or 3000–4999.
+   * @param reason At most 123 bytes of UTF-8.
+   * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
+   */
+  close(code?: number, reason = ""): void {
+    if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999 || !isValidCloseCode(code))) {
+      throw new DOMException(`close code ${code} is neither 1000 nor 3000–4999`, "InvalidAccessError");
+    }
+    if (UTF8_ENCODER.encode(reason).byteLength > 123) {
+      throw new DOMException("a close reason is at most 123 bytes of UTF-8", "SyntaxError");
+    }
+    if (this.#readyState >= 2) return;
+    this.#readyState = 2;
+    if (this.#connection === null) this.#pendingClose = { code, reason };
+    else this.#connection.startClose(code, reason);
+  }
+
+  /**
+   * Listens for an event.
+   * @param type `open`, `message`, `error` or `close`.
+   * @param listener The listener.
+   * @param options `{ once: true }` to listen once.
+   */
+  addEventListener(
+    type: string,
+    listener: Listener | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    const list = this.#listeners.get(type) ?? [];
+    if (list.includes(listener)) return;
+    const once = typeof options === "object" && options.once === true;
+    const entry: Listener = once
+      ? (event: Event) => {
+        this.removeEventListener(type, entry);
+        call(listener, event);
+      }
+      : listener;
+    if (once) onceOriginals.set(entry, listener);
+    list.push(entry);
+    this.#listeners.set(type, list);
+  }
+
+  /**
+   * Stops listening.
+   * @param type The event type.
+   * @param listener The listener given to {@link addEventListener}.
+   */
+  removeEventListener(type: string, listener: Listener | null): void {
+    const list = this.#listeners.get(type);
+    if (list === undefined || listener === null) return;
+    const index = list.findIndex((entry) => entry === listener || onceOriginals.get(entry) === listener);
+    if (index !== -1) this.#listeners.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+  }
+
+  /**
+   * Delivers an event to the listeners.
+   * @param event The event.
+   * @returns `true`.
+   */
+  dispatchEvent(event: Event): boolean {
+    for (const listener of this.#listeners.get(event.type) ?? []) call(listener, event);
+    return true;
+  }
+
+  // ---- WebSocketEndpoint, called by the connection ----
+
+  /** @param connection The open connection. */
+  connectionOpened(connection: WebSocketConnection): void {
+    this.#connection = connection;
+    this.#protocol = connection.protocol;
+    this.#extensions = connection.extensions;
+    if (this.#readyState === 0) this.#readyState = 1;
+    this.dispatchEvent(new Event("open"));
+    const pending = this.#pendingClose;
+    if (pending !== null) connection.startClose(pending.code, pending.reason);
+  }
+
+  /**
+   * @param data The message.
+   * @param binary Whether it is binary.
+   */
+  messageReceived(data: Uint8Array, binary: boolean): void {
+    if (this.#readyState !== 1) return;
+    let value: string | ArrayBuffer | Blob;
+    if (!binary) value = UTF8_DECODER.decode(data);
+    else if (this.binaryType === "arraybuffer") value = copyToBuffer(data);
+    else value = new Blob([data as Uint8Array<ArrayBuffer>]);
+    this.dispatchEvent(new MessageEvent("message", { data: value }));
+  }
+
+  /**
+   * @param code The close code.
+   * @param reason The reason.
+   * @param wasClean Whether the handshake completed.
+   * @param error The failure, if any.
+   */
+  connectionClosed(code: number, reason: string, wasClean: boolean, error?: unknown): void {
+    this.#readyState = 3;
+    if (!wasClean || error !== undefined) this.dispatchEvent(new Event("error"));
+    this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }));
+  }
+
+  /** Nothing to do: the socket interface has no drain event. */
+  bufferDrained(): void {}
+
+  #sendBytes(bytes: Uint8Array, binary: boolean): void {
+    if (this.#readyState !== 1) {
+      this.#discarded += bytes.byteLength;
+      return;
+    }
+    this.#connection!.send(bytes, binary);
+  }
+
+  #setHandler(type: string, handler: ((event: Event) => void) | null): void {
+    const previous = this.#handlers.get(type);
+    if (previous) this.removeEventListener(type, previous);
+    this.#handlers.set(type, typeof handler === "function" ? handler : null);
+    if (typeof handler === "function") this.addEventListener(type, handler);
+  }
+}
+
+/** The original listener of each `once` wrapper, for removeEventListener. */
+const onceOriginals = new WeakMap<Listener, Listener>();
+
+function call(listener: Listener, event: Event): void {
+  try {
+    if (typeof listener === "function") listener(event);
+    else listener.handleEvent(event);
+  } catch (error) {
+    console.error(`h1serve: a WebSocket ${event.type} listener failed:`, error);
+  }
+}
+
+function copyToBuffer(data: Uint8Array): ArrayBuffer {
+  return data.buffer.byteLength === data.byteLength && data.byteOffset === 0
+    ? data.buffer as ArrayBuffer
+    : data.slice().buffer;
+}
