@@ -57,8 +57,13 @@ const steps: Step[] = [
 if (!args.has("--skip-install")) {
   await ensureToolchain();
   await ensureSystemTools(
-    [["curl", "/usr/bin/curl"], ["chromium", "/usr/bin/chromium"]],
-    "the curl and browser tests",
+    [
+      ["curl", "/usr/bin/curl"],
+      ["chromium", "/usr/bin/chromium"],
+      ["python3-websockets", "/usr/lib/python3/dist-packages/websockets"],
+      ["python3-wsproto", "/usr/lib/python3/dist-packages/wsproto"],
+    ],
+    "the curl, browser and WebSocket peer tests",
   );
 }
 /** What `git status` says of the tracked files, or `null` outside a git checkout. */

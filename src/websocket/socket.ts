@@ -294,8 +294,7 @@ function call(listener: Listener, event: Event): void {
   }
 }
 
+/** The message's own `ArrayBuffer`. A copy: on Node the bytes are a view into a Buffer's pool (whose `slice` copies nothing). */
 function copyToBuffer(data: Uint8Array): ArrayBuffer {
-  return data.buffer.byteLength === data.byteLength && data.byteOffset === 0
-    ? data.buffer as ArrayBuffer
-    : data.slice().buffer;
+  return new Uint8Array(data).buffer;
 }

@@ -158,7 +158,10 @@ export class ServerWebSocketStream implements WebSocketEndpoint {
   messageReceived(data: Uint8Array, binary: boolean): void {
     const reader = this.#reader;
     if (reader === null) return;
-    reader.enqueue(binary ? data : UTF8_DECODER.decode(data));
+    // A plain Uint8Array over the message, not the Buffer it may be a view of on Node.
+    reader.enqueue(
+      binary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : UTF8_DECODER.decode(data),
+    );
     if ((reader.desiredSize ?? 1) <= 0) this.#connection?.pauseReading();
   }
 
