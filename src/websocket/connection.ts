@@ -115,6 +115,8 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   #blockedSince = Infinity;
   /** When the socket was ended (FIN sent), or `Infinity`. */
   #endedAt = Infinity;
+  /** Whether to end the socket once the frames batched now are written. */
+  #endAfterBatch = false;
   /** Whether the endpoint has been told the connection is over. */
   #over = false;
 
@@ -293,11 +295,20 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     try {
       while (this.#handle(this.session.nextEvent()));
     } finally {
-      const batch = this.#batch;
-      const bytes = this.#batchBytes;
-      this.#batch = null;
-      this.#batchBytes = 0;
-      if (batch.length > 0) this.#writeNow(batch, bytes);
+      this.#flushBatch();
+    }
+  }
+
+  /** Writes the frames batched while events were processed, and ends the socket if that was asked meanwhile. */
+  #flushBatch(): void {
+    const batch = this.#batch!;
+    const bytes = this.#batchBytes;
+    this.#batch = null;
+    this.#batchBytes = 0;
+    if (batch.length > 0) this.#writeNow(batch, bytes);
+    if (this.#endAfterBatch) {
+      this.#endAfterBatch = false;
+      this.#takeover.socket.end();
     }
   }
 
@@ -340,10 +351,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       try {
         goOn = this.#handle(this.session.inflated(result));
       } finally {
-        const batch = this.#batch;
-        this.#batch = null;
-        if (batch.length > 0) this.#writeNow(batch, this.#batchBytes);
-        this.#batchBytes = 0;
+        this.#flushBatch();
       }
       if (goOn) this.#process();
     }).catch((error) => {
@@ -383,8 +391,9 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     if (this.#endedAt !== Infinity) return;
     this.#endedAt = this.#takeover.clock.now();
     const end = () => this.#takeover.socket.end();
-    if (this.#sendChain === null) queueMicrotask(end);
-    else this.#sendChain.then(end, end);
+    if (this.#sendChain !== null) this.#sendChain.then(end, end);
+    else if (this.#batch !== null) this.#endAfterBatch = true;
+    else end();
   }
 
   // ---- writing ----

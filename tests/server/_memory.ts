@@ -77,6 +77,10 @@ export class MemorySocket implements TransportSocket {
   written = "";
   /** Every events object the server set, in order. */
   readonly assigned: SocketEvents[] = [];
+  /** Every array the server wrote, as written. */
+  readonly writtenBytes: Uint8Array[] = [];
+  /** While not `null`, writes' `sent` callbacks wait here (the system has not taken the bytes yet). */
+  heldSent: (() => void)[] | null = null;
   /** What `write` answers: `false` makes the server wait for a drain. */
   accepting = true;
   paused = false;
@@ -108,6 +112,12 @@ export class MemorySocket implements TransportSocket {
     this.#events.data(bytes, this);
   }
 
+  /** The peer sends bytes that are not text (WebSocket frames). */
+  receiveBytes(bytes: Uint8Array): void {
+    this.bytesRead += bytes.byteLength;
+    this.#events.data(bytes.slice(), this);
+  }
+
   /** The peer half-closes. */
   peerEnds(): void {
     this.#events.end(this);
@@ -129,7 +139,11 @@ export class MemorySocket implements TransportSocket {
   write(bytes: Uint8Array, sent?: () => void): boolean {
     if (this.closed) return false;
     this.written += decoder.decode(bytes);
-    sent?.();
+    this.writtenBytes.push(bytes.slice());
+    if (sent !== undefined) {
+      if (this.heldSent !== null) this.heldSent.push(sent);
+      else sent();
+    }
     for (const resolve of this.#writeWaiters.splice(0)) resolve();
     return this.accepting;
   }
