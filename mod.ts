@@ -52,7 +52,12 @@ export { HttpError } from "./src/core/mod.ts";
 export type { HttpErrorCode, ProtocolErrorDetails, ProtocolLimits } from "./src/core/mod.ts";
 export { upgradeWebSocket, upgradeWebSocketStream } from "./src/websocket/upgrade.ts";
 export type { UpgradeWebSocketOptions } from "./src/websocket/options.ts";
-export { ServerWebSocket } from "./src/websocket/socket.ts";
+export {
+  ServerWebSocket,
+  type ServerWebSocketEventMap,
+  type WebSocketCloseEvent,
+  type WebSocketEventListener,
+} from "./src/websocket/socket.ts";
 export {
   ServerWebSocketStream,
   type WebSocketCloseInfo,

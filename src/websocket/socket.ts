@@ -13,23 +13,78 @@ import type { WebSocketConnection, WebSocketEndpoint } from "./connection.ts";
 const UTF8_ENCODER = new TextEncoder();
 const UTF8_DECODER = new TextDecoder();
 
-type Listener = ((event: Event) => void) | { handleEvent(event: Event): void };
+/**
+ * A listener of {@link ServerWebSocket}'s events: a function, or an object with `handleEvent`.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketEventListener } from "./socket.ts";
+ *
+ * const listener: WebSocketEventListener = (event) => console.log(event.type);
+ * ```
+ */
+export type WebSocketEventListener = ((event: Event) => void) | { handleEvent(event: Event): void };
+type Listener = WebSocketEventListener;
+
+/**
+ * A `close` event: the close code, the reason, and whether the close handshake completed.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketCloseEvent } from "./socket.ts";
+ *
+ * const describe = (event: WebSocketCloseEvent) => `${event.code} ${event.wasClean ? "clean" : "not clean"}`;
+ * ```
+ */
+export interface WebSocketCloseEvent extends Event {
+  /** The close code (1005 when the peer gave none, 1006 when no close frame was exchanged). */
+  readonly code: number;
+  /** The reason. */
+  readonly reason: string;
+  /** Whether the close handshake completed. */
+  readonly wasClean: boolean;
+}
+
+/**
+ * The events of a {@link ServerWebSocket}, by type.
+ *
+ * @example
+ * ```ts
+ * import type { ServerWebSocketEventMap } from "./socket.ts";
+ *
+ * const onMessage = (event: ServerWebSocketEventMap["message"]) => event.data;
+ * ```
+ */
+export interface ServerWebSocketEventMap {
+  /** The connection opened. */
+  open: Event;
+  /** A message arrived: `data` is a string, a `Blob` or an `ArrayBuffer` (see `binaryType`). */
+  message: MessageEvent;
+  /** The connection failed (a `close` event follows). */
+  error: Event;
+  /** The connection closed. */
+  close: WebSocketCloseEvent;
+}
+
+let endpointFor: (socket: ServerWebSocket) => WebSocketEndpoint;
 
 /** `CloseEvent` where the runtime has one (Deno, Bun, Node 23+), else an `Event` with the same members. */
 const CloseEventClass: new (
   type: string,
   init: { code: number; reason: string; wasClean: boolean },
-) => Event = (globalThis as { CloseEvent?: typeof CloseEvent }).CloseEvent ?? class CloseEvent extends Event {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  constructor(type: string, init: { code: number; reason: string; wasClean: boolean }) {
-    super(type);
-    this.code = init.code;
-    this.reason = init.reason;
-    this.wasClean = init.wasClean;
-  }
-};
+) => WebSocketCloseEvent =
+  (globalThis as { CloseEvent?: new (type: string, init: object) => WebSocketCloseEvent })
+    .CloseEvent ?? class CloseEvent extends Event {
+    readonly code: number;
+    readonly reason: string;
+    readonly wasClean: boolean;
+    constructor(type: string, init: { code: number; reason: string; wasClean: boolean }) {
+      super(type);
+      this.code = init.code;
+      this.reason = init.reason;
+      this.wasClean = init.wasClean;
+    }
+  };
 
 /**
  * One WebSocket, server side. Made by `upgradeWebSocket`; it opens once the handler's response
@@ -48,7 +103,7 @@ const CloseEventClass: new (
  * await server.shutdown();
  * ```
  */
-export class ServerWebSocket implements WebSocketEndpoint {
+export class ServerWebSocket {
   /** The connection is not open yet. */
   static readonly CONNECTING = 0;
   /** The connection is open. */
@@ -81,7 +136,10 @@ export class ServerWebSocket implements WebSocketEndpoint {
   readonly #listeners = new Map<string, Listener[]>();
   readonly #handlers = new Map<string, ((event: Event) => void) | null>();
 
-  /** @param url The request's URL. */
+  /**
+   * Makes a socket that opens when the server hands it a connection (`upgradeWebSocket` does).
+   * @param url The request's URL.
+   */
   constructor(url: string) {
     this.url = url.replace(/^http/, "ws");
   }
@@ -128,10 +186,10 @@ export class ServerWebSocket implements WebSocketEndpoint {
     this.#setHandler("error", handler);
   }
   /** The `close` handler. */
-  get onclose(): ((event: CloseEvent) => void) | null {
+  get onclose(): ((event: WebSocketCloseEvent) => void) | null {
     return this.#handlers.get("close") ?? null;
   }
-  set onclose(handler: ((event: CloseEvent) => void) | null) {
+  set onclose(handler: ((event: WebSocketCloseEvent) => void) | null) {
     this.#setHandler("close", handler as ((event: Event) => void) | null);
   }
 
@@ -183,6 +241,16 @@ export class ServerWebSocket implements WebSocketEndpoint {
    * @param listener The listener.
    * @param options `{ once: true }` to listen once.
    */
+  addEventListener<K extends keyof ServerWebSocketEventMap>(
+    type: K,
+    listener: ((event: ServerWebSocketEventMap[K]) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: WebSocketEventListener | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   addEventListener(
     type: string,
     listener: Listener | null,
@@ -208,7 +276,7 @@ export class ServerWebSocket implements WebSocketEndpoint {
    * @param type The event type.
    * @param listener The listener given to {@link addEventListener}.
    */
-  removeEventListener(type: string, listener: Listener | null): void {
+  removeEventListener(type: string, listener: WebSocketEventListener | null): void {
     const list = this.#listeners.get(type);
     if (list === undefined || listener === null) return;
     const index = list.findIndex((entry) => entry === listener || onceOriginals.get(entry) === listener);
@@ -225,10 +293,18 @@ export class ServerWebSocket implements WebSocketEndpoint {
     return true;
   }
 
-  // ---- WebSocketEndpoint, called by the connection ----
+  // ---- the endpoint, called by the connection (see socketEndpoint) ----
 
-  /** @param connection The open connection. */
-  connectionOpened(connection: WebSocketConnection): void {
+  static {
+    endpointFor = (socket) => ({
+      connectionOpened: (connection) => socket.#opened(connection),
+      messageReceived: (data, binary) => socket.#message(data, binary),
+      connectionClosed: (code, reason, wasClean, error) => socket.#closed(code, reason, wasClean, error),
+      bufferDrained() {},
+    });
+  }
+
+  #opened(connection: WebSocketConnection): void {
     this.#connection = connection;
     this.#protocol = connection.protocol;
     this.#extensions = connection.extensions;
@@ -238,11 +314,7 @@ export class ServerWebSocket implements WebSocketEndpoint {
     if (pending !== null) connection.startClose(pending.code, pending.reason);
   }
 
-  /**
-   * @param data The message.
-   * @param binary Whether it is binary.
-   */
-  messageReceived(data: Uint8Array, binary: boolean): void {
+  #message(data: Uint8Array, binary: boolean): void {
     if (this.#readyState !== 1) return;
     let value: string | ArrayBuffer | Blob;
     if (!binary) value = UTF8_DECODER.decode(data);
@@ -251,20 +323,11 @@ export class ServerWebSocket implements WebSocketEndpoint {
     this.dispatchEvent(new MessageEvent("message", { data: value }));
   }
 
-  /**
-   * @param code The close code.
-   * @param reason The reason.
-   * @param wasClean Whether the handshake completed.
-   * @param error The failure, if any.
-   */
-  connectionClosed(code: number, reason: string, wasClean: boolean, error?: unknown): void {
+  #closed(code: number, reason: string, wasClean: boolean, error?: unknown): void {
     this.#readyState = 3;
     if (!wasClean || error !== undefined) this.dispatchEvent(new Event("error"));
     this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }));
   }
-
-  /** Nothing to do: the socket interface has no drain event. */
-  bufferDrained(): void {}
 
   #sendBytes(bytes: Uint8Array, binary: boolean): void {
     if (this.#readyState !== 1) {
@@ -280,6 +343,15 @@ export class ServerWebSocket implements WebSocketEndpoint {
     this.#handlers.set(type, typeof handler === "function" ? handler : null);
     if (typeof handler === "function") this.addEventListener(type, handler);
   }
+}
+
+/**
+ * The connection's view of a socket: what opens it, delivers its messages and closes it.
+ * @param socket The socket.
+ * @returns Its endpoint.
+ */
+export function socketEndpoint(socket: ServerWebSocket): WebSocketEndpoint {
+  return endpointFor(socket);
 }
 
 /** The original listener of each `once` wrapper, for removeEventListener. */

@@ -26,8 +26,8 @@ const UTF8_DECODER = new TextDecoder();
 export interface WebSocketStreamOpened {
   /** Messages as they arrive: text as strings, binary as `Uint8Array`s. */
   readonly readable: ReadableStream<string | Uint8Array>;
-  /** Messages to send: strings as text, bytes as binary. */
-  readonly writable: WritableStream<string | BufferSource>;
+  /** Messages to send: strings as text, bytes as binary (an `ArrayBuffer` or any view is taken too). */
+  readonly writable: WritableStream<string | Uint8Array>;
   /** The subprotocol chosen, or `""`. */
   readonly protocol: string;
   /** The extensions agreed, or `""`. */
@@ -77,6 +77,17 @@ export class WebSocketStreamError extends Error {
   }
 }
 
+let endpointFor: (stream: ServerWebSocketStream) => WebSocketEndpoint;
+
+/**
+ * The connection's view of a stream: what opens it, delivers its messages and closes it.
+ * @param stream The stream.
+ * @returns Its endpoint.
+ */
+export function streamEndpoint(stream: ServerWebSocketStream): WebSocketEndpoint {
+  return endpointFor(stream);
+}
+
 /**
  * One WebSocket as streams, server side. Made by `upgradeWebSocketStream`.
  *
@@ -93,7 +104,7 @@ export class WebSocketStreamError extends Error {
  * await server.shutdown();
  * ```
  */
-export class ServerWebSocketStream implements WebSocketEndpoint {
+export class ServerWebSocketStream {
   /** Resolves once the connection is open. */
   readonly opened: Promise<WebSocketStreamOpened>;
   /** Resolves after a clean close handshake; rejects with a {@link WebSocketStreamError} otherwise. */
@@ -144,18 +155,18 @@ export class ServerWebSocketStream implements WebSocketEndpoint {
     else this.#connection.startClose(closeCode, reason);
   }
 
-  // ---- WebSocketEndpoint ----
+  // ---- the endpoint, called by the connection (see streamEndpoint) ----
 
-  /** @param connection The open connection. */
-  connectionOpened(connection: WebSocketConnection): void {
-    this.#open(connection);
+  static {
+    endpointFor = (stream) => ({
+      connectionOpened: (connection) => stream.#open(connection),
+      messageReceived: (data, binary) => stream.#message(data, binary),
+      connectionClosed: (code, reason, wasClean, error) => stream.#closed(code, reason, wasClean, error),
+      bufferDrained: () => stream.#drained(),
+    });
   }
 
-  /**
-   * @param data The message.
-   * @param binary Whether it is binary.
-   */
-  messageReceived(data: Uint8Array, binary: boolean): void {
+  #message(data: Uint8Array, binary: boolean): void {
     const reader = this.#reader;
     if (reader === null) return;
     // A plain Uint8Array over the message, not the Buffer it may be a view of on Node.
@@ -165,13 +176,7 @@ export class ServerWebSocketStream implements WebSocketEndpoint {
     if ((reader.desiredSize ?? 1) <= 0) this.#connection?.pauseReading();
   }
 
-  /**
-   * @param code The close code.
-   * @param reason The reason.
-   * @param wasClean Whether the handshake completed.
-   * @param error The failure, if any.
-   */
-  connectionClosed(code: number, reason: string, wasClean: boolean, error?: WebSocketError): void {
+  #closed(code: number, reason: string, wasClean: boolean, error?: WebSocketError): void {
     this.#over = true;
     const failure = wasClean ? null : new WebSocketStreamError(code, reason, error);
     if (this.#reader !== null) {
@@ -179,14 +184,14 @@ export class ServerWebSocketStream implements WebSocketEndpoint {
       else this.#reader.error(failure);
       this.#reader = null;
     }
-    this.bufferDrained();
+    this.#drained();
     if (this.#connection === null) this.#rejectOpened(failure ?? new WebSocketStreamError(code, reason));
     if (failure === null) this.#resolveClosed({ closeCode: code, reason });
     else this.#rejectClosed(failure);
   }
 
   /** Writes that waited for the buffer to drain go on. */
-  bufferDrained(): void {
+  #drained(): void {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
@@ -204,7 +209,7 @@ export class ServerWebSocketStream implements WebSocketEndpoint {
         connection.resumeReading();
       },
     }, new CountQueuingStrategy({ highWaterMark: this.#receiveHighWaterMark }));
-    const writable = new WritableStream<string | BufferSource>({
+    const writable = new WritableStream<string | Uint8Array>({
       write: (chunk) => this.#write(chunk),
       close: () => connection.startClose(1000, ""),
       abort: () => connection.startClose(1011, ""),
@@ -219,7 +224,7 @@ export class ServerWebSocketStream implements WebSocketEndpoint {
     if (pending !== null) connection.startClose(pending.closeCode, pending.reason);
   }
 
-  #write(chunk: string | BufferSource): Promise<void> | void {
+  #write(chunk: string | ArrayBuffer | ArrayBufferView): Promise<void> | void {
     const connection = this.#connection!;
     if (this.#over) throw new WebSocketStreamError(1006, "");
     if (typeof chunk === "string") connection.send(UTF8_ENCODER.encode(chunk), false);

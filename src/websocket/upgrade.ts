@@ -20,8 +20,8 @@ import { ServerRequest } from "../fetch/request.ts";
 import { type ProtocolSwitch, switchingResponse } from "../server/switch.ts";
 import { WebSocketConnection, type WebSocketEndpoint } from "./connection.ts";
 import { resolveWebSocketOptions, type UpgradeWebSocketOptions } from "./options.ts";
-import { ServerWebSocket } from "./socket.ts";
-import { ServerWebSocketStream } from "./stream.ts";
+import { ServerWebSocket, socketEndpoint } from "./socket.ts";
+import { ServerWebSocketStream, streamEndpoint } from "./stream.ts";
 
 /**
  * Turns a WebSocket handshake request into a WebSocket, as `Deno.upgradeWebSocket` does: the
@@ -54,7 +54,7 @@ export function upgradeWebSocket(
   options: UpgradeWebSocketOptions = {},
 ): { socket: ServerWebSocket; response: Response } {
   const socket = new ServerWebSocket(request.url);
-  return { socket, response: upgrade(request, options, socket) };
+  return { socket, response: upgrade(request, options, socketEndpoint(socket)) };
 }
 
 /**
@@ -92,7 +92,7 @@ export function upgradeWebSocketStream(
     resolved.receiveHighWaterMark,
     resolved.sendHighWaterMark,
   );
-  return { stream, response: upgrade(request, options, stream) };
+  return { stream, response: upgrade(request, options, streamEndpoint(stream)) };
 }
 
 /** The handshake: the 101 that opens `endpoint`, or the refusal (and `endpoint` closes, 1006). */
