@@ -70,6 +70,7 @@ async function build(): Promise<void> {
     exports: {
       ".": { types: "./mod.d.ts", default: "./mod.js" },
       "./core": { types: "./src/core/mod.d.ts", default: "./src/core/mod.js" },
+      "./hono": { types: "./src/hono.d.ts", default: "./src/hono.js" },
     },
     bin: { h1serve: "./bin/h1serve.js" },
     engines: { node: ">=22" },
@@ -98,16 +99,29 @@ async function smokeTest(): Promise<void> {
     await Deno.writeTextFile(
       `${project}/smoke.js`,
       `import assert from "node:assert/strict";
-import { serve, HELLO_HTML } from "h1serve";
+import { serve, upgradeWebSocket, HELLO_HTML } from "h1serve";
 import { ServerConnection } from "h1serve/core";
+import { upgradeWebSocket as honoUpgrade } from "h1serve/hono";
 
 const conn = new ServerConnection({ now: 0 });
 conn.receive(new TextEncoder().encode("GET /x HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n"), 0);
 assert.equal(conn.nextEvent().type, "request");
-const server = serve({ port: 0, hostname: "127.0.0.1" }, () => new Response(HELLO_HTML));
+assert.equal(typeof honoUpgrade, "function");
+const server = serve({ port: 0, hostname: "127.0.0.1" }, (request) => {
+  if (request.headers.get("upgrade") !== "websocket") return new Response(HELLO_HTML);
+  const { socket, response } = upgradeWebSocket(request);
+  socket.onmessage = (event) => socket.send(event.data);
+  return response;
+});
 const { port } = await server.ready;
 const response = await fetch(\`http://127.0.0.1:\${port}/\`);
 assert.equal(await response.text(), HELLO_HTML);
+const ws = new WebSocket(\`ws://127.0.0.1:\${port}/\`);
+await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+ws.send("echo me");
+assert.equal((await new Promise((resolve) => { ws.onmessage = resolve; })).data, "echo me");
+ws.close();
+await new Promise((resolve) => { ws.onclose = resolve; });
 await server.shutdown();
 console.log("smoke ok");
 `,

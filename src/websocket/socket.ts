@@ -246,11 +246,23 @@ export class ServerWebSocket {
     listener: ((event: ServerWebSocketEventMap[K]) => void) | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /**
+   * Listens for an event, with a listener function or object.
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options `{ once: true }` to listen once.
+   */
   addEventListener(
     type: string,
     listener: WebSocketEventListener | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /**
+   * Listens for an event.
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options `{ once: true }` to listen once.
+   */
   addEventListener(
     type: string,
     listener: Listener | null,
