@@ -111,6 +111,10 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   #chained = 0;
   #inflating = false;
   #readingPaused = false;
+  /** Whether more than the send high-water mark waits to be sent: reading stops until it drains. */
+  #outputBacklogged = false;
+  /** Whether the socket is paused now (for either reason). */
+  #socketPaused = false;
   #writable = true;
   #blockedSince = Infinity;
   /** When the socket was ended (FIN sent), or `Infinity`. */
@@ -210,15 +214,27 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /** Stops reading from the socket until {@link resumeReading} (the reader is behind). */
   pauseReading(): void {
-    if (this.#readingPaused) return;
     this.#readingPaused = true;
-    this.#takeover.socket.pause();
+    this.#updatePause();
   }
 
   /** Reads again, beginning with what arrived while paused. */
   resumeReading(): void {
     if (!this.#readingPaused) return;
     this.#readingPaused = false;
+    this.#updatePause();
+  }
+
+  /**
+   * Pauses the socket while the reader is behind or the peer does not take what is sent (so that a
+   * peer that sends and never reads cannot make the server buffer without bound), and resumes it,
+   * and reads what waits, when neither holds.
+   */
+  #updatePause(): void {
+    const pause = this.#readingPaused || this.#outputBacklogged;
+    if (pause === this.#socketPaused) return;
+    this.#socketPaused = pause;
+    if (pause) return this.#takeover.socket.pause();
     this.#takeover.socket.resume();
     queueMicrotask(() => this.#process());
   }
@@ -290,7 +306,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /** Reads the session's events until it needs data, waits for an inflate, or the endpoint pauses. */
   #process(): void {
-    if (this.#batch !== null || this.#inflating || this.#readingPaused) return;
+    if (this.#batch !== null || this.#inflating || this.#socketPaused) return;
     this.#batch = [];
     try {
       while (this.#handle(this.session.nextEvent()));
@@ -306,6 +322,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#batch = null;
     this.#batchBytes = 0;
     if (batch.length > 0) this.#writeNow(batch, bytes);
+    this.#checkBacklog();
     if (this.#endAfterBatch) {
       this.#endAfterBatch = false;
       this.#takeover.socket.end();
@@ -317,7 +334,8 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     switch (event.type) {
       case "message":
         this.#endpoint.messageReceived(event.data, event.binary);
-        return !this.#readingPaused;
+        // Over the send high-water mark, the rest of the input waits until the peer takes what is sent.
+        return !this.#readingPaused && this.#buffered <= this.#options.sendHighWaterMark;
       case "inflate":
         this.#inflate(event.data, event.maxBytes);
         return false;
@@ -439,6 +457,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       this.#writable = false;
       this.#blockedSince = this.#takeover.clock.now();
     }
+    if (this.#batch === null) this.#checkBacklog();
   }
 
   /** The system has taken `count` application bytes. */
@@ -447,6 +466,18 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     const mark = this.#options.sendHighWaterMark;
     const wasAbove = this.#buffered > mark;
     this.#buffered -= count;
-    if (wasAbove && this.#buffered <= mark) this.#endpoint.bufferDrained();
+    if (!wasAbove || this.#buffered > mark) return;
+    this.#endpoint.bufferDrained();
+    if (this.#outputBacklogged) {
+      this.#outputBacklogged = false;
+      this.#updatePause();
+    }
+  }
+
+  /** Stops reading once more than the send high-water mark waits to be sent. */
+  #checkBacklog(): void {
+    if (this.#outputBacklogged || this.#buffered <= this.#options.sendHighWaterMark) return;
+    this.#outputBacklogged = true;
+    this.#updatePause();
   }
 }

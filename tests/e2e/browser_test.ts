@@ -2,7 +2,8 @@
  * A real browser as the client: headless Chromium (Debian's `/usr/bin/chromium`) driven by
  * playwright-core over its pipe. It renders the Hello World page (and checks its screenshot, which
  * it keeps in memory: the picture in the documentation is made by `deno task screenshot`), and
- * loads a page with 30 subresources over keep-alive connections. playwright-core runs on Deno,
+ * loads a page with 30 subresources over keep-alive connections, and runs a WebSocket echo of 1,000
+ * messages from a page. playwright-core runs on Deno,
  * Bun and Node alike.
  */
 
@@ -10,6 +11,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { type Browser, chromium } from "playwright-core";
 import { helloHandler } from "../../src/cli/hello.ts";
+import { upgradeWebSocket } from "../../src/websocket/upgrade.ts";
 import type { NetAddr } from "../../src/transport/transport.ts";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../scripts/setup.ts";
 import { Cleanup } from "./_helpers.ts";
@@ -153,6 +155,54 @@ describe("headless Chromium as the client", () => {
       assert.ok(used.size <= connections);
       const most = Math.max(...[...used].map((c) => requests.filter((r) => r.connection === c).length));
       assert.ok(most >= 2, `at most ${most} request per connection`);
+    },
+  );
+
+  test(
+    "Chromium opens a WebSocket, echoes 1,000 messages with permessage-deflate, and closes cleanly",
+    BROWSER_TEST,
+    async () => {
+      const page =
+        `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Echo</title></head><body><script>
+window.result = new Promise((resolve) => {
+  const ws = new WebSocket(location.origin.replace("http", "ws") + "/echo");
+  const sent = [], got = [];
+  ws.onopen = () => { for (let i = 0; i < 1000; i++) { const m = "message " + i + " " + "x".repeat(i % 200); sent.push(m); ws.send(m); } };
+  ws.onmessage = (event) => { got.push(event.data); if (got.length === 1000) ws.close(1000, "done"); };
+  ws.onclose = (event) => resolve({ same: got.join("|") === sent.join("|"), count: got.length, code: event.code, clean: event.wasClean, extensions: ws.extensions });
+});
+</script></body></html>`;
+      let closed: [number, boolean] | null = null;
+      const { origin } = await cleanup.server((request) => {
+        if (new URL(request.url).pathname !== "/echo") {
+          return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+        }
+        const { socket, response } = upgradeWebSocket(request, { compression: { threshold: 64 } });
+        socket.onmessage = (event) => socket.send(event.data);
+        socket.onclose = (event) => (closed = [event.code, event.wasClean]);
+        return response;
+      });
+      const context = await (await browser()).newContext();
+      try {
+        const tab = await context.newPage();
+        await tab.goto(`${origin}/`);
+        const result = await tab.evaluate<
+          { same: boolean; count: number; code: number; clean: boolean; extensions: string }
+        >(
+          "window.result",
+        );
+        assert.deepEqual(result, {
+          same: true,
+          count: 1000,
+          code: 1000,
+          clean: true,
+          extensions: result.extensions,
+        });
+        assert.match(result.extensions, /^permessage-deflate/);
+        assert.deepEqual(closed, [1000, true]);
+      } finally {
+        await context.close();
+      }
     },
   );
 });

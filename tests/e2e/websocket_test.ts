@@ -7,13 +7,15 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { connect, type Socket } from "node:net";
+import process from "node:process";
 import { after, describe, test } from "node:test";
 import { constants as zlibConstants, deflateRawSync } from "node:zlib";
 import WebSocketClient from "ws";
 import type { ProtocolErrorInfo, ResponseLogEntry, ServerWebSocket } from "../../mod.ts";
 import { upgradeWebSocket } from "../../mod.ts";
 import { clientFrame, join } from "../../scripts/properties/websocket.ts";
-import { Cleanup, deferred, latin1, type RawClient, within } from "./_helpers.ts";
+import { Cleanup, deferred, latin1, type RawClient, settledValue, within } from "./_helpers.ts";
 
 const cleanup = new Cleanup();
 after(() => cleanup.run());
@@ -395,4 +397,122 @@ describe("ServerWebSocket API", () => {
     await within(new Promise((resolve) => (ws.onmessage = resolve)), 10_000, "the 4 MiB message");
     ws.close();
   });
+});
+
+describe("WebSocket abuse", () => {
+  test("a client that sends and never reads: the server stops reading, and what it buffers stays bounded", async () => {
+    let mostBuffered = 0;
+    let received = 0;
+    const { port } = await cleanup.server((request) => {
+      const { socket, response } = upgradeWebSocket(request, { sendHighWaterMark: 256 * 1024 });
+      socket.binaryType = "arraybuffer";
+      socket.onmessage = (event) => {
+        received++;
+        socket.send(event.data);
+        mostBuffered = Math.max(mostBuffered, socket.bufferedAmount);
+      };
+      return response;
+    });
+    const client = await cleanup.client(port);
+    await client.write(handshake());
+    await client.until(() => client.text.includes("\r\n\r\n"), "the 101");
+    client.socket.pause(); // the client reads nothing more
+    const frame = clientFrame(0x2, new Uint8Array(16 * 1024));
+    const total = 4096; // 64 MiB
+    let written = 0;
+    const writeMore = () => {
+      while (written < total && client.socket.write(frame)) written++;
+    };
+    client.socket.on("drain", writeMore);
+    writeMore();
+    // Once the server stops reading, the client's writes back up and the count stops moving.
+    const settled = await settledValue(() => received, 500, 20_000);
+    assert(settled < total, `the server read all ${settled} messages of a client that reads nothing`);
+    assert(client.socket.writableLength > 0, "the client's writes are backed up");
+    assert(
+      mostBuffered <= 256 * 1024 + 64 * 1024 + frame.length,
+      `the server buffered ${mostBuffered} bytes`,
+    );
+  });
+
+  test(
+    "10,000 idle WebSockets stay open in a server process, each costing a few KiB, and a new one still echoes",
+    { timeout: 120_000 },
+    async () => {
+      const runtime = "Deno" in globalThis
+        ? [(globalThis as unknown as { Deno: { execPath(): string } }).Deno.execPath(), "run", "-A"]
+        : [process.execPath];
+      const child = spawn(runtime[0], [...runtime.slice(1), `${PEERS}websocket_server.ts`], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
+      try {
+        const port = await within(
+          new Promise<number>((resolve) => {
+            let text = "";
+            child.stdout.on("data", (chunk) => {
+              text += chunk;
+              const match = /port (\d+)/.exec(text);
+              if (match) resolve(Number(match[1]));
+            });
+          }),
+          20_000,
+          "the server process to listen",
+        );
+        const stats = async () =>
+          (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { open: number; rss: number };
+        const before = await stats();
+        const count = 10_000;
+        const sockets: Socket[] = [];
+        let upgraded = 0;
+        await within(
+          new Promise<void>((resolve, reject) => {
+            let started = 0;
+            const openOne = () => {
+              if (started === count) return;
+              started++;
+              const socket = connect({ host: "127.0.0.1", port }, () => socket.write(handshake()));
+              sockets.push(socket);
+              let head = "";
+              socket.on("error", reject);
+              socket.on("data", (chunk: Buffer) => {
+                if (head.includes("\r\n\r\n")) return;
+                head += chunk.toString("latin1");
+                if (!head.includes("\r\n\r\n")) return;
+                if (!head.startsWith("HTTP/1.1 101 ")) {
+                  reject(new Error(`not upgraded: ${head.slice(0, 40)}`));
+                }
+                if (++upgraded === count) resolve();
+                openOne();
+              });
+            };
+            for (let i = 0; i < 200; i++) openOne(); // 200 handshakes in flight at a time
+          }),
+          100_000,
+          () => `${count} upgrades (${upgraded} so far)`,
+        );
+        const after = await stats();
+        assert.equal(after.open, count);
+        const perSocket = (after.rss - before.rss) / count / 1024;
+        console.log(`10,000 idle WebSockets: ${perSocket.toFixed(1)} KiB of RSS each`);
+        assert(perSocket < 64, `${perSocket.toFixed(1)} KiB per idle WebSocket`);
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+        await within(new Promise((resolve) => (ws.onopen = resolve)), 10_000, "one more socket to open");
+        ws.send("still here");
+        assert.equal(
+          (await within(new Promise<MessageEvent>((resolve) => (ws.onmessage = resolve)), 10_000, "the echo"))
+            .data,
+          "still here",
+        );
+        ws.close();
+        for (const socket of sockets) socket.destroy();
+      } finally {
+        child.stdin.end();
+        await within(
+          new Promise((resolve) => child.once("exit", resolve)),
+          20_000,
+          "the server process to exit",
+        ).catch(() => child.kill("SIGKILL"));
+      }
+    },
+  );
 });
