@@ -6,6 +6,14 @@
  * requests served), p99 latency and peak RSS, with the ratios to the runtime's own server and to
  * the ceiling.
  *
+ * The WebSocket scenarios run an echo server (scripts/bench_ws_server.ts: h1serve's
+ * `upgradeWebSocket` against `Deno.upgradeWebSocket`, `Bun.serve`'s `websocket`, or `ws` on
+ * `node:http`) under the load client scripts/bench_ws_client.ts (Node, on core 1, 50 connections):
+ * `ws32` keeps 8 messages of 32 bytes in flight per connection, `ws64k` one of 64 KiB; each row
+ * gives messages/s, server CPU µs per message and the client's own CPU share (under 100%: the
+ * client was not the limit). `wsidle10k` opens 10,000 WebSockets and reports the server's
+ * resident memory per socket.
+ *
  * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
  * then leaves them idle and reports the server's resident memory per connection. `idlefloor` (Bun
  * only, not run by default) does the same with a full collection every 200 ms, for h1serve, Bun.serve
@@ -46,7 +54,8 @@ const flag = (name: string, fallback: string) =>
     (Deno.args.includes(`--${name}`) ? Deno.args[Deno.args.indexOf(`--${name}`) + 1] : fallback);
 const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
-const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k,idle10k").split(",");
+const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k,idle10k,ws32,ws64k,wsidle10k")
+  .split(",");
 const IDLE_CONNECTIONS = 10_000;
 await ensureToolchain();
 await ensureSystemTools([["wrk", "/usr/bin/wrk"]], "the benchmark's load generator");
@@ -60,6 +69,14 @@ if (compareRef !== "" && (profileDir !== "" || !(rounds >= 1))) {
 if (profileDir !== "") Deno.mkdirSync(profileDir, { recursive: true });
 /** The working tree's benchmark server; `--compare` runs the base tree's beside it. */
 const benchServer = `${root}scripts/bench_server.ts`;
+/** The WebSocket echo servers, and the load client (run on Node, pinned to core 1). */
+const wsServer = `${root}scripts/bench_ws_server.ts`;
+const wsClient = `${root}scripts/bench_ws_client.ts`;
+/** The WebSocket scenarios: message size and messages in flight per connection, over 50 connections. */
+const WS_SCENARIOS: Record<string, { bytes: number; inflight: number }> = {
+  ws32: { bytes: 32, inflight: 8 },
+  ws64k: { bytes: 64 * 1024, inflight: 1 },
+};
 
 /** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
 const COMMANDS: Record<string, string[]> = {
@@ -270,6 +287,126 @@ async function measure(
   }
 }
 
+/** One run of the WebSocket load client against `port`. */
+async function runWsClient(
+  port: number,
+  bytes: number,
+  inflight: number,
+): Promise<{ messages: number; clientCpu: number }> {
+  const output = await new Deno.Command("taskset", {
+    args: [
+      "-c",
+      "1",
+      COMMANDS.node[0],
+      wsClient,
+      String(port),
+      "50",
+      String(bytes),
+      String(inflight),
+      String(seconds),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(output.stdout).trim().split("\n").pop() ?? "{}";
+  const parsed = JSON.parse(line || "{}") as { messages?: number; clientCpu?: number };
+  return { messages: parsed.messages ?? 0, clientCpu: parsed.clientCpu ?? NaN };
+}
+
+/** A WebSocket echo scenario against one server: a warm-up run, then the measured run. */
+async function measureWebSocket(
+  runtime: string,
+  kind: string,
+  name: string,
+  port: number,
+): Promise<{ perSecond: number; cpuUsPerMessage: number; clientCpu: number }> {
+  const { bytes, inflight } = WS_SCENARIOS[name];
+  const server = await startServer(runtime, kind, port, "", false, wsServer);
+  try {
+    await runWsClient(port, bytes, inflight); // warm-up
+    const before = cpuTicks(server.pid);
+    const { messages, clientCpu } = await runWsClient(port, bytes, inflight);
+    const ticks = cpuTicks(server.pid) - before;
+    return {
+      perSecond: messages / seconds,
+      cpuUsPerMessage: messages > 0 ? (ticks * 10_000) / messages : NaN,
+      clientCpu,
+    };
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+  }
+}
+
+const WS_HANDSHAKE = new TextEncoder().encode(
+  "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+);
+
+/** Opens a connection and completes a WebSocket handshake on it (reads the whole 101 head). */
+async function openIdleWebSocket(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(WS_HANDSHAKE);
+  const buffer = new Uint8Array(1024);
+  let text = "";
+  while (!text.includes("\r\n\r\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("the server closed during a WebSocket handshake");
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  return conn;
+}
+
+/** The server's resident memory per idle WebSocket, in KiB, over 10,000 of them. */
+async function measureIdleWebSocket(runtime: string, kind: string, port: number): Promise<number> {
+  const server = await startServer(runtime, kind, port, "", false, wsServer);
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < 20; i++) (await openIdleWebSocket(port)).close();
+    const before = rssKiB(server.pid);
+    while (conns.length < IDLE_CONNECTIONS) {
+      const batch = Math.min(250, IDLE_CONNECTIONS - conns.length);
+      conns.push(...await Promise.all(Array.from({ length: batch }, () => openIdleWebSocket(port))));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let the server settle
+    return (rssKiB(server.pid) - before) / IDLE_CONNECTIONS;
+  } finally {
+    for (const conn of conns) conn.close();
+    server.kill("SIGKILL");
+    await server.status;
+  }
+}
+
+/** The WebSocket rows of one runtime: h1serve against the runtime's own (or `ws` on Node). */
+async function webSocketRows(runtime: string, name: string): Promise<void> {
+  const own = runtime === "node" ? "ws" : "native";
+  if (name === "wsidle10k") {
+    const kib = { h1serve: await measureIdleWebSocket(runtime, "h1serve", port++), [own]: 0 };
+    kib[own] = await measureIdleWebSocket(runtime, "native", port++);
+    for (const [kind, value] of Object.entries(kib)) {
+      const vsOwn = kind === "h1serve" ? `${fmt(value / kib[own], 2)}x (memory)` : "";
+      console.log(
+        `${name.padEnd(11)} ${kind.padEnd(9)} ${
+          fmt(value, 2).padStart(9)
+        } KiB of RSS per idle WebSocket   ${vsOwn}`,
+      );
+    }
+    return;
+  }
+  const ours = await measureWebSocket(runtime, "h1serve", name, port++);
+  const theirs = await measureWebSocket(runtime, "native", name, port++);
+  for (const [kind, r] of [["h1serve", ours], [own, theirs]] as const) {
+    const vsOwn = kind === "h1serve"
+      ? `${fmt(r.perSecond / theirs.perSecond, 2)}x, ${fmt(r.cpuUsPerMessage / theirs.cpuUsPerMessage, 2)}x`
+      : "";
+    console.log(
+      `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(r.perSecond, 0).padStart(9)}  ${
+        fmt(r.cpuUsPerMessage, 2).padStart(10)
+      }  client ${fmt(100 * r.clientCpu, 0).padStart(3)}% ${"".padEnd(6)} ${vsOwn}`,
+    );
+  }
+}
+
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 let port = 19_000;
 console.log(
@@ -278,11 +415,22 @@ console.log(
 /** The side-by-side run: h1serve, the runtime's own server and the raw ceiling, per runtime. */
 async function againstOwn(): Promise<void> {
   for (const runtime of runtimes) {
+    let wsHeader = false;
     console.log(`== ${runtime}`);
-    console.log(
-      "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
-    );
+    if (scenarioNames.some((name) => !name.startsWith("ws"))) {
+      console.log(
+        "scenario    server    req/s      cpu µs/req  p99       rss MiB   vs own (req/s, cpu)  vs raw (req/s)",
+      );
+    }
     for (const name of scenarioNames) {
+      if (name in WS_SCENARIOS || name === "wsidle10k") {
+        if (!wsHeader) {
+          console.log("WebSocket   server    msgs/s     cpu µs/msg  load client  vs own (msgs/s, cpu)");
+        }
+        wsHeader = true;
+        await webSocketRows(runtime, name);
+        continue;
+      }
       if (name === "idlefloor") {
         if (runtime !== "bun") continue;
         for (const kind of ["raw", "raw-object", "raw-class", "raw-class-map", "native", "h1serve"]) {
@@ -474,7 +622,7 @@ async function againstBase(ref: string): Promise<void> {
     ];
     console.log(header.join("  "));
     for (const name of scenarioNames) {
-      if (name === "idlefloor") continue;
+      if (name === "idlefloor" || name.startsWith("ws")) continue; // --compare covers HTTP
       const base: Side = { script: `${dir}/scripts/bench_server.ts`, values: [], rps: [] };
       const current: Side = { script: benchServer, values: [], rps: [] };
       await compareScenario(runtime, name, base, current);

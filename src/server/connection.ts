@@ -246,7 +246,8 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
 
   /** The 101 is written: this object is done, and the new protocol serves the socket from now on. */
   switched(protocolSwitch: ProtocolSwitch, { head, rest }: SwitchedProtocols): void {
-    const request = this.#head as RequestHead;
+    // Only what the log line needs stays alive with the new protocol: not the head, nor the input.
+    const { method, target } = this.#head as RequestHead;
     this.#head = null;
     this.#request = null;
     this.#dormant = true;
@@ -257,7 +258,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
     const headBytes = this.output.written - this.#writtenBefore;
     const next = protocolSwitch.start({
       socket,
-      rest,
+      rest: new Uint8Array(rest), // a copy: a view would keep the whole received array (on Node, a pool's)
       clock: server.clock,
       remoteAddr,
       sendTimeoutMs: server.limits.sendTimeoutMs,
@@ -269,7 +270,6 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
       },
       ended(bytesSent) {
         const onResponse = server.options.onResponse;
-        const { method, target } = request;
         const entry = { remoteAddr, method, target, status: 101, bytes: headBytes + bytesSent };
         if (onResponse) {
           runHook("onResponse", () => onResponse({ ...entry, durationMs: server.clock.now() - started }));

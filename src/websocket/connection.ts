@@ -161,16 +161,18 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /**
    * Sends one message (compressed when permessage-deflate was agreed and it reaches the threshold).
-   * @param data The message; it must not change until sent.
+   * @param data The message; unless `borrowed`, it must not change until sent.
    * @param binary Binary, or text (UTF-8).
+   * @param borrowed Whether the caller may change `data` once this returns (it is copied, once).
    */
-  send(data: Uint8Array, binary: boolean): void {
+  send(data: Uint8Array, binary: boolean, borrowed = false): void {
     if (this.session.state !== "open") return;
     this.#buffered += data.byteLength;
     const compress = this.#codec !== null && this.session.compresses(data.byteLength);
     if (!compress && this.#sendChain === null) {
-      return this.#write(this.session.send(data, binary), data.byteLength);
+      return this.#write(this.session.send(data, binary, false, borrowed), data.byteLength);
     }
+    if (borrowed) data = data.slice();
     this.#chain(async () => {
       const payload = compress ? await this.#codec!.deflate(data) : data;
       this.#write(this.session.send(payload, binary, compress), data.byteLength);

@@ -133,8 +133,9 @@ export class ServerWebSocket {
   #discarded = 0;
   /** A close asked for before the connection opened. */
   #pendingClose: { code: number | undefined; reason: string } | null = null;
-  readonly #listeners = new Map<string, Listener[]>();
-  readonly #handlers = new Map<string, ((event: Event) => void) | null>();
+  /** Listeners by event type, made when the first is added (an idle socket keeps little). */
+  #listeners: Map<string, Listener[]> | null = null;
+  #handlers: Map<string, ((event: Event) => void) | null> | null = null;
 
   /**
    * Makes a socket that opens when the server hands it a connection (`upgradeWebSocket` does).
@@ -166,28 +167,28 @@ export class ServerWebSocket {
 
   /** The `open` handler. */
   get onopen(): ((event: Event) => void) | null {
-    return this.#handlers.get("open") ?? null;
+    return this.#handlers?.get("open") ?? null;
   }
   set onopen(handler: ((event: Event) => void) | null) {
     this.#setHandler("open", handler);
   }
   /** The `message` handler. */
   get onmessage(): ((event: MessageEvent) => void) | null {
-    return this.#handlers.get("message") ?? null;
+    return this.#handlers?.get("message") ?? null;
   }
   set onmessage(handler: ((event: MessageEvent) => void) | null) {
     this.#setHandler("message", handler as ((event: Event) => void) | null);
   }
   /** The `error` handler. */
   get onerror(): ((event: Event) => void) | null {
-    return this.#handlers.get("error") ?? null;
+    return this.#handlers?.get("error") ?? null;
   }
   set onerror(handler: ((event: Event) => void) | null) {
     this.#setHandler("error", handler);
   }
   /** The `close` handler. */
   get onclose(): ((event: WebSocketCloseEvent) => void) | null {
-    return this.#handlers.get("close") ?? null;
+    return this.#handlers?.get("close") ?? null;
   }
   set onclose(handler: ((event: WebSocketCloseEvent) => void) | null) {
     this.#setHandler("close", handler as ((event: Event) => void) | null);
@@ -212,8 +213,8 @@ export class ServerWebSocket {
     const bytes = ArrayBuffer.isView(data)
       ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
       : new Uint8Array(data);
-    // The caller may change its array after send returns: the message is what it held now.
-    this.#sendBytes(bytes.slice(), true);
+    // The caller may change its array after send returns: the message is what it held now (one copy).
+    this.#sendBytes(bytes, true, true);
   }
 
   /**
@@ -269,7 +270,7 @@ export class ServerWebSocket {
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    const list = this.#listeners.get(type) ?? [];
+    const list = this.#listeners?.get(type) ?? [];
     if (list.includes(listener)) return;
     const once = typeof options === "object" && options.once === true;
     const entry: Listener = once
@@ -280,7 +281,7 @@ export class ServerWebSocket {
       : listener;
     if (once) onceOriginals.set(entry, listener);
     list.push(entry);
-    this.#listeners.set(type, list);
+    (this.#listeners ??= new Map()).set(type, list);
   }
 
   /**
@@ -289,10 +290,10 @@ export class ServerWebSocket {
    * @param listener The listener given to {@link addEventListener}.
    */
   removeEventListener(type: string, listener: WebSocketEventListener | null): void {
-    const list = this.#listeners.get(type);
+    const list = this.#listeners?.get(type);
     if (list === undefined || listener === null) return;
     const index = list.findIndex((entry) => entry === listener || onceOriginals.get(entry) === listener);
-    if (index !== -1) this.#listeners.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+    if (index !== -1) this.#listeners!.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
   }
 
   /**
@@ -301,7 +302,7 @@ export class ServerWebSocket {
    * @returns `true`.
    */
   dispatchEvent(event: Event): boolean {
-    for (const listener of this.#listeners.get(event.type) ?? []) call(listener, event);
+    for (const listener of this.#listeners?.get(event.type) ?? []) call(listener, event);
     return true;
   }
 
@@ -341,18 +342,18 @@ export class ServerWebSocket {
     this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }));
   }
 
-  #sendBytes(bytes: Uint8Array, binary: boolean): void {
+  #sendBytes(bytes: Uint8Array, binary: boolean, borrowed = false): void {
     if (this.#readyState !== 1) {
       this.#discarded += bytes.byteLength;
       return;
     }
-    this.#connection!.send(bytes, binary);
+    this.#connection!.send(bytes, binary, borrowed);
   }
 
   #setHandler(type: string, handler: ((event: Event) => void) | null): void {
-    const previous = this.#handlers.get(type);
+    const previous = this.#handlers?.get(type);
     if (previous) this.removeEventListener(type, previous);
-    this.#handlers.set(type, typeof handler === "function" ? handler : null);
+    (this.#handlers ??= new Map()).set(type, typeof handler === "function" ? handler : null);
     if (typeof handler === "function") this.addEventListener(type, handler);
   }
 }
@@ -378,7 +379,16 @@ function call(listener: Listener, event: Event): void {
   }
 }
 
-/** The message's own `ArrayBuffer`. A copy: on Node the bytes are a view into a Buffer's pool (whose `slice` copies nothing). */
+/**
+ * The message's own `ArrayBuffer`: the array's buffer when the array is all of it (a message
+ * joined from pieces), else a copy (a view into received bytes, which on Node may be a Buffer's pool).
+ */
 function copyToBuffer(data: Uint8Array): ArrayBuffer {
+  if (
+    data.byteOffset === 0 && data.buffer.byteLength === data.byteLength &&
+    !(data.buffer instanceof SharedArrayBuffer)
+  ) {
+    return data.buffer as ArrayBuffer;
+  }
   return new Uint8Array(data).buffer;
 }

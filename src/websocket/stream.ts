@@ -229,8 +229,8 @@ export class ServerWebSocketStream {
     if (this.#over) throw new WebSocketStreamError(1006, "");
     if (typeof chunk === "string") connection.send(UTF8_ENCODER.encode(chunk), false);
     else if (ArrayBuffer.isView(chunk)) {
-      connection.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice(), true);
-    } else connection.send(new Uint8Array(chunk).slice(), true);
+      connection.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), true, true);
+    } else connection.send(new Uint8Array(chunk), true, true);
     if (connection.bufferedAmount <= this.#sendHighWaterMark) return;
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }

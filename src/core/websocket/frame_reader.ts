@@ -8,6 +8,7 @@
  * @module
  */
 
+import { unmask } from "./_mask.ts";
 import { WebSocketError } from "./errors.ts";
 
 /**
@@ -179,13 +180,7 @@ export class FrameReader {
   #readPayload(bytes: Uint8Array, start: number, end: number): FrameStep {
     const take = Math.min(this.#payloadLeft, end - start);
     if (take === 0 && this.#payloadLeft > 0) return this.#use(0, NEED_DATA);
-    const mask = this.#mask;
-    let phase = this.#maskPhase;
-    for (let i = start; i < start + take; i++) {
-      bytes[i] ^= mask[phase];
-      phase = (phase + 1) & 3;
-    }
-    this.#maskPhase = phase;
+    this.#maskPhase = unmask(bytes, start, start + take, this.#mask, this.#maskPhase);
     this.#payloadLeft -= take;
     const frameEnd = this.#payloadLeft === 0;
     if (frameEnd) this.#payloadLeft = -1;

@@ -52,7 +52,9 @@ export function frameHeader(opcode: number, length: number, fin: boolean, rsv1: 
  * @param payload The payload (not copied when large; it must not change until sent).
  * @param fin Whether the frame ends its message (control frames always do).
  * @param rsv1 Whether RSV1 is set.
- * @returns One array for a small frame, else the header and the payload.
+ * @param join Whether to copy the payload behind the header (by default, below 1 KiB): the frame
+ *   is then one array, and the caller may change its payload at once.
+ * @returns One array for a joined frame, else the header and the payload.
  *
  * @example
  * ```ts
@@ -64,9 +66,15 @@ export function frameHeader(opcode: number, length: number, fin: boolean, rsv1: 
  * assert.equal(encodeFrame(0x2, new Uint8Array(4096)).length, 2);
  * ```
  */
-export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false): Uint8Array[] {
+export function encodeFrame(
+  opcode: number,
+  payload: Uint8Array,
+  fin = true,
+  rsv1 = false,
+  join = payload.byteLength < JOIN_BELOW,
+): Uint8Array[] {
   const header = frameHeader(opcode, payload.byteLength, fin, rsv1);
-  if (payload.byteLength >= JOIN_BELOW) return [header, payload];
+  if (!join) return [header, payload];
   const frame = new Uint8Array(header.byteLength + payload.byteLength);
   frame.set(header);
   frame.set(payload, header.byteLength);

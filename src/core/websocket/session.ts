@@ -154,16 +154,17 @@ export class WebSocketSession {
    *   `00 00 ff ff` tail is left off the wire). Not copied when large: it must not change until sent.
    * @param binary Binary (`true`) or text (`false`, and then the message must be UTF-8).
    * @param compressed Whether `data` is deflated (only when permessage-deflate was negotiated).
+   * @param copy Whether to copy the message into the frame, so that the caller may change it at once.
    * @returns The bytes to send, in order; none once the session is closing or closed.
    * @throws {LocalProtocolError} For `compressed` without a negotiated permessage-deflate.
    */
-  send(data: Uint8Array, binary: boolean, compressed = false): Uint8Array[] {
+  send(data: Uint8Array, binary: boolean, compressed = false, copy = false): Uint8Array[] {
     if (compressed && this.#options.deflate == null) {
       throw new LocalProtocolError("OUT_OF_ORDER", "a compressed message without permessage-deflate");
     }
     if (this.#state !== "open") return [];
     const opcode = binary ? OPCODE.BINARY : OPCODE.TEXT;
-    if (!compressed) return encodeFrame(opcode, data);
+    if (!compressed) return copy ? encodeFrame(opcode, data, true, false, true) : encodeFrame(opcode, data);
     const tailAt = data.length - DEFLATE_TAIL.length;
     const ends = tailAt >= 0 && DEFLATE_TAIL.every((byte, i) => data[tailAt + i] === byte);
     return encodeFrame(opcode, ends ? data.subarray(0, tailAt) : data, true, true);

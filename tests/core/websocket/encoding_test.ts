@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { base64Length, encodeBase64 } from "../../../src/core/websocket/_base64.ts";
+import { unmask } from "../../../src/core/websocket/_mask.ts";
 import { sha1 } from "../../../src/core/websocket/_sha1.ts";
 import { decodeUtf8, encodeUtf8, Utf8Check } from "../../../src/core/websocket/_utf8.ts";
 
@@ -149,5 +150,25 @@ describe("encodeUtf8 and decodeUtf8", () => {
 
   it("encodes a lone surrogate as U+FFFD, as TextEncoder does", () => {
     assert.deepEqual(encodeUtf8("a\ud800b"), new TextEncoder().encode("a\ud800b"));
+  });
+});
+
+describe("unmask", () => {
+  it("agrees with a byte-by-byte XOR for every length, offset and phase, in one call and split in two", () => {
+    const mask = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+    const buffer = new ArrayBuffer(200);
+    for (const offset of [0, 1, 2, 3]) {
+      for (const length of [0, 1, 31, 32, 33, 64, 100, 150]) {
+        for (let phase = 0; phase < 4; phase++) {
+          const bytes = new Uint8Array(buffer, offset, length);
+          for (let i = 0; i < length; i++) bytes[i] = (i * 13 + offset) & 0xff;
+          const expected = bytes.map((byte, i) => byte ^ mask[(phase + i) & 3]);
+          const cut = length >> 1;
+          const middle = unmask(bytes, 0, cut, mask, phase);
+          assert.equal(unmask(bytes, cut, length, mask, middle), (phase + length) & 3);
+          assert.deepEqual(bytes, expected, `offset ${offset}, length ${length}, phase ${phase}`);
+        }
+      }
+    }
   });
 });
