@@ -65,6 +65,7 @@ export class WebSocketStreamError extends Error {
   readonly reason: string;
 
   /**
+   * Makes the error of a WebSocket that did not close cleanly.
    * @param closeCode The close code.
    * @param reason The reason.
    * @param cause The protocol failure, if any.
@@ -124,6 +125,7 @@ export class ServerWebSocketStream {
   #over = false;
 
   /**
+   * Makes a stream that opens when the server hands it a connection (`upgradeWebSocketStream` does).
    * @param url The request's URL.
    * @param receiveHighWaterMark Messages the reader may fall behind before reading pauses.
    * @param sendHighWaterMark Bytes buffered above which writes wait.
