@@ -178,7 +178,9 @@ export async function main(args: readonly string[]): Promise<void> {
         console.log(
           `${
             hostPort(entry.remoteAddr)
-          } ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms`,
+          } ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms${
+            entry.status === 101 ? " (WebSocket, open for that long)" : ""
+          }`,
         )
       : undefined,
     onProtocolError: verbose

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { upgradeWebSocket } from "../websocket/upgrade.ts";
+
 /**
  * The page: title "Hello World", heading "The Hello World! HTML page", paragraph "Hello World!".
  *
@@ -30,8 +32,9 @@ export const HELLO_HTML: string = `<!DOCTYPE html>
 `;
 
 /**
- * Serves {@link HELLO_HTML} at `/` and `/index.html` for GET and HEAD; 404 for other paths and
- * 405 for other methods.
+ * Serves {@link HELLO_HTML} at `/` and `/index.html` for GET and HEAD, and a WebSocket echo at
+ * `/echo` (a request that asks for a WebSocket there gets one: every message comes back); 404 for
+ * other paths and 405 for other methods.
  *
  * @param request The request.
  * @returns The response.
@@ -55,6 +58,7 @@ export function helloHandler(request: Request): Response {
     });
   }
   const path = new URL(request.url).pathname;
+  if (path === "/echo" && request.headers.get("upgrade")?.toLowerCase() === "websocket") return echo(request);
   if (path !== "/" && path !== "/index.html") {
     return new Response("Not Found\n", {
       status: 404,
@@ -62,4 +66,12 @@ export function helloHandler(request: Request): Response {
     });
   }
   return new Response(HELLO_HTML, { headers: { "content-type": "text/html; charset=utf-8" } });
+}
+
+/** The WebSocket echo of `/echo`: text comes back as text, binary as binary. */
+function echo(request: Request): Response {
+  const { socket, response } = upgradeWebSocket(request);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (event) => socket.send(event.data);
+  return response;
 }

@@ -122,6 +122,23 @@ describe(`CLI on ${runtime}`, () => {
     );
   });
 
+  it("echoes WebSocket messages at /echo, and logs the WebSocket with 101 and its lifetime once it closes", async () => {
+    const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1"]);
+    children.push(cli.child);
+    const ws = new WebSocket(cli.url.replace("http", "ws") + "echo");
+    await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+    ws.send("hello");
+    assert.equal((await new Promise<MessageEvent>((resolve) => (ws.onmessage = resolve))).data, "hello");
+    ws.close(1000);
+    await new Promise((resolve) => (ws.onclose = resolve));
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+    assert.match(
+      cli.stdout(),
+      /\n127\.0\.0\.1:\d+ GET \/echo 101 \d+ bytes \d+ ms \(WebSocket, open for that long\)\n/,
+    );
+  });
+
   it("--verbose prints the request bytes as they arrived and why a request was rejected", async () => {
     const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1", "--verbose"]);
     children.push(cli.child);
