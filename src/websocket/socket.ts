@@ -390,5 +390,6 @@ function copyToBuffer(data: Uint8Array): ArrayBuffer {
   ) {
     return data.buffer as ArrayBuffer;
   }
-  return new Uint8Array(data).buffer;
+  // Uint8Array's own slice (a Buffer's would be a view): one copy, not zero-filled first.
+  return (Uint8Array.prototype.slice.call(data) as Uint8Array).buffer as ArrayBuffer;
 }

@@ -126,12 +126,17 @@ export interface FrameLimits {
  */
 export class FrameReader {
   readonly #limits: FrameLimits;
-  /** The header being read: 2 to 14 bytes. */
-  readonly #header = new Uint8Array(14);
+  /** The header being read (2 to 14 bytes), kept in numbers: an idle reader costs no typed array. */
   #headerFilled = 0;
+  #first = 0;
+  #second = 0;
+  /** The 16- or 64-bit length as read so far, and whether the 64-bit one has its high bit set. */
+  #extended = 0;
+  #highBit = false;
   /** The payload bytes of the current frame not yet handed out; -1 while a header is read. */
   #payloadLeft = -1;
-  readonly #mask = new Uint8Array(4);
+  /** The masking key, its first byte in the top 8 bits. */
+  #mask = 0;
   /** Where in the mask the next payload byte is. */
   #maskPhase = 0;
   /** Bytes consumed by the last {@link read}. */
@@ -188,14 +193,21 @@ export class FrameReader {
   }
 
   #readHeader(bytes: Uint8Array, start: number, end: number): FrameStep {
-    const header = this.#header;
     let i = start;
     let needed = this.#headerLength();
     while (this.#headerFilled < needed && i < end) {
-      header[this.#headerFilled++] = bytes[i++];
-      if (this.#headerFilled === 2) {
+      const byte = bytes[i++];
+      const n = this.#headerFilled++;
+      if (n === 0) this.#first = byte;
+      else if (n === 1) {
+        this.#second = byte;
         this.#checkFirstBytes(i - start);
         needed = this.#headerLength();
+      } else if (n < needed - 4) {
+        if (n === 2 && (this.#second & 0x7f) === 127 && (byte & 0x80) !== 0) this.#highBit = true;
+        this.#extended = this.#extended * 256 + byte;
+      } else {
+        this.#mask = ((this.#mask << 8) | byte) >>> 0;
       }
     }
     if (this.#headerFilled < needed) return this.#use(i - start, NEED_DATA);
@@ -206,13 +218,13 @@ export class FrameReader {
   /** The header's whole length, once its second byte is known (2 until then). */
   #headerLength(): number {
     if (this.#headerFilled < 2) return 2;
-    const length7 = this.#header[1] & 0x7f;
+    const length7 = this.#second & 0x7f;
     return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + 4;
   }
 
   /** Checks what the first two bytes decide: opcode, reserved bits, mask, control frame rules. */
   #checkFirstBytes(consumedNow: number): void {
-    const [first, second] = this.#header;
+    const first = this.#first, second = this.#second;
     const at = this.#offset + consumedNow;
     const opcode = first & 0x0f;
     const control = (opcode & 0x08) !== 0;
@@ -228,35 +240,22 @@ export class FrameReader {
     }
   }
 
-  /** Reads the length and mask of a whole header, and readies the payload. */
+  /** Takes the length of a whole header, and readies the payload. */
   #completeHeader(consumedNow: number): FrameHeader {
-    const header = this.#header;
     const at = this.#offset + consumedNow;
-    const length7 = header[1] & 0x7f;
-    let length = length7;
-    let maskAt = 2;
-    if (length7 === 126) {
-      length = (header[2] << 8) | header[3];
-      maskAt = 4;
-    } else if (length7 === 127) {
-      if ((header[2] & 0x80) !== 0) throw new WebSocketError("BAD_LENGTH", at);
-      // 2^53 and up cannot be a byte count; far below that, the limit refuses it anyway.
-      const high = ((header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]) >>> 0;
-      const low = ((header[6] << 24) | (header[7] << 16) | (header[8] << 8) | header[9]) >>> 0;
-      length = high * 0x1_0000_0000 + low;
-      maskAt = 10;
-    }
-    if (length > this.#limits.maxFrameBytes) throw new WebSocketError("FRAME_TOO_BIG", at);
-    this.#mask.set(header.subarray(maskAt, maskAt + 4));
-    this.#maskPhase = 0;
+    const length7 = this.#second & 0x7f;
+    const highBit = this.#highBit;
+    // Past 2^53 the sum is no longer exact, but far below that the limit refuses the frame anyway.
+    const length = length7 < 126 ? length7 : this.#extended;
     this.#headerFilled = 0;
+    this.#extended = 0;
+    this.#highBit = false;
+    if (highBit) throw new WebSocketError("BAD_LENGTH", at);
+    if (length > this.#limits.maxFrameBytes) throw new WebSocketError("FRAME_TOO_BIG", at);
+    this.#maskPhase = 0;
     this.#payloadLeft = length === 0 ? -1 : length;
-    return {
-      fin: (header[0] & 0x80) !== 0,
-      rsv1: (header[0] & 0x40) !== 0,
-      opcode: header[0] & 0x0f,
-      length,
-    };
+    const first = this.#first;
+    return { fin: (first & 0x80) !== 0, rsv1: (first & 0x40) !== 0, opcode: first & 0x0f, length };
   }
 
   #use(count: number, step: FrameStep): FrameStep {
