@@ -18,9 +18,12 @@ import {
 } from "../core/mod.ts";
 import type { LiveConnection, Takeover } from "../server/switch.ts";
 import type { SocketEvents } from "../transport/transport.ts";
+import { bodyPool } from "../fetch/body_pool.ts";
 import { DeflateCodec } from "./deflate.ts";
 import type { ResolvedWebSocketOptions } from "./options.ts";
 
+/** Messages from this size up that the caller may change are copied into the body pool's memory. */
+const POOLED_FROM = 4 * 1024;
 /** How long a closed connection waits for the peer's FIN before dropping the socket. */
 const LINGER_MS = 2000;
 
@@ -170,6 +173,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#buffered += data.byteLength;
     const compress = this.#codec !== null && this.session.compresses(data.byteLength);
     if (!compress && this.#sendChain === null) {
+      if (borrowed && data.byteLength >= POOLED_FROM) return this.#sendPooled(data, binary);
       return this.#write(this.session.send(data, binary, false, borrowed), data.byteLength);
     }
     if (borrowed) data = data.slice();
@@ -177,6 +181,24 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       const payload = compress ? await this.#codec!.deflate(data) : data;
       this.#write(this.session.send(payload, binary, compress), data.byteLength);
     });
+  }
+
+  /**
+   * Sends a large message that the caller may change at once: copied into memory of the body pool
+   * behind room for the frame header, written as one array, and given back once sent, so that
+   * large echoes neither join nor allocate.
+   */
+  #sendPooled(data: Uint8Array, binary: boolean): void {
+    const copy = bodyPool.copy(data);
+    const [header] = this.session.send(copy, binary);
+    const frame = bodyPool.withHead(copy, header) ?? concatBytes([header, copy]);
+    if (this.#batch !== null && this.#batch.length > 0) {
+      // Frames batched before this one go first, on their own: a large frame is not joined to them.
+      this.#writeNow(this.#batch, this.#batchBytes);
+      this.#batch = [];
+      this.#batchBytes = 0;
+    }
+    this.#writeNow([frame], data.byteLength, copy);
   }
 
   /**
@@ -444,9 +466,16 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#writeNow(frames, applicationBytes);
   }
 
-  #writeNow(frames: Uint8Array[], applicationBytes: number): void {
+  #writeNow(frames: Uint8Array[], applicationBytes: number, pooled: Uint8Array | null = null): void {
     const socket = this.#takeover.socket;
-    const sent = applicationBytes === 0 ? undefined : () => this.#sent(applicationBytes);
+    const sent = pooled !== null
+      ? () => {
+        bodyPool.recycle(pooled);
+        this.#sent(applicationBytes);
+      }
+      : applicationBytes === 0
+      ? undefined
+      : () => this.#sent(applicationBytes);
     let total = 0;
     for (const frame of frames) total += frame.byteLength;
     this.#bytesSent += total;

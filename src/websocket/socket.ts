@@ -390,6 +390,6 @@ function copyToBuffer(data: Uint8Array): ArrayBuffer {
   ) {
     return data.buffer as ArrayBuffer;
   }
-  // Uint8Array's own slice (a Buffer's would be a view): one copy, not zero-filled first.
-  return (Uint8Array.prototype.slice.call(data) as Uint8Array).buffer as ArrayBuffer;
+  // ArrayBuffer's slice: one copy of the range (a Buffer's own slice would be a view).
+  return (data.buffer as ArrayBuffer).slice(data.byteOffset, data.byteOffset + data.byteLength);
 }

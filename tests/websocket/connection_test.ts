@@ -135,6 +135,24 @@ describe("WebSocket send accounting", () => {
   });
 });
 
+describe("WebSocket echoes in order", () => {
+  test("a large message sent from pooled memory goes out between the small ones around it, intact", async () => {
+    const { socket, ws } = await upgraded({ idleTimeoutMs: 0 });
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (event) => ws.send(event.data);
+    const large = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 7) & 0xff);
+    socket.receiveBytes(join(clientFrame(0x1, "a"), clientFrame(0x2, large), clientFrame(0x1, "b")));
+    const frames = framesWritten(socket);
+    assert.deepEqual(frames.map((f) => f.opcode), [0x1, 0x2, 0x1]);
+    assert.deepEqual(frames[1].payload, large);
+    assert.deepEqual([frames[0].payload, frames[2].payload].map((p) => new TextDecoder().decode(p)), [
+      "a",
+      "b",
+    ]);
+    assert.equal(ws.bufferedAmount, 0);
+  });
+});
+
 describe("WebSocket stream flow control", () => {
   async function streamed(options = {}) {
     let opened: Promise<WebSocketStreamOpened> | null = null;
