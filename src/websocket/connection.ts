@@ -19,6 +19,7 @@ import {
 import type { LiveConnection, Takeover } from "../server/switch.ts";
 import type { SocketEvents } from "../transport/transport.ts";
 import { bodyPool } from "../fetch/body_pool.ts";
+import { FrameOutput } from "./_frame_output.ts";
 import { DeflateCodec } from "./deflate.ts";
 import type { ResolvedWebSocketOptions } from "./options.ts";
 
@@ -101,14 +102,9 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   readonly extensions: string;
   readonly #takeover: Takeover;
   readonly #endpoint: WebSocketEndpoint;
-  readonly #options: ResolvedWebSocketOptions;
   readonly #codec: DeflateCodec | null;
-  /** Application bytes sent but not yet taken by the system. */
-  #buffered = 0;
-  #bytesSent = 0;
-  /** Frames written while events are processed, sent as one write at the end. */
-  #batch: Uint8Array[] | null = null;
-  #batchBytes = 0;
+  /** Where frames go, batched while received events are processed. */
+  readonly #output: FrameOutput;
   /** Sends waiting on compression (or behind one that does), in order. */
   #sendChain: Promise<void> | null = null;
   #chained = 0;
@@ -118,8 +114,6 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   #outputBacklogged = false;
   /** Whether the socket is paused now (for either reason). */
   #socketPaused = false;
-  #writable = true;
-  #blockedSince = Infinity;
   /** When the socket was ended (FIN sent), or `Infinity`. */
   #endedAt = Infinity;
   /** Whether to end the socket once the frames batched now are written. */
@@ -134,10 +128,19 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   constructor(takeover: Takeover, setup: WebSocketSetup) {
     this.#takeover = takeover;
     this.#endpoint = setup.endpoint;
-    this.#options = setup.options;
     this.protocol = setup.protocol;
     this.extensions = setup.extensions;
     this.#codec = setup.deflate === null ? null : new DeflateCodec(setup.deflate);
+    this.#output = new FrameOutput(
+      takeover.socket,
+      takeover.clock,
+      setup.options.sendHighWaterMark,
+      (over) => {
+        if (!over) this.#endpoint.bufferDrained();
+        this.#outputBacklogged = over;
+        this.#updatePause();
+      },
+    );
     const options = setup.options;
     this.session = new WebSocketSession({
       now: takeover.clock.now(),
@@ -152,7 +155,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /** Application bytes queued by sends and not yet handed to the system. */
   get bufferedAmount(): number {
-    return this.#buffered;
+    return this.#output.buffered;
   }
 
   /** Opens the endpoint, then reads what arrived with the upgrade request. */
@@ -170,16 +173,16 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
    */
   send(data: Uint8Array, binary: boolean, borrowed = false): void {
     if (this.session.state !== "open") return;
-    this.#buffered += data.byteLength;
+    this.#output.add(data.byteLength);
     const compress = this.#codec !== null && this.session.compresses(data.byteLength);
     if (!compress && this.#sendChain === null) {
       if (borrowed && data.byteLength >= POOLED_FROM) return this.#sendPooled(data, binary);
-      return this.#write(this.session.send(data, binary, false, borrowed), data.byteLength);
+      return this.#output.write(this.session.send(data, binary, false, borrowed), data.byteLength);
     }
     if (borrowed) data = data.slice();
     this.#chain(async () => {
       const payload = compress ? await this.#codec!.deflate(data) : data;
-      this.#write(this.session.send(payload, binary, compress), data.byteLength);
+      this.#output.write(this.session.send(payload, binary, compress), data.byteLength);
     });
   }
 
@@ -192,13 +195,8 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     const copy = bodyPool.copy(data);
     const [header] = this.session.send(copy, binary);
     const frame = bodyPool.withHead(copy, header) ?? concatBytes([header, copy]);
-    if (this.#batch !== null && this.#batch.length > 0) {
-      // Frames batched before this one go first, on their own: a large frame is not joined to them.
-      this.#writeNow(this.#batch, this.#batchBytes);
-      this.#batch = [];
-      this.#batchBytes = 0;
-    }
-    this.#writeNow([frame], data.byteLength, copy);
+    // Frames batched before this one go first, on their own: a large frame is not joined to them.
+    this.#output.writePooled(frame, data.byteLength, copy);
   }
 
   /**
@@ -209,10 +207,10 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
    */
   sendLater(data: Promise<Uint8Array>, binary: boolean, length: number): void {
     if (this.session.state !== "open") return;
-    this.#buffered += length;
+    this.#output.add(length);
     this.#chain(async () => {
       const bytes = await data;
-      this.#buffered -= length;
+      this.#output.add(-length);
       this.send(bytes, binary);
     });
   }
@@ -223,7 +221,8 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
    * @param reason The reason.
    */
   startClose(code: number | undefined, reason: string): void {
-    const closeNow = () => this.#write([this.session.close(code, reason, this.#takeover.clock.now())], 0);
+    const closeNow = () =>
+      this.#output.write([this.session.close(code, reason, this.#takeover.clock.now())], 0);
     if (this.#sendChain === null) closeNow();
     else this.#chain(() => Promise.resolve(closeNow()));
   }
@@ -233,7 +232,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
    * @param data At most 125 bytes.
    */
   ping(data: Uint8Array): void {
-    this.#write([this.session.ping(data)], 0);
+    this.#output.write([this.session.ping(data)], 0);
   }
 
   /** Stops reading from the socket until {@link resumeReading} (the reader is behind). */
@@ -279,8 +278,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /** The socket takes more again. */
   drain(): void {
-    this.#writable = true;
-    this.#blockedSince = Infinity;
+    this.#output.drained();
   }
 
   /** The socket is closed: tell the endpoint (1006 unless the close handshake completed), free the codec, log. */
@@ -288,14 +286,14 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#endedAt = 0;
     this.#codec?.close();
     this.#tellOver(1006, "", false);
-    this.#takeover.ended(this.#bytesSent);
+    this.#takeover.ended(this.#output.bytesSent);
   }
 
   // ---- LiveConnection ----
 
   /** Acts on deadlines: a peer that reads nothing, a close that takes too long, an idle peer. */
   tick(now: number): void {
-    if (now - this.#blockedSince >= this.#takeover.sendTimeoutMs) return this.destroy();
+    if (now - this.#output.blockedSince >= this.#takeover.sendTimeoutMs) return this.destroy();
     if (this.#endedAt !== Infinity) {
       if (now - this.#endedAt >= LINGER_MS) this.destroy();
       return;
@@ -305,7 +303,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       case "none":
         return;
       case "ping":
-        return this.#write([action.bytes], 0);
+        return this.#output.write([action.bytes], 0);
       case "close":
         this.#tellOver(1006, "", false);
         return this.#endSocket();
@@ -330,8 +328,8 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /** Reads the session's events until it needs data, waits for an inflate, or the endpoint pauses. */
   #process(): void {
-    if (this.#batch !== null || this.#inflating || this.#socketPaused) return;
-    this.#batch = [];
+    if (this.#output.batching || this.#inflating || this.#socketPaused) return;
+    this.#output.startBatch();
     try {
       while (this.#handle(this.session.nextEvent()));
     } finally {
@@ -341,12 +339,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
 
   /** Writes the frames batched while events were processed, and ends the socket if that was asked meanwhile. */
   #flushBatch(): void {
-    const batch = this.#batch!;
-    const bytes = this.#batchBytes;
-    this.#batch = null;
-    this.#batchBytes = 0;
-    if (batch.length > 0) this.#writeNow(batch, bytes);
-    this.#checkBacklog();
+    this.#output.endBatch();
     if (this.#endAfterBatch) {
       this.#endAfterBatch = false;
       this.#takeover.socket.end();
@@ -359,17 +352,17 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       case "message":
         this.#endpoint.messageReceived(event.data, event.binary);
         // Over the send high-water mark, the rest of the input waits until the peer takes what is sent.
-        return !this.#readingPaused && this.#buffered <= this.#options.sendHighWaterMark;
+        return !this.#readingPaused && !this.#output.overHighWaterMark;
       case "inflate":
         this.#inflate(event.data, event.maxBytes);
         return false;
       case "ping":
-        if (event.reply !== null) this.#write([event.reply], 0);
+        if (event.reply !== null) this.#output.write([event.reply], 0);
         return true;
       case "pong":
         return true;
       case "close":
-        if (event.reply !== null) this.#write([event.reply], 0);
+        if (event.reply !== null) this.#output.write([event.reply], 0);
         this.#tellOver(event.code, event.reason, event.wasClean);
         this.#endSocket();
         return false;
@@ -388,7 +381,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#inflating = true;
     this.#codec!.inflate(data, maxBytes).then((result) => {
       this.#inflating = false;
-      this.#batch = [];
+      this.#output.startBatch();
       let goOn: boolean;
       try {
         goOn = this.#handle(this.session.inflated(result));
@@ -412,7 +405,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       offset: error.offset,
       message: error.message,
     });
-    if (reply !== null) this.#write([reply], 0);
+    if (reply !== null) this.#output.write([reply], 0);
     this.#tellOver(error.closeCode === 1006 ? 1006 : error.closeCode, "", false, error);
     this.#endSocket();
     return false;
@@ -434,7 +427,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#endedAt = this.#takeover.clock.now();
     const end = () => this.#takeover.socket.end();
     if (this.#sendChain !== null) this.#sendChain.then(end, end);
-    else if (this.#batch !== null) this.#endAfterBatch = true;
+    else if (this.#output.batching) this.#endAfterBatch = true;
     else end();
   }
 
@@ -450,65 +443,5 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     }).finally(() => {
       if (--this.#chained === 0) this.#sendChain = null;
     });
-  }
-
-  /** Writes frames: into the batch while events are processed, else at once. */
-  #write(frames: Uint8Array[], applicationBytes: number): void {
-    if (frames.length === 0 || (frames.length === 1 && frames[0].byteLength === 0)) {
-      this.#sent(applicationBytes);
-      return;
-    }
-    if (this.#batch !== null) {
-      for (const frame of frames) this.#batch.push(frame);
-      this.#batchBytes += applicationBytes;
-      return;
-    }
-    this.#writeNow(frames, applicationBytes);
-  }
-
-  #writeNow(frames: Uint8Array[], applicationBytes: number, pooled: Uint8Array | null = null): void {
-    const socket = this.#takeover.socket;
-    const sent = pooled !== null
-      ? () => {
-        bodyPool.recycle(pooled);
-        this.#sent(applicationBytes);
-      }
-      : applicationBytes === 0
-      ? undefined
-      : () => this.#sent(applicationBytes);
-    let total = 0;
-    for (const frame of frames) total += frame.byteLength;
-    this.#bytesSent += total;
-    let writable: boolean;
-    if (frames.length === 1) writable = socket.write(frames[0], sent);
-    else if (socket.writeParts !== undefined && total >= 16 * 1024) {
-      writable = socket.writeParts(frames, sent);
-    } else writable = socket.write(concatBytes(frames), sent);
-    if (!writable && this.#writable) {
-      this.#writable = false;
-      this.#blockedSince = this.#takeover.clock.now();
-    }
-    if (this.#batch === null) this.#checkBacklog();
-  }
-
-  /** The system has taken `count` application bytes. */
-  #sent(count: number): void {
-    if (count === 0) return;
-    const mark = this.#options.sendHighWaterMark;
-    const wasAbove = this.#buffered > mark;
-    this.#buffered -= count;
-    if (!wasAbove || this.#buffered > mark) return;
-    this.#endpoint.bufferDrained();
-    if (this.#outputBacklogged) {
-      this.#outputBacklogged = false;
-      this.#updatePause();
-    }
-  }
-
-  /** Stops reading once more than the send high-water mark waits to be sent. */
-  #checkBacklog(): void {
-    if (this.#outputBacklogged || this.#buffered <= this.#options.sendHighWaterMark) return;
-    this.#outputBacklogged = true;
-    this.#updatePause();
   }
 }

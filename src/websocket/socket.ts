@@ -134,8 +134,8 @@ export class ServerWebSocket {
   /** A close asked for before the connection opened. */
   #pendingClose: { code: number | undefined; reason: string } | null = null;
   /** Listeners by event type, made when the first is added (an idle socket keeps little). */
-  #listeners: Map<string, Listener[]> | null = null;
-  #handlers: Map<string, ((event: Event) => void) | null> | null = null;
+  #listeners: Record<string, Listener[] | undefined> | null = null;
+  #handlers: Record<string, ((event: Event) => void) | null | undefined> | null = null;
 
   /**
    * Makes a socket that opens when the server hands it a connection (`upgradeWebSocket` does).
@@ -167,28 +167,28 @@ export class ServerWebSocket {
 
   /** The `open` handler. */
   get onopen(): ((event: Event) => void) | null {
-    return this.#handlers?.get("open") ?? null;
+    return this.#handlers?.open ?? null;
   }
   set onopen(handler: ((event: Event) => void) | null) {
     this.#setHandler("open", handler);
   }
   /** The `message` handler. */
   get onmessage(): ((event: MessageEvent) => void) | null {
-    return this.#handlers?.get("message") ?? null;
+    return this.#handlers?.message ?? null;
   }
   set onmessage(handler: ((event: MessageEvent) => void) | null) {
     this.#setHandler("message", handler as ((event: Event) => void) | null);
   }
   /** The `error` handler. */
   get onerror(): ((event: Event) => void) | null {
-    return this.#handlers?.get("error") ?? null;
+    return this.#handlers?.error ?? null;
   }
   set onerror(handler: ((event: Event) => void) | null) {
     this.#setHandler("error", handler);
   }
   /** The `close` handler. */
   get onclose(): ((event: WebSocketCloseEvent) => void) | null {
-    return this.#handlers?.get("close") ?? null;
+    return this.#handlers?.close ?? null;
   }
   set onclose(handler: ((event: WebSocketCloseEvent) => void) | null) {
     this.#setHandler("close", handler as ((event: Event) => void) | null);
@@ -270,7 +270,7 @@ export class ServerWebSocket {
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    const list = this.#listeners?.get(type) ?? [];
+    const list = this.#listeners?.[type] ?? [];
     if (list.includes(listener)) return;
     const once = typeof options === "object" && options.once === true;
     const entry: Listener = once
@@ -281,7 +281,7 @@ export class ServerWebSocket {
       : listener;
     if (once) onceOriginals.set(entry, listener);
     list.push(entry);
-    (this.#listeners ??= new Map()).set(type, list);
+    (this.#listeners ??= Object.create(null) as Record<string, Listener[]>)[type] = list;
   }
 
   /**
@@ -290,10 +290,10 @@ export class ServerWebSocket {
    * @param listener The listener given to {@link addEventListener}.
    */
   removeEventListener(type: string, listener: WebSocketEventListener | null): void {
-    const list = this.#listeners?.get(type);
+    const list = this.#listeners?.[type];
     if (list === undefined || listener === null) return;
     const index = list.findIndex((entry) => entry === listener || onceOriginals.get(entry) === listener);
-    if (index !== -1) this.#listeners!.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+    if (index !== -1) this.#listeners![type] = [...list.slice(0, index), ...list.slice(index + 1)];
   }
 
   /**
@@ -302,7 +302,7 @@ export class ServerWebSocket {
    * @returns `true`.
    */
   dispatchEvent(event: Event): boolean {
-    for (const listener of this.#listeners?.get(event.type) ?? []) call(listener, event);
+    for (const listener of this.#listeners?.[event.type] ?? []) call(listener, event);
     return true;
   }
 
@@ -351,9 +351,11 @@ export class ServerWebSocket {
   }
 
   #setHandler(type: string, handler: ((event: Event) => void) | null): void {
-    const previous = this.#handlers?.get(type);
+    const previous = this.#handlers?.[type];
     if (previous) this.removeEventListener(type, previous);
-    (this.#handlers ??= new Map()).set(type, typeof handler === "function" ? handler : null);
+    (this.#handlers ??= Object.create(null) as Record<string, null>)[type] = typeof handler === "function"
+      ? handler
+      : null;
     if (typeof handler === "function") this.addEventListener(type, handler);
   }
 }

@@ -19,7 +19,11 @@ import {
 import { ServerRequest } from "../fetch/request.ts";
 import { type ProtocolSwitch, switchingResponse } from "../server/switch.ts";
 import { WebSocketConnection, type WebSocketEndpoint } from "./connection.ts";
-import { resolveWebSocketOptions, type UpgradeWebSocketOptions } from "./options.ts";
+import {
+  type ResolvedWebSocketOptions,
+  resolveWebSocketOptions,
+  type UpgradeWebSocketOptions,
+} from "./options.ts";
 import { ServerWebSocket, socketEndpoint } from "./socket.ts";
 import { ServerWebSocketStream, streamEndpoint } from "./stream.ts";
 
@@ -86,13 +90,22 @@ export function upgradeWebSocketStream(
   request: Request,
   options: UpgradeWebSocketOptions = {},
 ): { stream: ServerWebSocketStream; response: Response } {
-  const resolved = resolveWebSocketOptions(options);
+  const settings = resolved(options);
   const stream = new ServerWebSocketStream(
     request.url,
-    resolved.receiveHighWaterMark,
-    resolved.sendHighWaterMark,
+    settings.receiveHighWaterMark,
+    settings.sendHighWaterMark,
   );
   return { stream, response: upgrade(request, options, streamEndpoint(stream)) };
+}
+
+/** Options resolved once per options object: a server that passes the same one shares it among its sockets. */
+const resolvedOptions = new WeakMap<UpgradeWebSocketOptions, ResolvedWebSocketOptions>();
+
+function resolved(options: UpgradeWebSocketOptions): ResolvedWebSocketOptions {
+  let value = resolvedOptions.get(options);
+  if (value === undefined) resolvedOptions.set(options, value = resolveWebSocketOptions(options));
+  return value;
 }
 
 /** The handshake: the 101 that opens `endpoint`, or the refusal (and `endpoint` closes, 1006). */
@@ -101,7 +114,7 @@ function upgrade(request: Request, options: UpgradeWebSocketOptions, endpoint: W
   if (head === null) {
     throw new TypeError("upgradeWebSocket takes the request that an h1serve server gave the handler");
   }
-  const resolved = resolveWebSocketOptions(options);
+  const settings = resolved(options);
   const checked = checkWebSocketRequest(head);
   if ("status" in checked) {
     queueMicrotask(() => endpoint.connectionClosed(1006, "", false));
@@ -112,9 +125,9 @@ function upgrade(request: Request, options: UpgradeWebSocketOptions, endpoint: W
   const protocol = options.protocol !== undefined
     ? (checked.protocols.includes(options.protocol) ? options.protocol : "")
     : selectProtocol(checked.protocols, options.protocols ?? []);
-  const deflate: DeflateAgreement | null = resolved.compression === null
+  const deflate: DeflateAgreement | null = settings.compression === null
     ? null
-    : negotiateDeflate(checked.extensions, resolved.compression);
+    : negotiateDeflate(checked.extensions, settings.compression);
   const headers: [string, string][] = [["upgrade", "websocket"], [
     "sec-websocket-accept",
     acceptKey(checked.key),
@@ -126,7 +139,7 @@ function upgrade(request: Request, options: UpgradeWebSocketOptions, endpoint: W
     start(takeover) {
       const connection = new WebSocketConnection(takeover, {
         endpoint,
-        options: resolved,
+        options: settings,
         deflate: deflate?.parameters ?? null,
         protocol,
         extensions: deflate?.header ?? "",
