@@ -11,7 +11,8 @@
  * `node:http`) under the load client scripts/bench_ws_client.ts (Node, on core 1, 50 connections):
  * `ws32` keeps 8 messages of 32 bytes in flight per connection, `ws64k` one of 64 KiB; each row
  * gives messages/s, server CPU µs per message and the client's own CPU share (under 100%: the
- * client was not the limit). `wsidle10k` opens 10,000 WebSockets and reports the server's
+ * client was not the limit), for h1serve's socket interface (`h1serve`), its stream interface
+ * (`stream`) and the runtime's own. `wsidle10k` opens 10,000 WebSockets and reports the server's
  * resident memory per socket.
  *
  * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
@@ -394,9 +395,10 @@ async function webSocketRows(runtime: string, name: string): Promise<void> {
     return;
   }
   const ours = await measureWebSocket(runtime, "h1serve", name, port++);
+  const streamed = await measureWebSocket(runtime, "h1serve-stream", name, port++);
   const theirs = await measureWebSocket(runtime, "native", name, port++);
-  for (const [kind, r] of [["h1serve", ours], [own, theirs]] as const) {
-    const vsOwn = kind === "h1serve"
+  for (const [kind, r] of [["h1serve", ours], ["stream", streamed], [own, theirs]] as const) {
+    const vsOwn = kind !== own
       ? `${fmt(r.perSecond / theirs.perSecond, 2)}x, ${fmt(r.cpuUsPerMessage / theirs.cpuUsPerMessage, 2)}x`
       : "";
     console.log(

@@ -1,7 +1,9 @@
 /**
  * One WebSocket benchmark server, started by `scripts/bench.ts` on the runtime under test:
  * `<runtime> scripts/bench_ws_server.ts <kind> <port>`, where kind is `h1serve` (its
- * `upgradeWebSocket`) or `native`: `Deno.upgradeWebSocket` on `Deno.serve`, `Bun.serve`'s
+ * `upgradeWebSocket`, with `binaryType = "arraybuffer"`: each binary message is copied into its own
+ * `ArrayBuffer`, as the WHATWG interface requires), `h1serve-stream` (its `upgradeWebSocketStream`,
+ * whose messages are views, as Bun's own are) or `native`: `Deno.upgradeWebSocket` on `Deno.serve`, `Bun.serve`'s
  * `websocket`, or `ws` on `node:http` with its default settings. Each echoes every message as it
  * came (binary stays binary), and prints `ready` once it listens.
  *
@@ -11,7 +13,7 @@
 import { createServer } from "node:http";
 import process from "node:process";
 import { WebSocketServer } from "ws";
-import { serve, upgradeWebSocket } from "../mod.ts";
+import { serve, upgradeWebSocket, upgradeWebSocketStream } from "../mod.ts";
 
 declare const Deno: {
   serve(
@@ -39,6 +41,19 @@ if (kind === "h1serve") {
     const { socket, response } = upgradeWebSocket(request, { idleTimeoutMs: 0, maxMessageBytes: 1 << 20 });
     socket.binaryType = "arraybuffer";
     socket.onmessage = (event) => socket.send(event.data);
+    return response;
+  });
+  server.ready.then(ready);
+} else if (kind === "h1serve-stream") {
+  const server = serve({ port, hostname, onListen() {} }, (request) => {
+    const { stream, response } = upgradeWebSocketStream(request, {
+      idleTimeoutMs: 0,
+      maxMessageBytes: 1 << 20,
+    });
+    stream.opened.then(async ({ readable, writable }) => {
+      const writer = writable.getWriter();
+      for await (const message of readable) writer.write(message).catch(() => {});
+    }).catch(() => {});
     return response;
   });
   server.ready.then(ready);
