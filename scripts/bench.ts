@@ -143,37 +143,47 @@ function rssKiB(pid: number): number {
 
 const IDLE_REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 
-/** Opens a keep-alive connection, makes one request, reads the answer, and leaves it open. */
-async function openIdle(port: number): Promise<Deno.TcpConn> {
+/** Opens a connection, sends `request`, and reads until `answered` holds of what came back; leaves it open. */
+async function openAnswered(
+  port: number,
+  request: Uint8Array,
+  answered: (text: string) => boolean,
+): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(IDLE_REQUEST);
+  await conn.write(request);
   const buffer = new Uint8Array(4096);
   let text = "";
-  while (!text.endsWith("Hello World!")) {
+  while (!answered(text)) {
     const n = await conn.read(buffer);
-    if (n === null) throw new Error("the server closed an idle connection");
+    if (n === null) throw new Error("the server closed a connection before answering it");
     text += new TextDecoder().decode(buffer.subarray(0, n));
   }
   return conn;
 }
 
-/** The server's resident memory per idle keep-alive connection, in KiB. */
+/** Opens a keep-alive connection, makes one request, reads the answer, and leaves it open. */
+function openIdle(port: number): Promise<Deno.TcpConn> {
+  return openAnswered(port, IDLE_REQUEST, (text) => text.endsWith("Hello World!"));
+}
+
+/** The server's resident memory per idle connection, opened by `open` (by default keep-alive HTTP), in KiB. */
 async function measureIdle(
   runtime: string,
   kind: string,
   port: number,
   forceGc = false,
   script = benchServer,
+  open: (port: number) => Promise<Deno.TcpConn> = openIdle,
 ): Promise<number> {
   const server = await startServer(runtime, kind, port, "", forceGc, script);
   const conns: Deno.TcpConn[] = [];
   try {
-    for (let i = 0; i < 20; i++) (await openIdle(port)).close(); // warm up the request path
+    for (let i = 0; i < 20; i++) (await open(port)).close(); // warm up the request path
     const before = rssKiB(server.pid);
     // In batches, so that the listen backlog never overflows (a dropped SYN costs a 1 s retry).
     while (conns.length < IDLE_CONNECTIONS) {
       const batch = Math.min(250, IDLE_CONNECTIONS - conns.length);
-      conns.push(...await Promise.all(Array.from({ length: batch }, () => openIdle(port))));
+      conns.push(...await Promise.all(Array.from({ length: batch }, () => open(port))));
     }
     await new Promise((resolve) => setTimeout(resolve, 1000)); // let the server settle
     return (rssKiB(server.pid) - before) / IDLE_CONNECTIONS;
@@ -345,37 +355,13 @@ const WS_HANDSHAKE = new TextEncoder().encode(
 );
 
 /** Opens a connection and completes a WebSocket handshake on it (reads the whole 101 head). */
-async function openIdleWebSocket(port: number): Promise<Deno.TcpConn> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(WS_HANDSHAKE);
-  const buffer = new Uint8Array(1024);
-  let text = "";
-  while (!text.includes("\r\n\r\n")) {
-    const n = await conn.read(buffer);
-    if (n === null) throw new Error("the server closed during a WebSocket handshake");
-    text += new TextDecoder().decode(buffer.subarray(0, n));
-  }
-  return conn;
+function openIdleWebSocket(port: number): Promise<Deno.TcpConn> {
+  return openAnswered(port, WS_HANDSHAKE, (text) => text.includes("\r\n\r\n"));
 }
 
 /** The server's resident memory per idle WebSocket, in KiB, over 10,000 of them. */
-async function measureIdleWebSocket(runtime: string, kind: string, port: number): Promise<number> {
-  const server = await startServer(runtime, kind, port, "", false, wsServer);
-  const conns: Deno.TcpConn[] = [];
-  try {
-    for (let i = 0; i < 20; i++) (await openIdleWebSocket(port)).close();
-    const before = rssKiB(server.pid);
-    while (conns.length < IDLE_CONNECTIONS) {
-      const batch = Math.min(250, IDLE_CONNECTIONS - conns.length);
-      conns.push(...await Promise.all(Array.from({ length: batch }, () => openIdleWebSocket(port))));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // let the server settle
-    return (rssKiB(server.pid) - before) / IDLE_CONNECTIONS;
-  } finally {
-    for (const conn of conns) conn.close();
-    server.kill("SIGKILL");
-    await server.status;
-  }
+function measureIdleWebSocket(runtime: string, kind: string, port: number): Promise<number> {
+  return measureIdle(runtime, kind, port, false, wsServer, openIdleWebSocket);
 }
 
 /** The WebSocket rows of one runtime: h1serve against the runtime's own (or `ws` on Node). */
