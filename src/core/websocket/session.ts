@@ -325,7 +325,7 @@ export class WebSocketSession {
     const opcode = this.#frameOpcode;
     this.#frameOpcode = -1;
     if (opcode >= OPCODE.CLOSE) {
-      const payload = joinPieces(this.#framePieces);
+      const payload = concatBytes(this.#framePieces);
       this.#framePieces = [];
       return this.#control(opcode, payload);
     }
@@ -348,7 +348,7 @@ export class WebSocketSession {
     }
     if (!binary && !this.#utf8.complete) throw new WebSocketError("INVALID_UTF8", this.#reader.offset);
     if (this.#state !== "open") return null;
-    return { type: "message", binary, data: joinPieces(pieces) };
+    return { type: "message", binary, data: concatBytes(pieces) };
   }
 
   #control(opcode: number, payload: Uint8Array): WebSocketEvent | null {
@@ -406,11 +406,4 @@ export class WebSocketSession {
     this.#messagePieces = [];
     this.#framePieces = [];
   }
-}
-
-/** One array for a payload in pieces: the piece itself when there is one. */
-function joinPieces(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  if (pieces.length === 0) return new Uint8Array(0);
-  return concatBytes(pieces);
 }
