@@ -49,7 +49,7 @@ export interface LiveConnection {
 export interface Takeover {
   /** The socket; its `events` are set to what `start` returns. */
   readonly socket: TransportSocket;
-  /** Bytes received after the request's head: the new protocol's first bytes. */
+  /** Bytes received after the request's head: the new protocol's first bytes, a copy of its own. */
   readonly rest: Uint8Array;
   /** The server's clock. */
   readonly clock: Clock;

@@ -149,7 +149,9 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       idleTimeoutMs: options.idleTimeoutMs,
       closeTimeoutMs: options.closeTimeoutMs,
       autoPong: options.autoPong,
-      deflate: setup.deflate === null ? null : { threshold: options.compression?.threshold ?? 1024 },
+      deflate: setup.deflate === null || options.compression === null
+        ? null
+        : { threshold: options.compression.threshold },
     });
   }
 
@@ -161,8 +163,9 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   /** Opens the endpoint, then reads what arrived with the upgrade request. */
   start(): void {
     this.#endpoint.connectionOpened(this);
+    // The server handed over its own copy of these bytes, which the session may unmask in place.
     const rest = this.#takeover.rest;
-    if (rest.length > 0) this.data(rest.slice());
+    if (rest.length > 0) this.data(rest);
   }
 
   /**
@@ -327,11 +330,13 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
   // ---- reading ----
 
   /** Reads the session's events until it needs data, waits for an inflate, or the endpoint pauses. */
-  #process(): void {
-    if (this.#output.batching || this.#inflating || this.#socketPaused) return;
+  #process(first: WebSocketEvent | null = null): void {
+    if (this.#output.batching || this.#inflating || (first === null && this.#socketPaused)) return;
     this.#output.startBatch();
     try {
-      while (this.#handle(this.session.nextEvent()));
+      // An inflated message comes first; what follows it waits while the socket is paused.
+      let goOn = first === null || (this.#handle(first) && !this.#socketPaused);
+      while (goOn) goOn = this.#handle(this.session.nextEvent());
     } finally {
       this.#flushBatch();
     }
@@ -381,14 +386,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
     this.#inflating = true;
     this.#codec!.inflate(data, maxBytes).then((result) => {
       this.#inflating = false;
-      this.#output.startBatch();
-      let goOn: boolean;
-      try {
-        goOn = this.#handle(this.session.inflated(result));
-      } finally {
-        this.#flushBatch();
-      }
-      if (goOn) this.#process();
+      this.#process(this.session.inflated(result));
     }).catch((error) => {
       console.error("h1serve: inflating a WebSocket message failed:", error);
       this.destroy();

@@ -77,7 +77,8 @@ export interface ResolvedWebSocketOptions {
   readonly maxFrameBytes: number;
   readonly idleTimeoutMs: number;
   readonly closeTimeoutMs: number;
-  readonly compression: DeflateOptions | null;
+  /** permessage-deflate's wishes, its threshold filled in, or `null` for off. */
+  readonly compression: (DeflateOptions & { readonly threshold: number }) | null;
   readonly autoPong: boolean;
   readonly sendHighWaterMark: number;
   readonly receiveHighWaterMark: number;
