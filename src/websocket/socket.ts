@@ -7,7 +7,6 @@
  * @module
  */
 
-import { isValidCloseCode } from "../core/mod.ts";
 import type { WebSocketConnection, WebSocketEndpoint } from "./connection.ts";
 
 const UTF8_ENCODER = new TextEncoder();
@@ -139,10 +138,10 @@ export class ServerWebSocket {
 
   /**
    * Makes a socket that opens when the server hands it a connection (`upgradeWebSocket` does).
-   * @param url The request's URL.
+   * @param url The URL the client asked for, with the `ws:` scheme.
    */
   constructor(url: string) {
-    this.url = url.replace(/^http/, "ws");
+    this.url = url;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -224,7 +223,7 @@ export class ServerWebSocket {
    * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
    */
   close(code?: number, reason = ""): void {
-    if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999 || !isValidCloseCode(code))) {
+    if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) {
       throw new DOMException(`close code ${code} is neither 1000 nor 3000–4999`, "InvalidAccessError");
     }
     if (UTF8_ENCODER.encode(reason).byteLength > 123) {

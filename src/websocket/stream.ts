@@ -126,12 +126,12 @@ export class ServerWebSocketStream {
 
   /**
    * Makes a stream that opens when the server hands it a connection (`upgradeWebSocketStream` does).
-   * @param url The request's URL.
+   * @param url The URL the client asked for, with the `ws:` scheme.
    * @param receiveHighWaterMark Messages the reader may fall behind before reading pauses.
    * @param sendHighWaterMark Bytes buffered above which writes wait.
    */
   constructor(url: string, receiveHighWaterMark: number, sendHighWaterMark: number) {
-    this.url = url.replace(/^http/, "ws");
+    this.url = url;
     this.#receiveHighWaterMark = receiveHighWaterMark;
     this.#sendHighWaterMark = sendHighWaterMark;
     this.opened = new Promise((resolve, reject) => {

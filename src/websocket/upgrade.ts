@@ -57,7 +57,7 @@ export function upgradeWebSocket(
   request: Request,
   options: UpgradeWebSocketOptions = {},
 ): { socket: ServerWebSocket; response: Response } {
-  const socket = new ServerWebSocket(request.url);
+  const socket = new ServerWebSocket(webSocketUrl(request.url));
   return { socket, response: upgrade(request, options, socketEndpoint(socket)) };
 }
 
@@ -92,11 +92,16 @@ export function upgradeWebSocketStream(
 ): { stream: ServerWebSocketStream; response: Response } {
   const settings = resolved(options);
   const stream = new ServerWebSocketStream(
-    request.url,
+    webSocketUrl(request.url),
     settings.receiveHighWaterMark,
     settings.sendHighWaterMark,
   );
   return { stream, response: upgrade(request, options, streamEndpoint(stream)) };
+}
+
+/** The URL of a WebSocket request with the `ws:` (or `wss:`) scheme. */
+function webSocketUrl(requestUrl: string): string {
+  return requestUrl.replace(/^http/, "ws");
 }
 
 /** Options resolved once per options object: a server that passes the same one shares it among its sockets. */
