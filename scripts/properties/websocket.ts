@@ -9,6 +9,7 @@
  */
 
 import fc from "fast-check";
+import { concatBytes } from "../../src/core/_bytes.ts";
 import { WebSocketError, WebSocketSession } from "../../src/core/mod.ts";
 
 /** How {@link clientFrame} builds a frame. */
@@ -59,13 +60,53 @@ export function clientFrame(
 
 /** Joins byte arrays. */
 export function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  return concatBytes(parts, true);
+}
+
+/** One frame a server sent, as {@link serverFrames} reads it. */
+export interface ServerFrame {
+  readonly opcode: number;
+  readonly fin: boolean;
+  readonly rsv1: boolean;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * The complete frames a server sent after its 101 head (a frame cut short at the end is left out).
+ *
+ * @param received Everything the server sent: the 101 head, then frames.
+ * @returns The frames.
+ * @throws {Error} For a masked frame: a server never masks (RFC 6455 §5.1).
+ */
+export function serverFrames(received: Uint8Array): ServerFrame[] {
   let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
+  while (
+    at + 3 < received.length && !(received[at] === 13 && received[at + 1] === 10 &&
+      received[at + 2] === 13 && received[at + 3] === 10)
+  ) at++;
+  at += 4;
+  const frames: ServerFrame[] = [];
+  while (at + 2 <= received.length) {
+    const first = received[at], second = received[at + 1];
+    if ((second & 0x80) !== 0) throw new Error("a server frame is masked");
+    let length = second & 0x7f, headerLength = 2;
+    if (length === 126) [length, headerLength] = [(received[at + 2] << 8) | received[at + 3], 4];
+    else if (length === 127) {
+      [length, headerLength] = [
+        Number(new DataView(received.buffer, received.byteOffset + at + 2).getBigUint64(0)),
+        10,
+      ];
+    }
+    if (at + headerLength + length > received.length) break;
+    frames.push({
+      opcode: first & 0x0f,
+      fin: (first & 0x80) !== 0,
+      rsv1: (first & 0x40) !== 0,
+      payload: received.slice(at + headerLength, at + headerLength + length),
+    });
+    at += headerLength + length;
   }
-  return out;
+  return frames;
 }
 
 /** Bytes as lower-case hex, for logs. */

@@ -14,7 +14,7 @@ import { constants as zlibConstants, deflateRawSync } from "node:zlib";
 import WebSocketClient from "ws";
 import type { ProtocolErrorInfo, ResponseLogEntry, ServerWebSocket } from "../../mod.ts";
 import { upgradeWebSocket } from "../../mod.ts";
-import { clientFrame, join } from "../../scripts/properties/websocket.ts";
+import { clientFrame, join, serverFrames } from "../../scripts/properties/websocket.ts";
 import { Cleanup, deferred, latin1, type RawClient, settledValue, within } from "./_helpers.ts";
 
 const cleanup = new Cleanup();
@@ -36,36 +36,6 @@ function echo(request: Request, options = {}): Response {
   socket.binaryType = "arraybuffer";
   socket.onmessage = (event) => socket.send(event.data);
   return response;
-}
-
-/** The frames a server sent, after its 101 head. */
-function serverFrames(
-  received: Uint8Array,
-): { opcode: number; fin: boolean; rsv1: boolean; payload: Uint8Array }[] {
-  const text = latin1(received);
-  let at = text.indexOf("\r\n\r\n") + 4;
-  const frames = [];
-  while (at + 2 <= received.length) {
-    const first = received[at], second = received[at + 1];
-    assert.equal(second & 0x80, 0, "a server frame is never masked");
-    let length = second & 0x7f, headerLength = 2;
-    if (length === 126) [length, headerLength] = [(received[at + 2] << 8) | received[at + 3], 4];
-    else if (length === 127) {
-      [length, headerLength] = [
-        Number(new DataView(received.buffer, received.byteOffset + at + 2).getBigUint64(0)),
-        10,
-      ];
-    }
-    if (at + headerLength + length > received.length) break;
-    frames.push({
-      opcode: first & 0x0f,
-      fin: (first & 0x80) !== 0,
-      rsv1: (first & 0x40) !== 0,
-      payload: received.slice(at + headerLength, at + headerLength + length),
-    });
-    at += headerLength + length;
-  }
-  return frames;
 }
 
 /** Waits until the raw client has received `count` frames after the 101, and returns them. */

@@ -10,30 +10,14 @@ import { describe, test } from "node:test";
 import { upgradeWebSocket, upgradeWebSocketStream } from "../../mod.ts";
 import type { ServerWebSocket } from "../../src/websocket/socket.ts";
 import type { WebSocketStreamOpened } from "../../src/websocket/stream.ts";
-import { clientFrame, join } from "../../scripts/properties/websocket.ts";
+import { clientFrame, join, serverFrames } from "../../scripts/properties/websocket.ts";
 import { memoryServer, type MemorySocket } from "../server/_memory.ts";
 
 const HANDSHAKE = "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-/** The frames the server wrote after its 101 head: opcode and payload. */
-function framesWritten(socket: MemorySocket): { opcode: number; payload: Uint8Array }[] {
-  const all = join(...socket.writtenBytes);
-  let at = 0;
-  while (!(all[at] === 13 && all[at + 1] === 10 && all[at + 2] === 13 && all[at + 3] === 10)) at++;
-  at += 4;
-  const frames = [];
-  while (at < all.length) {
-    let length = all[at + 1] & 0x7f, header = 2;
-    if (length === 126) [length, header] = [(all[at + 2] << 8) | all[at + 3], 4];
-    else if (length === 127) {
-      [length, header] = [Number(new DataView(all.buffer, at + 2).getBigUint64(0)), 10];
-    }
-    frames.push({ opcode: all[at] & 0x0f, payload: all.slice(at + header, at + header + length) });
-    at += header + length;
-  }
-  return frames;
-}
+/** The frames the server wrote after its 101 head. */
+const framesWritten = (socket: MemorySocket) => serverFrames(join(...socket.writtenBytes));
 
 /** Lets queued microtasks run (the socket opens in one). */
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
