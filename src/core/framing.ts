@@ -301,7 +301,32 @@ function readHandlerFields(headers: ResponseStart["headers"]): HandlerFields {
     }
     read.lines += line;
   };
-  if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(take);
-  else for (const [name, value] of headers as Iterable<readonly [string, string]>) take(value, name);
+  eachField(headers, take);
   return read;
+}
+
+/**
+ * Visits every field of a response's headers, given as pairs or as a `Headers`-like object (read
+ * with its `forEach`, which is cheaper than its iterator).
+ *
+ * @param headers The fields.
+ * @param visit Called with each value and name, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eachField } from "./framing.ts";
+ *
+ * const seen: string[] = [];
+ * eachField([["a", "1"]], (value, name) => seen.push(`${name}=${value}`));
+ * eachField(new Headers({ b: "2" }), (value, name) => seen.push(`${name}=${value}`));
+ * assert.deepEqual(seen, ["a=1", "b=2"]);
+ * ```
+ */
+export function eachField(
+  headers: ResponseStart["headers"],
+  visit: (value: string, name: string) => void,
+): void {
+  if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(visit);
+  else for (const [name, value] of headers as Iterable<readonly [string, string]>) visit(value, name);
 }

@@ -8,7 +8,7 @@
 
 import { isNamed, listElements } from "./_bytes.ts";
 import { LocalProtocolError } from "./errors.ts";
-import type { HeaderFields } from "./framing.ts";
+import { eachField, type HeaderFields } from "./framing.ts";
 import type { RequestHead } from "./parser.ts";
 import { encodeHead, fieldLine } from "./serializer.ts";
 
@@ -76,17 +76,16 @@ export function switchingProtocolsHead(
   }
   let lines = "";
   let upgrade: string | null = null;
-  const take = (value: string, name: string) => {
+  eachField(headers, (value, name) => {
+    const line = fieldLine(name, value); // a valid token from here on, as isNamed needs
     if (
       isNamed(name, "connection") || isNamed(name, "content-length") || isNamed(name, "transfer-encoding")
     ) {
       throw new LocalProtocolError("INVALID_FIELD", `a 101 response sets no ${name} field of its own`);
     }
     if (isNamed(name, "upgrade")) upgrade = value;
-    lines += fieldLine(name, value);
-  };
-  if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(take);
-  else for (const [name, value] of headers as Iterable<readonly [string, string]>) take(value, name);
+    lines += line;
+  });
   const offered = listElements(request.upgrade);
   if (upgrade === null || !listElements(upgrade).every((protocol) => offered.includes(protocol))) {
     throw new LocalProtocolError(
