@@ -12,7 +12,9 @@
  * `ws32` keeps 8 messages of 32 bytes in flight per connection, `ws64k` one of 64 KiB; each row
  * gives messages/s, server CPU µs per message and the client's own CPU share (under 100%: the
  * client was not the limit), for h1serve's socket interface (`h1serve`), its stream interface
- * (`stream`) and the runtime's own. `wsidle10k` opens 10,000 WebSockets and reports the server's
+ * (`stream`) and the runtime's own. The three servers stay up side by side, and their measured runs
+ * alternate over `--rounds` rounds (3 unless given): each figure is a median, each ratio the median of
+ * the rounds' own ratios, with their min–max. `wsidle10k` opens 10,000 WebSockets and reports the server's
  * resident memory per socket.
  *
  * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
@@ -63,6 +65,8 @@ await ensureSystemTools([["wrk", "/usr/bin/wrk"]], "the benchmark's load generat
 const profileDir = flag("profile", "");
 const compareRef = flag("compare", "");
 const rounds = Number(flag("rounds", "10"));
+/** The measured rounds of each WebSocket echo scenario (`--rounds`, 3 unless given). */
+const wsRounds = Number(flag("rounds", "3"));
 if (compareRef !== "" && (profileDir !== "" || !(rounds >= 1))) {
   console.error("--compare takes no --profile, and --rounds must be at least 1");
   Deno.exit(2);
@@ -324,29 +328,21 @@ async function runWsClient(
   return { messages: parsed.messages ?? 0, clientCpu: parsed.clientCpu ?? NaN };
 }
 
-/** A WebSocket echo scenario against one server: a warm-up run, then the measured run. */
+/** One measured run of a WebSocket echo scenario against a running server. */
 async function measureWebSocket(
-  runtime: string,
-  kind: string,
+  server: Deno.ChildProcess,
   name: string,
   port: number,
 ): Promise<{ perSecond: number; cpuUsPerMessage: number; clientCpu: number }> {
   const { bytes, inflight } = WS_SCENARIOS[name];
-  const server = await startServer(runtime, kind, port, "", false, wsServer);
-  try {
-    await runWsClient(port, bytes, inflight); // warm-up
-    const before = cpuTicks(server.pid);
-    const { messages, clientCpu } = await runWsClient(port, bytes, inflight);
-    const ticks = cpuTicks(server.pid) - before;
-    return {
-      perSecond: messages / seconds,
-      cpuUsPerMessage: messages > 0 ? (ticks * 10_000) / messages : NaN,
-      clientCpu,
-    };
-  } finally {
-    server.kill("SIGKILL");
-    await server.status;
-  }
+  const before = cpuTicks(server.pid);
+  const { messages, clientCpu } = await runWsClient(port, bytes, inflight);
+  const ticks = cpuTicks(server.pid) - before;
+  return {
+    perSecond: messages / seconds,
+    cpuUsPerMessage: messages > 0 ? (ticks * 10_000) / messages : NaN,
+    clientCpu,
+  };
 }
 
 const WS_HANDSHAKE = new TextEncoder().encode(
@@ -380,17 +376,48 @@ async function webSocketRows(runtime: string, name: string): Promise<void> {
     }
     return;
   }
-  const ours = await measureWebSocket(runtime, "h1serve", name, port++);
-  const streamed = await measureWebSocket(runtime, "h1serve-stream", name, port++);
-  const theirs = await measureWebSocket(runtime, "native", name, port++);
-  for (const [kind, r] of [["h1serve", ours], ["stream", streamed], [own, theirs]] as const) {
-    const vsOwn = kind !== own
-      ? `${fmt(r.perSecond / theirs.perSecond, 2)}x, ${fmt(r.cpuUsPerMessage / theirs.cpuUsPerMessage, 2)}x`
-      : "";
+  // All three servers stay up (pinned to core 0: only the one under load runs); each is warmed
+  // up, then their measured runs alternate, in a rotated order each round, so that a machine whose
+  // speed drifts moves them alike. A ratio is the median of the rounds' own ratios.
+  const kinds = ["h1serve", "h1serve-stream", "native"];
+  const servers = await Promise.all(
+    kinds.map(async (kind, i) => ({
+      kind,
+      port: port + i,
+      process: await startServer(runtime, kind, port + i, "", false, wsServer),
+    })),
+  );
+  port += kinds.length;
+  const runs = new Map(
+    kinds.map((kind) => [kind, [] as { perSecond: number; cpuUsPerMessage: number; clientCpu: number }[]]),
+  );
+  try {
+    for (const server of servers) await measureWebSocket(server.process, name, server.port); // warm-up
+    for (let round = 0; round < wsRounds; round++) {
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[(round + i) % servers.length];
+        runs.get(server.kind)!.push(await measureWebSocket(server.process, name, server.port));
+      }
+    }
+  } finally {
+    for (const server of servers) server.process.kill("SIGKILL");
+    await Promise.all(servers.map((server) => server.process.status));
+  }
+  const theirs = runs.get("native")!;
+  for (const kind of kinds) {
+    const mine = runs.get(kind)!;
+    const label = kind === "native" ? own : kind === "h1serve" ? "h1serve" : "stream";
+    const cpuRatios = mine.map((run, round) => run.cpuUsPerMessage / theirs[round].cpuUsPerMessage);
+    const rateRatios = mine.map((run, round) => run.perSecond / theirs[round].perSecond);
+    const vsOwn = kind === "native"
+      ? ""
+      : `${fmt(median(rateRatios), 2)}x, ${fmt(median(cpuRatios), 2)}x (cpu ${spread(cpuRatios)})`;
     console.log(
-      `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(r.perSecond, 0).padStart(9)}  ${
-        fmt(r.cpuUsPerMessage, 2).padStart(10)
-      }  client ${fmt(100 * r.clientCpu, 0).padStart(3)}% ${"".padEnd(6)} ${vsOwn}`,
+      `${name.padEnd(11)} ${label.padEnd(9)} ${fmt(median(mine.map((r) => r.perSecond)), 0).padStart(9)}  ${
+        fmt(median(mine.map((r) => r.cpuUsPerMessage)), 2).padStart(10)
+      }  client ${fmt(100 * Math.max(...mine.map((r) => r.clientCpu)), 0).padStart(3)}% ${
+        "".padEnd(6)
+      } ${vsOwn}`,
     );
   }
 }
@@ -413,7 +440,9 @@ async function againstOwn(): Promise<void> {
     for (const name of scenarioNames) {
       if (name in WS_SCENARIOS || name === "wsidle10k") {
         if (!wsHeader) {
-          console.log("WebSocket   server    msgs/s     cpu µs/msg  load client  vs own (msgs/s, cpu)");
+          console.log(
+            `WebSocket   server    msgs/s     cpu µs/msg  load client  vs own (msgs/s, cpu), medians of ${wsRounds} paired rounds`,
+          );
         }
         wsHeader = true;
         await webSocketRows(runtime, name);

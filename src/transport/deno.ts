@@ -103,6 +103,8 @@ class DenoSocket implements TransportSocket {
   async readLoop(): Promise<void> {
     // An idle connection waits with a small buffer (2 KiB, not 64 KiB of resident memory per
     // connection); a read that fills it switches to the large one until reads get small again.
+    // What was read is handed on in an array of its own: a copy for a read that fills less than half
+    // of its buffer, and otherwise the buffer itself, with a fresh one for the next read.
     const small = new Uint8Array(SMALL_READ_SIZE);
     let buffer = small;
     try {
@@ -112,11 +114,14 @@ class DenoSocket implements TransportSocket {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         this.#bytesRead += n;
-        this.events.data(buffer.slice(0, n), this);
+        const large = buffer !== small && n >= READ_SIZE / 2;
+        this.events.data(large ? buffer.subarray(0, n) : buffer.slice(0, n), this);
         if (n === buffer.byteLength) {
-          if (buffer === small) buffer = new Uint8Array(READ_SIZE);
+          buffer = new Uint8Array(READ_SIZE);
         } else if (n < SMALL_READ_SIZE) {
           buffer = small;
+        } else if (large) {
+          buffer = new Uint8Array(READ_SIZE);
         }
       }
     } catch {

@@ -167,6 +167,32 @@ export class FrameReader {
     return this.#payloadLeft === -1 && this.#headerFilled === 0;
   }
 
+  /** Whether the reader is inside a frame's payload (its header read, payload bytes still to come). */
+  get inPayload(): boolean {
+    return this.#payloadLeft > 0;
+  }
+
+  /**
+   * Reads payload, while {@link inPayload}, by copying it unmasked into `target` at `at`; `bytes`
+   * stay as they were. The frame has ended when {@link inPayload} is false afterwards.
+   *
+   * @param bytes The received bytes.
+   * @param start Where the unread bytes begin.
+   * @param end Where they end.
+   * @param target Where the payload goes; it must have room for the rest of the frame from `at`.
+   * @param at Where in `target` the first of these payload bytes goes.
+   * @returns How many payload bytes were copied (also {@link consumed}).
+   */
+  readPayloadInto(bytes: Uint8Array, start: number, end: number, target: Uint8Array, at: number): number {
+    const take = Math.min(this.#payloadLeft, end - start);
+    target.set(take === end - start && start === 0 ? bytes : bytes.subarray(start, start + take), at);
+    this.#maskPhase = unmask(target, at, at + take, this.#mask, this.#maskPhase);
+    this.#payloadLeft -= take;
+    if (this.#payloadLeft === 0) this.#payloadLeft = -1;
+    this.#use(take, NEED_DATA);
+    return take;
+  }
+
   /**
    * Reads the next step from `bytes[start..end)`.
    *

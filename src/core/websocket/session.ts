@@ -35,6 +35,16 @@ const NEED_DATA: WebSocketEvent = Object.freeze({ type: "need-data" });
 const NO_ACTION: WebSocketTimeoutAction = Object.freeze({ type: "none" });
 
 /**
+ * The longest single-frame message that is copied, once and unmasked, into an array of its own
+ * when its payload spans received arrays, so that the message is that array: no join at its end,
+ * and no copy for an `ArrayBuffer` later. A payload that arrives in one array is handed out as a view
+ * of it, unmasked in place, with no copy at all. A longer frame's pieces are kept as they arrive and
+ * joined at its end, so that what a peer makes the server hold grows with what it sends rather than
+ * with what a header declares; this bound is that of one socket read.
+ */
+const PREPARED_MESSAGE_BYTES = 64 * 1024;
+
+/**
  * One WebSocket connection's protocol state, from the first byte after the 101 response.
  *
  * @example Echo one masked text frame
@@ -72,6 +82,12 @@ export class WebSocketSession {
   #messageCompressed = false;
   #messagePieces: Uint8Array[] = [];
   #messageBytes = 0;
+  /** Whether the frame being read may get an array of its own, and its length. */
+  #preparable = false;
+  #frameLength = 0;
+  /** The array of a single-frame message whose payload spans received arrays, and how much is filled. */
+  #prepared: Uint8Array | null = null;
+  #preparedFilled = 0;
   /** Whether an `inflate` event waits for {@link inflated}. */
   #inflating = false;
   #inflatingBinary = false;
@@ -265,6 +281,7 @@ export class WebSocketSession {
   /** Reads one step from the first input array; an event, or `null` to read on. */
   #step(): WebSocketEvent | null {
     const bytes = this.#input[0];
+    if (this.#prepared !== null) return this.#preparedPayload(bytes);
     const step = this.#reader.read(bytes, this.#pos, bytes.length);
     this.#pos += this.#reader.consumed;
     if (this.#pos >= bytes.length) {
@@ -279,12 +296,45 @@ export class WebSocketSession {
         return step.header.length === 0 ? this.#endFrame() : null;
       case "payload":
         this.#framePayload(step.data);
-        return step.frameEnd ? this.#endFrame() : null;
+        if (step.frameEnd) return this.#endFrame();
+        if (this.#preparable) this.#prepare(step.data);
+        return null;
       default: {
         const unexpected: never = step;
         throw new Error(`unexpected frame step ${JSON.stringify(unexpected)}`);
       }
     }
+  }
+
+  /** The payload so far fills only part of a frame: go on in an array of the frame's length. */
+  #prepare(first: Uint8Array): void {
+    this.#preparable = false;
+    this.#messagePieces.pop();
+    const target = new Uint8Array(this.#frameLength);
+    target.set(first);
+    this.#prepared = target;
+    this.#preparedFilled = first.length;
+  }
+
+  /** Copies payload into the prepared message's array, checking text as it comes. */
+  #preparedPayload(bytes: Uint8Array): WebSocketEvent | null {
+    const target = this.#prepared!;
+    const at = this.#preparedFilled;
+    const taken = this.#reader.readPayloadInto(bytes, this.#pos, bytes.length, target, at);
+    this.#pos += taken;
+    if (this.#pos >= bytes.length) {
+      this.#input.shift();
+      this.#pos = 0;
+    }
+    this.#preparedFilled = at + taken;
+    if (this.#messageOpcode === OPCODE.TEXT) {
+      const bad = this.#utf8.feed(target, at, at + taken);
+      if (bad !== -1) throw new WebSocketError("INVALID_UTF8", this.#reader.offset - taken + bad - at);
+    }
+    if (this.#reader.inPayload) return null;
+    this.#prepared = null;
+    this.#messagePieces.push(target);
+    return this.#endFrame();
   }
 
   /** Checks a frame's place in the message sequence (RFC 6455 §5.4). */
@@ -293,6 +343,7 @@ export class WebSocketSession {
     this.#frameOpcode = opcode;
     this.#frameFin = fin;
     this.#framePieces = [];
+    this.#preparable = false;
     if (opcode >= OPCODE.CLOSE) return;
     if (opcode === OPCODE.CONTINUATION) {
       if (this.#messageOpcode === -1) throw new WebSocketError("UNEXPECTED_CONTINUATION", at);
@@ -305,6 +356,8 @@ export class WebSocketSession {
     }
     this.#messageBytes += length;
     if (this.#messageBytes > this.#options.maxMessageBytes) throw new WebSocketError("MESSAGE_TOO_BIG", at);
+    this.#frameLength = length;
+    this.#preparable = fin && opcode !== OPCODE.CONTINUATION && !rsv1 && length <= PREPARED_MESSAGE_BYTES;
   }
 
   /** Keeps a piece of payload; text that is not compressed is checked as it comes. */
@@ -405,5 +458,6 @@ export class WebSocketSession {
     this.#input.length = 0;
     this.#messagePieces = [];
     this.#framePieces = [];
+    this.#prepared = null;
   }
 }

@@ -136,6 +136,39 @@ describe("WebSocketSession messages", () => {
     ]);
   });
 
+  it("hands out a message that arrives in one array as a view of it, and one that spans arrays in an array of its own", () => {
+    const options = {
+      now: 0,
+      maxMessageBytes: 1 << 20,
+      maxFrameBytes: 1 << 20,
+      idleTimeoutMs: 0,
+      closeTimeoutMs: 1,
+    };
+    const payload = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 7) & 0xff);
+    const messageOf = (pieces: Uint8Array[]) => {
+      const session = new WebSocketSession(options);
+      for (const piece of pieces) session.receive(piece, 0);
+      const event = session.nextEvent();
+      assert(event.type === "message");
+      return event.data;
+    };
+    const whole = clientFrame(BINARY, payload(1000));
+    const view = messageOf([whole]);
+    assert.equal(view.buffer, whole.buffer);
+    assert.deepEqual(view, payload(1000));
+    for (const length of [1000, 64 * 1024]) {
+      const frame = clientFrame(BINARY, payload(length));
+      const pieces = [frame.slice(0, 20), frame.slice(20, 500), frame.slice(500)];
+      const own = messageOf(pieces);
+      assert.deepEqual(own, payload(length));
+      assert.equal(own.byteOffset, 0);
+      assert.equal(own.buffer.byteLength, length);
+      assert(pieces.every((piece) => piece.buffer !== own.buffer));
+    }
+    const long = clientFrame(BINARY, payload(64 * 1024 + 1));
+    assert.deepEqual(messageOf([long.slice(0, 100), long.slice(100)]), payload(64 * 1024 + 1));
+  });
+
   it("leaves pings unanswered with autoPong: false", () => {
     assert.deepEqual(everySplitRun(clientFrame(PING, ""), { autoPong: false }).log, [{
       type: "ping",
