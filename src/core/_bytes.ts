@@ -278,6 +278,47 @@ export function listElements(value: string): string[] {
 }
 
 /**
+ * Whether a comma-separated field value lists `lower` (in any case, with optional whitespace
+ * around it), as {@link listElements} would find it, without making the list.
+ *
+ * @param value The field value.
+ * @param lower The element to look for, in lower case, with no comma or whitespace in it.
+ * @returns Whether it is one of the value's elements.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasListElement } from "./_bytes.ts";
+ *
+ * assert.equal(hasListElement("keep-alive, Upgrade", "upgrade"), true);
+ * assert.equal(hasListElement("upgrades", "upgrade"), false);
+ * ```
+ */
+export function hasListElement(value: string, lower: string): boolean {
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(",", start);
+    if (end === -1) end = value.length;
+    let from = start, to = end;
+    while (from < to && (value.charCodeAt(from) === 0x20 || value.charCodeAt(from) === 0x09)) from++;
+    while (to > from && (value.charCodeAt(to - 1) === 0x20 || value.charCodeAt(to - 1) === 0x09)) to--;
+    if (to - from === lower.length && isNamedAt(value, from, lower)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/** Whether `value` holds `lower` at `at`, A–Z matching a–z. */
+function isNamedAt(value: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const code = value.charCodeAt(at + i);
+    const folded = code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
+    if (folded !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
  * Whether a field name is `lower` in any case, without making a lower-case copy. Exact for
  * tokens: OR-ing 0x20 maps only A–Z onto a–z, and leaves `-` and digits as they are.
  *

@@ -8,6 +8,7 @@
 
 import {
   FIELD_VALUE_CHARS,
+  hasListElement,
   isNamed,
   isToken,
   latin1,
@@ -274,11 +275,10 @@ export function summarizeFields(
         break;
       case 10:
         if (isNamed(name, "connection")) {
-          for (const token of listElements(value)) {
-            if (token === "close") summary.connectionClose = true;
-            else if (token === "keep-alive") summary.connectionKeepAlive = true;
-            else if (token === "upgrade") summary.connectionUpgrade = true;
-          }
+          // Three scans of a short value, and no list made of it (a browser sends one each request).
+          if (hasListElement(value, "close")) summary.connectionClose = true;
+          if (hasListElement(value, "keep-alive")) summary.connectionKeepAlive = true;
+          if (hasListElement(value, "upgrade")) summary.connectionUpgrade = true;
         }
         break;
       case 14:

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isNamed, listElements } from "./_bytes.ts";
+import { hasListElement, isNamed, listElements } from "./_bytes.ts";
 import { LocalProtocolError } from "./errors.ts";
 import { eachField, type HeaderFields } from "./framing.ts";
 import type { RequestHead } from "./parser.ts";
@@ -86,8 +86,8 @@ export function switchingProtocolsHead(
     if (isNamed(name, "upgrade")) upgrade = value;
     lines += line;
   });
-  const offered = listElements(request.upgrade);
-  if (upgrade === null || !listElements(upgrade).every((protocol) => offered.includes(protocol))) {
+  const offered = request.upgrade;
+  if (upgrade === null || !listElements(upgrade).every((protocol) => hasListElement(offered, protocol))) {
     throw new LocalProtocolError(
       "INVALID_FIELD",
       "a 101 response names one of the offered protocols in Upgrade",

@@ -21,7 +21,8 @@ import type { ConnectionTable } from "./connection_table.ts";
 import type { ServeHandler, ServeHandlerInfo, ServeOptions, ServerLimits } from "./options.ts";
 import { Output } from "./output.ts";
 import { respond, type ResponseServices, type ResponseTarget } from "./respond.ts";
-import type { LiveConnection, ProtocolSwitch } from "./switch.ts";
+import { runHook } from "./hooks.ts";
+import { type LiveConnection, type ProtocolSwitch, SwitchedTakeover } from "./switch.ts";
 
 /** How long a closing connection reads (and drops) what the peer still sends, after its FIN. */
 const LINGER_MS = 2000;
@@ -253,30 +254,13 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
     this.#dormant = true;
     this.output.write(head);
     this.output.flush();
-    const server = this.#server, socket = this.#socket, remoteAddr = this.#handlerInfo.remoteAddr;
+    const server = this.#server, socket = this.#socket;
     const started = this.#started === 0 ? server.clock.now() : this.#started;
     const headBytes = this.output.written - this.#writtenBefore;
-    const next = protocolSwitch.start({
-      socket,
-      rest: new Uint8Array(rest), // a copy: a view would keep the whole received array (on Node, a pool's)
-      clock: server.clock,
-      remoteAddr,
-      sendTimeoutMs: server.limits.sendTimeoutMs,
-      failed(info) {
-        const onProtocolError = server.options.onProtocolError;
-        if (onProtocolError) {
-          runHook("onProtocolError", () => onProtocolError({ ...info, remoteAddr } as never));
-        }
-      },
-      ended(bytesSent) {
-        const onResponse = server.options.onResponse;
-        const entry = { remoteAddr, method, target, status: 101, bytes: headBytes + bytesSent };
-        if (onResponse) {
-          runHook("onResponse", () => onResponse({ ...entry, durationMs: server.clock.now() - started }));
-        }
-        server.table.removed(socket);
-      },
-    });
+    const exchange = { method, target, started, headBytes };
+    const next = protocolSwitch.start(
+      new SwitchedTakeover(server, socket, this.#handlerInfo.remoteAddr, rest, exchange),
+    );
     socket.events = next;
     server.table.replace(socket, next);
     if (this.#paused) socket.resume();
@@ -430,25 +414,6 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   #destroy(): void {
     this.#closing = true;
     this.#socket.destroy();
-  }
-}
-
-/**
- * Runs one of the user's hooks: a hook that throws is logged, and the connection goes on.
- *
- * @param name The hook's name, for the log.
- * @param call Calls it.
- *
- * @example
- * ```ts ignore
- * runHook("onResponse", () => options.onResponse?.(entry));
- * ```
- */
-export function runHook(name: string, call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    console.error(`h1serve: the ${name} hook failed:`, error);
   }
 }
 

@@ -16,7 +16,8 @@ import {
   type TransportSocket,
 } from "../transport/transport.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { type ConnectionScope, runHook } from "./connection.ts";
+import type { ConnectionScope } from "./connection.ts";
+import { runHook } from "./hooks.ts";
 import { ConnectionTable } from "./connection_table.ts";
 import {
   resolveLimits,

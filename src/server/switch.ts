@@ -9,6 +9,8 @@
  */
 
 import type { Clock } from "./clock.ts";
+import type { ConnectionScope } from "./connection.ts";
+import { runHook } from "./hooks.ts";
 import type { NetAddr, SocketEvents, TransportSocket } from "../transport/transport.ts";
 
 /**
@@ -144,3 +146,79 @@ export function switchingResponse(protocolSwitch: ProtocolSwitch): Response {
 export function protocolSwitchOf(response: Response): ProtocolSwitch | null {
   return switches.get(response) ?? null;
 }
+
+/**
+ * What a switched connection's log line says of the exchange that switched it.
+ *
+ * @example
+ * ```ts
+ * import type { SwitchedExchange } from "./switch.ts";
+ *
+ * const exchange: SwitchedExchange = { method: "GET", target: "/chat", started: 0, headBytes: 129 };
+ * ```
+ */
+export interface SwitchedExchange {
+  readonly method: string;
+  readonly target: string;
+  readonly started: number;
+  readonly headBytes: number;
+}
+
+/**
+ * What a protocol that took a connection over gets of the server: one object per connection, its
+ * methods shared (no closures of its own), since it lives as long as the connection.
+ *
+ * @example Made by the HTTP connection when a handler's 101 is queued
+ * ```ts ignore
+ * const takeover = new SwitchedTakeover(server, socket, remoteAddr, rest, exchange);
+ * socket.events = protocolSwitch.start(takeover);
+ * ```
+ */
+export class SwitchedTakeover implements Takeover {
+  readonly socket: TransportSocket;
+  readonly rest: Uint8Array;
+  readonly remoteAddr: NetAddr;
+  readonly #server: ConnectionScope;
+  readonly #exchange: SwitchedExchange;
+
+  constructor(
+    server: ConnectionScope,
+    socket: TransportSocket,
+    remoteAddr: NetAddr,
+    rest: Uint8Array,
+    exchange: SwitchedExchange,
+  ) {
+    this.#server = server;
+    this.socket = socket;
+    this.remoteAddr = remoteAddr;
+    // A copy: a view would keep the whole received array (on Node, a pool's).
+    this.rest = rest.length === 0 ? NOTHING_RECEIVED : new Uint8Array(rest);
+    this.#exchange = exchange;
+  }
+
+  get clock(): Clock {
+    return this.#server.clock;
+  }
+
+  get sendTimeoutMs(): number {
+    return this.#server.limits.sendTimeoutMs;
+  }
+
+  failed(info: Readonly<Record<string, unknown>>): void {
+    const onProtocolError = this.#server.options.onProtocolError;
+    const remoteAddr = this.remoteAddr;
+    if (onProtocolError) runHook("onProtocolError", () => onProtocolError({ ...info, remoteAddr } as never));
+  }
+
+  ended(bytesSent: number): void {
+    const server = this.#server, { method, target, started, headBytes } = this.#exchange;
+    const onResponse = server.options.onResponse;
+    const entry = { remoteAddr: this.remoteAddr, method, target, status: 101, bytes: headBytes + bytesSent };
+    if (onResponse) {
+      runHook("onResponse", () => onResponse({ ...entry, durationMs: server.clock.now() - started }));
+    }
+    server.table.removed(this.socket);
+  }
+}
+
+const NOTHING_RECEIVED = new Uint8Array(0);

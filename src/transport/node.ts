@@ -82,6 +82,33 @@ class NodeSocket implements TransportSocket {
 }
 
 /** Node's write callback, which also runs on failure: `sent` only runs once the bytes were written. */
+/**
+ * Each Node socket's adapter socket, kept on it, so that every socket shares the same five
+ * listeners (Node calls a listener with the socket as `this`) instead of having five closures of
+ * its own: an idle connection keeps a few hundred bytes less.
+ */
+const WRAPPED = Symbol("h1serve adapter socket");
+type WrappedSocket = Socket & { [WRAPPED]: NodeSocket };
+
+function onData(this: WrappedSocket, bytes: Uint8Array): void {
+  this[WRAPPED].received(bytes);
+}
+function onEnd(this: WrappedSocket): void {
+  const wrapped = this[WRAPPED];
+  wrapped.events.end(wrapped);
+}
+function onDrain(this: WrappedSocket): void {
+  const wrapped = this[WRAPPED];
+  wrapped.events.drain(wrapped);
+}
+function onClose(this: WrappedSocket): void {
+  const wrapped = this[WRAPPED];
+  wrapped.events.close(wrapped);
+}
+function onError(this: WrappedSocket): void {
+  this.destroy();
+}
+
 function whenWritten(sent: () => void): (error?: Error | null) => void {
   return (error) => {
     if (!error) sent();
@@ -110,12 +137,13 @@ export const nodeTransport: Transport = {
   ): Promise<TransportListener> {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const wrapped = new NodeSocket(socket);
+      (socket as WrappedSocket)[WRAPPED] = wrapped;
       wrapped.events = accept(wrapped);
-      socket.on("data", (bytes: Uint8Array) => wrapped.received(bytes));
-      socket.on("end", () => wrapped.events.end(wrapped));
-      socket.on("drain", () => wrapped.events.drain(wrapped));
-      socket.on("close", () => wrapped.events.close(wrapped));
-      socket.on("error", () => socket.destroy());
+      socket.on("data", onData);
+      socket.on("end", onEnd);
+      socket.on("drain", onDrain);
+      socket.on("close", onClose);
+      socket.on("error", onError);
     });
     return new Promise((resolve, reject) => {
       server.once("error", (error) => reject(ListenError.from(error, options.hostname, options.port)));

@@ -18,11 +18,29 @@ import type { TransportSocket } from "../transport/transport.ts";
 const PARTS_FROM = 16 * 1024;
 
 /**
+ * Who hears of the output's backlog (the connection itself: no closure per connection).
+ *
+ * @example
+ * ```ts ignore
+ * const listener: BacklogListener = { backlogChanged: (over) => console.log(over) };
+ * ```
+ */
+export interface BacklogListener {
+  /**
+   * The bytes waiting passed the send high-water mark (`true`) or fell back under it (`false`).
+   * @param over Which.
+   */
+  backlogChanged(over: boolean): void;
+}
+
+/**
  * One connection's frame output.
  *
  * @example
  * ```ts ignore
- * const output = new FrameOutput(socket, clock, 1 << 20, (over) => console.log(over ? "backlogged" : "drained"));
+ * const output = new FrameOutput(socket, clock, 1 << 20, {
+ *   backlogChanged: (over) => console.log(over ? "backlogged" : "drained"),
+ * });
  * output.add(2);
  * output.write([new Uint8Array([0x81, 2, 0x68, 0x69])], 2);
  * ```
@@ -31,7 +49,7 @@ export class FrameOutput {
   readonly #socket: TransportSocket;
   readonly #clock: Clock;
   readonly #highWaterMark: number;
-  readonly #backlog: (over: boolean) => void;
+  readonly #listener: BacklogListener;
   /** Application bytes accepted by sends and not yet taken by the system. */
   #buffered = 0;
   #bytesSent = 0;
@@ -45,18 +63,18 @@ export class FrameOutput {
    * @param socket Where the frames go.
    * @param clock The time, for when the socket stopped taking bytes.
    * @param highWaterMark The send high-water mark.
-   * @param backlog Told `true` when more than the mark waits to be sent, `false` when it fell back.
+   * @param listener Told `true` when more than the mark waits to be sent, `false` when it fell back.
    */
   constructor(
     socket: TransportSocket,
     clock: Clock,
     highWaterMark: number,
-    backlog: (over: boolean) => void,
+    listener: BacklogListener,
   ) {
     this.#socket = socket;
     this.#clock = clock;
     this.#highWaterMark = highWaterMark;
-    this.#backlog = backlog;
+    this.#listener = listener;
   }
 
   /** Application bytes accepted and not yet taken by the system. */
@@ -174,13 +192,13 @@ export class FrameOutput {
     this.#buffered -= count;
     if (this.#over && this.#buffered <= this.#highWaterMark) {
       this.#over = false;
-      this.#backlog(false);
+      this.#listener.backlogChanged(false);
     }
   }
 
   #checkBacklog(): void {
     if (this.#over || this.#buffered <= this.#highWaterMark) return;
     this.#over = true;
-    this.#backlog(true);
+    this.#listener.backlogChanged(true);
   }
 }

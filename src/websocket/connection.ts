@@ -19,7 +19,7 @@ import {
 import type { LiveConnection, Takeover } from "../server/switch.ts";
 import type { SocketEvents } from "../transport/transport.ts";
 import { bodyPool } from "../fetch/body_pool.ts";
-import { FrameOutput } from "./_frame_output.ts";
+import { type BacklogListener, FrameOutput } from "./_frame_output.ts";
 import { DeflateCodec } from "./deflate.ts";
 import type { ResolvedWebSocketOptions } from "./options.ts";
 
@@ -93,7 +93,7 @@ export interface WebSocketSetup {
  * connection.start();
  * ```
  */
-export class WebSocketConnection implements SocketEvents, LiveConnection {
+export class WebSocketConnection implements SocketEvents, LiveConnection, BacklogListener {
   /** The protocol state. */
   readonly session: WebSocketSession;
   /** The subprotocol chosen, or `""`. */
@@ -135,11 +135,7 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
       takeover.socket,
       takeover.clock,
       setup.options.sendHighWaterMark,
-      (over) => {
-        if (!over) this.#endpoint.bufferDrained();
-        this.#outputBacklogged = over;
-        this.#updatePause();
-      },
+      this,
     );
     const options = setup.options;
     this.session = new WebSocketSession({
@@ -236,6 +232,17 @@ export class WebSocketConnection implements SocketEvents, LiveConnection {
    */
   ping(data: Uint8Array): void {
     this.#output.write([this.session.ping(data)], 0);
+  }
+
+  /**
+   * The output's backlog passed the send high-water mark, or fell back under it: reading stops
+   * while it is over, and the endpoint hears when it drained.
+   * @param over Whether more than the mark waits to be sent.
+   */
+  backlogChanged(over: boolean): void {
+    if (!over) this.#endpoint.bufferDrained();
+    this.#outputBacklogged = over;
+    this.#updatePause();
   }
 
   /** Stops reading from the socket until {@link resumeReading} (the reader is behind). */

@@ -8,6 +8,7 @@
  */
 
 import type { WebSocketConnection, WebSocketEndpoint } from "./connection.ts";
+import type { WebSocketError } from "../core/mod.ts";
 
 const UTF8_ENCODER = new TextEncoder();
 const UTF8_DECODER = new TextDecoder();
@@ -65,7 +66,34 @@ export interface ServerWebSocketEventMap {
   close: WebSocketCloseEvent;
 }
 
-let endpointFor: (socket: ServerWebSocket) => WebSocketEndpoint;
+/** The socket's private entry points, for {@link SocketEndpoint} (set in the class's static block). */
+let opened: (socket: ServerWebSocket, connection: WebSocketConnection) => void;
+let received: (socket: ServerWebSocket, data: Uint8Array, binary: boolean) => void;
+let closed: (
+  socket: ServerWebSocket,
+  code: number,
+  reason: string,
+  wasClean: boolean,
+  error?: WebSocketError,
+) => void;
+
+/** A socket's endpoint: one small object per socket, its methods shared (no closures of its own). */
+class SocketEndpoint implements WebSocketEndpoint {
+  readonly #socket: ServerWebSocket;
+  constructor(socket: ServerWebSocket) {
+    this.#socket = socket;
+  }
+  connectionOpened(connection: WebSocketConnection): void {
+    opened(this.#socket, connection);
+  }
+  messageReceived(data: Uint8Array, binary: boolean): void {
+    received(this.#socket, data, binary);
+  }
+  connectionClosed(code: number, reason: string, wasClean: boolean, error?: WebSocketError): void {
+    closed(this.#socket, code, reason, wasClean, error);
+  }
+  bufferDrained(): void {}
+}
 
 /** `CloseEvent` where the runtime has one (Deno, Bun, Node 23+), else an `Event` with the same members. */
 const CloseEventClass: new (
@@ -133,8 +161,8 @@ export class ServerWebSocket {
   /** A close asked for before the connection opened. */
   #pendingClose: { code: number | undefined; reason: string } | null = null;
   /** Listeners by event type, made when the first is added (an idle socket keeps little). */
-  #listeners: Record<string, Listener[] | undefined> | null = null;
-  #handlers: Record<string, ((event: Event) => void) | null | undefined> | null = null;
+  #listeners: ByEventType<readonly Listener[]> | null = null;
+  #handlers: ByEventType<(event: Event) => void> | null = null;
 
   /**
    * Makes a socket that opens when the server hands it a connection (`upgradeWebSocket` does).
@@ -269,7 +297,7 @@ export class ServerWebSocket {
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    const list = this.#listeners?.[type] ?? [];
+    const list = this.#listeners?.get(type) ?? [];
     if (list.includes(listener)) return;
     const once = typeof options === "object" && options.once === true;
     const entry: Listener = once
@@ -279,8 +307,8 @@ export class ServerWebSocket {
       }
       : listener;
     if (once) onceOriginals.set(entry, listener);
-    list.push(entry);
-    (this.#listeners ??= Object.create(null) as Record<string, Listener[]>)[type] = list;
+    // A new array: a dispatch under way goes on over the listeners it began with.
+    (this.#listeners ??= new ByEventType()).set(type, [...list, entry]);
   }
 
   /**
@@ -289,10 +317,10 @@ export class ServerWebSocket {
    * @param listener The listener given to {@link addEventListener}.
    */
   removeEventListener(type: string, listener: WebSocketEventListener | null): void {
-    const list = this.#listeners?.[type];
+    const list = this.#listeners?.get(type);
     if (list === undefined || listener === null) return;
     const index = list.findIndex((entry) => entry === listener || onceOriginals.get(entry) === listener);
-    if (index !== -1) this.#listeners![type] = [...list.slice(0, index), ...list.slice(index + 1)];
+    if (index !== -1) this.#listeners!.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
   }
 
   /**
@@ -301,19 +329,17 @@ export class ServerWebSocket {
    * @returns `true`.
    */
   dispatchEvent(event: Event): boolean {
-    for (const listener of this.#listeners?.[event.type] ?? []) call(listener, event);
+    const list = this.#listeners?.get(event.type);
+    if (list !== undefined) { for (const listener of list) call(listener, event); }
     return true;
   }
 
   // ---- the endpoint, called by the connection (see socketEndpoint) ----
 
   static {
-    endpointFor = (socket) => ({
-      connectionOpened: (connection) => socket.#opened(connection),
-      messageReceived: (data, binary) => socket.#message(data, binary),
-      connectionClosed: (code, reason, wasClean, error) => socket.#closed(code, reason, wasClean, error),
-      bufferDrained() {},
-    });
+    opened = (socket, connection) => socket.#opened(connection);
+    received = (socket, data, binary) => socket.#message(data, binary);
+    closed = (socket, code, reason, wasClean, error) => socket.#closed(code, reason, wasClean, error);
   }
 
   #opened(connection: WebSocketConnection): void {
@@ -350,11 +376,9 @@ export class ServerWebSocket {
   }
 
   #setHandler(type: string, handler: ((event: Event) => void) | null): void {
-    const previous = this.#handlers?.[type];
+    const previous = this.#handlers?.get(type);
     if (previous) this.removeEventListener(type, previous);
-    (this.#handlers ??= Object.create(null) as Record<string, null>)[type] = typeof handler === "function"
-      ? handler
-      : null;
+    (this.#handlers ??= new ByEventType()).set(type, typeof handler === "function" ? handler : undefined);
     if (typeof handler === "function") this.addEventListener(type, handler);
   }
 }
@@ -365,7 +389,55 @@ export class ServerWebSocket {
  * @returns Its endpoint.
  */
 export function socketEndpoint(socket: ServerWebSocket): WebSocketEndpoint {
-  return endpointFor(socket);
+  return new SocketEndpoint(socket);
+}
+
+/**
+ * Something for each event type: the four of a WebSocket in fields of their own, any other type in
+ * a map made when first needed. A small object of fixed shape, where an `Object.create(null)`
+ * record would be a dictionary of 160 bytes or more on V8, kept by every idle socket.
+ */
+class ByEventType<T> {
+  open: T | undefined = undefined;
+  message: T | undefined = undefined;
+  error: T | undefined = undefined;
+  close: T | undefined = undefined;
+  other: Map<string, T> | null = null;
+
+  get(type: string): T | undefined {
+    switch (type) {
+      case "open":
+        return this.open;
+      case "message":
+        return this.message;
+      case "error":
+        return this.error;
+      case "close":
+        return this.close;
+      default:
+        return this.other?.get(type);
+    }
+  }
+
+  set(type: string, value: T | undefined): void {
+    switch (type) {
+      case "open":
+        this.open = value;
+        return;
+      case "message":
+        this.message = value;
+        return;
+      case "error":
+        this.error = value;
+        return;
+      case "close":
+        this.close = value;
+        return;
+      default:
+        if (value === undefined) this.other?.delete(type);
+        else (this.other ??= new Map()).set(type, value);
+    }
+  }
 }
 
 /** The original listener of each `once` wrapper, for removeEventListener. */

@@ -78,7 +78,37 @@ export class WebSocketStreamError extends Error {
   }
 }
 
-let endpointFor: (stream: ServerWebSocketStream) => WebSocketEndpoint;
+/** The stream's private entry points, for {@link StreamEndpoint} (set in the class's static block). */
+let opened: (stream: ServerWebSocketStream, connection: WebSocketConnection) => void;
+let received: (stream: ServerWebSocketStream, data: Uint8Array, binary: boolean) => void;
+let closed: (
+  stream: ServerWebSocketStream,
+  code: number,
+  reason: string,
+  wasClean: boolean,
+  error?: WebSocketError,
+) => void;
+let drained: (stream: ServerWebSocketStream) => void;
+
+/** A stream's endpoint: one small object per stream, its methods shared (no closures of its own). */
+class StreamEndpoint implements WebSocketEndpoint {
+  readonly #stream: ServerWebSocketStream;
+  constructor(stream: ServerWebSocketStream) {
+    this.#stream = stream;
+  }
+  connectionOpened(connection: WebSocketConnection): void {
+    opened(this.#stream, connection);
+  }
+  messageReceived(data: Uint8Array, binary: boolean): void {
+    received(this.#stream, data, binary);
+  }
+  connectionClosed(code: number, reason: string, wasClean: boolean, error?: WebSocketError): void {
+    closed(this.#stream, code, reason, wasClean, error);
+  }
+  bufferDrained(): void {
+    drained(this.#stream);
+  }
+}
 
 /**
  * The connection's view of a stream: what opens it, delivers its messages and closes it.
@@ -86,7 +116,7 @@ let endpointFor: (stream: ServerWebSocketStream) => WebSocketEndpoint;
  * @returns Its endpoint.
  */
 export function streamEndpoint(stream: ServerWebSocketStream): WebSocketEndpoint {
-  return endpointFor(stream);
+  return new StreamEndpoint(stream);
 }
 
 /**
@@ -160,12 +190,10 @@ export class ServerWebSocketStream {
   // ---- the endpoint, called by the connection (see streamEndpoint) ----
 
   static {
-    endpointFor = (stream) => ({
-      connectionOpened: (connection) => stream.#open(connection),
-      messageReceived: (data, binary) => stream.#message(data, binary),
-      connectionClosed: (code, reason, wasClean, error) => stream.#closed(code, reason, wasClean, error),
-      bufferDrained: () => stream.#drained(),
-    });
+    opened = (stream, connection) => stream.#open(connection);
+    received = (stream, data, binary) => stream.#message(data, binary);
+    closed = (stream, code, reason, wasClean, error) => stream.#closed(code, reason, wasClean, error);
+    drained = (stream) => stream.#drained();
   }
 
   #message(data: Uint8Array, binary: boolean): void {

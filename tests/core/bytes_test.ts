@@ -2,12 +2,15 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import {
   concatBytes,
   FIELD_VALUE_CHARS,
+  hasListElement,
   isFieldValue,
   isToken,
   latin1,
+  listElements,
   TOKEN_CHARS,
   writeLatin1,
 } from "../../src/core/_bytes.ts";
@@ -67,5 +70,37 @@ describe("latin1, writeLatin1 and concatBytes", () => {
     assert.equal(concatBytes([one]), one);
     assert.deepEqual([...concatBytes([one, new Uint8Array(0), new Uint8Array([3])])], [1, 2, 3]);
     assert.equal(concatBytes([]).byteLength, 0);
+  });
+});
+
+describe("hasListElement", () => {
+  it("finds an element exactly when listElements lists it, for any ASCII field value", () => {
+    const piece = fc.constantFrom(
+      "upgrade",
+      "UpGrade",
+      "websocket",
+      "x",
+      " ",
+      "\t",
+      ",",
+      "",
+      "upgrades",
+      "up grade",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 8 }),
+        fc.constantFrom("upgrade", "websocket"),
+        (parts, wanted) => {
+          const value = parts.join("");
+          assert.equal(
+            hasListElement(value, wanted),
+            listElements(value).includes(wanted),
+            JSON.stringify(value),
+          );
+        },
+      ),
+      { seed: 0x115e, numRuns: 2000 },
+    );
   });
 });

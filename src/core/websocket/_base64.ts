@@ -6,6 +6,9 @@
  */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/** The alphabet's character codes, and the padding's. */
+const CODES: Uint8Array = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0));
+const PAD = 0x3d;
 
 /** The value of each base64 character's code, or -1. */
 const VALUES: Int8Array = (() => {
@@ -15,7 +18,8 @@ const VALUES: Int8Array = (() => {
 })();
 
 /**
- * Encodes bytes in base64, with padding.
+ * Encodes bytes in base64, with padding. For short inputs (a digest): the characters are passed to
+ * `String.fromCharCode` as arguments.
  *
  * @param bytes The bytes.
  * @returns Their base64 text.
@@ -29,14 +33,18 @@ const VALUES: Int8Array = (() => {
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  let text = "";
+  // Character codes first, then one string: no chain of partial strings.
+  const codes: number[] = [];
   for (let i = 0; i < bytes.length; i += 3) {
     const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    text += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63];
-    text += i + 1 < bytes.length ? ALPHABET[(n >> 6) & 63] : "=";
-    text += i + 2 < bytes.length ? ALPHABET[n & 63] : "=";
+    codes.push(
+      CODES[n >> 18],
+      CODES[(n >> 12) & 63],
+      i + 1 < bytes.length ? CODES[(n >> 6) & 63] : PAD,
+      i + 2 < bytes.length ? CODES[n & 63] : PAD,
+    );
   }
-  return text;
+  return String.fromCharCode(...codes);
 }
 
 /**

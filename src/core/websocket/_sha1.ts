@@ -24,18 +24,18 @@
  */
 export function sha1(message: Uint8Array): Uint8Array {
   // The message, a 1 bit, zeros, and its length in bits as 64 bits: a whole number of 64-byte blocks.
-  const blocks = Math.ceil((message.byteLength + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
+  const length = Math.ceil((message.byteLength + 9) / 64) * 64;
+  const padded = length <= SCRATCH_BYTES ? scratch.fill(0, 0, length) : new Uint8Array(length);
   padded.set(message);
   padded[message.byteLength] = 0x80;
-  const view = new DataView(padded.buffer);
+  const view = length <= SCRATCH_BYTES ? scratchView : new DataView(padded.buffer);
   const bits = message.byteLength * 8;
-  view.setUint32(padded.byteLength - 8, Math.floor(bits / 0x1_0000_0000));
-  view.setUint32(padded.byteLength - 4, bits >>> 0);
+  view.setUint32(length - 8, Math.floor(bits / 0x1_0000_0000));
+  view.setUint32(length - 4, bits >>> 0);
 
   let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
-  const w = new Int32Array(80);
-  for (let block = 0; block < padded.byteLength; block += 64) {
+  const w = schedule;
+  for (let block = 0; block < length; block += 64) {
     for (let t = 0; t < 16; t++) w[t] = view.getInt32(block + 4 * t);
     for (let t = 16; t < 80; t++) {
       const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
@@ -43,12 +43,14 @@ export function sha1(message: Uint8Array): Uint8Array {
     }
     let a = h0, b = h1, c = h2, d = h3, e = h4;
     for (let t = 0; t < 80; t++) {
-      let f: number, k: number;
-      if (t < 20) [f, k] = [(b & c) | (~b & d), 0x5a827999];
-      else if (t < 40) [f, k] = [b ^ c ^ d, 0x6ed9eba1];
-      else if (t < 60) [f, k] = [(b & c) | (b & d) | (c & d), 0x8f1bbcdc];
-      else [f, k] = [b ^ c ^ d, 0xca62c1d6];
-      const next = (((a << 5) | (a >>> 27)) + f + e + k + w[t]) | 0;
+      const f = t < 20
+        ? ((b & c) | (~b & d)) + 0x5a827999
+        : t < 40
+        ? (b ^ c ^ d) + 0x6ed9eba1
+        : t < 60
+        ? ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdc
+        : (b ^ c ^ d) + 0xca62c1d6;
+      const next = (((a << 5) | (a >>> 27)) + f + e + w[t]) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
@@ -63,6 +65,19 @@ export function sha1(message: Uint8Array): Uint8Array {
   }
   const digest = new Uint8Array(20);
   const out = new DataView(digest.buffer);
-  [h0, h1, h2, h3, h4].forEach((h, i) => out.setInt32(4 * i, h));
+  out.setInt32(0, h0);
+  out.setInt32(4, h1);
+  out.setInt32(8, h2);
+  out.setInt32(12, h3);
+  out.setInt32(16, h4);
   return digest;
 }
+
+/**
+ * Scratch memory reused by every digest (the handshake's message, 60 bytes, pads to two blocks),
+ * so that a handshake allocates only its digest.
+ */
+const SCRATCH_BYTES = 128;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+const scratchView = new DataView(scratch.buffer);
+const schedule = new Int32Array(80);

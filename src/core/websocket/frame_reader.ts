@@ -125,7 +125,8 @@ export interface FrameLimits {
  * ```
  */
 export class FrameReader {
-  readonly #limits: FrameLimits;
+  readonly #maxFrameBytes: number;
+  readonly #allowRsv1: boolean;
   /** The header being read (2 to 14 bytes), kept in numbers: an idle reader costs no typed array. */
   #headerFilled = 0;
   #first = 0;
@@ -149,7 +150,8 @@ export class FrameReader {
    * @param limits The largest frame and whether RSV1 is allowed.
    */
   constructor(limits: FrameLimits) {
-    this.#limits = limits;
+    this.#maxFrameBytes = limits.maxFrameBytes;
+    this.#allowRsv1 = limits.allowRsv1 === true;
   }
 
   /** How many bytes the last {@link read} consumed. */
@@ -255,7 +257,7 @@ export class FrameReader {
     const opcode = first & 0x0f;
     const control = (opcode & 0x08) !== 0;
     if (opcode > 0xa || (opcode > 0x2 && opcode < 0x8)) throw new WebSocketError("RESERVED_OPCODE", at);
-    const rsv1Allowed = this.#limits.allowRsv1 === true && !control && opcode !== OPCODE.CONTINUATION;
+    const rsv1Allowed = this.#allowRsv1 && !control && opcode !== OPCODE.CONTINUATION;
     if ((first & 0x30) !== 0 || ((first & 0x40) !== 0 && !rsv1Allowed)) {
       throw new WebSocketError("RESERVED_BITS", at);
     }
@@ -277,7 +279,7 @@ export class FrameReader {
     this.#extended = 0;
     this.#highBit = false;
     if (highBit) throw new WebSocketError("BAD_LENGTH", at);
-    if (length > this.#limits.maxFrameBytes) throw new WebSocketError("FRAME_TOO_BIG", at);
+    if (length > this.#maxFrameBytes) throw new WebSocketError("FRAME_TOO_BIG", at);
     this.#maskPhase = 0;
     this.#payloadLeft = length === 0 ? -1 : length;
     const first = this.#first;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isNamed, isToken, listElements } from "../_bytes.ts";
+import { hasListElement, isNamed, isToken } from "../_bytes.ts";
 import type { RequestHead } from "../parser.ts";
 import { base64Length, encodeBase64 } from "./_base64.ts";
 import { sha1 } from "./_sha1.ts";
@@ -128,37 +128,42 @@ export function checkWebSocketRequest(
 ): WebSocketRequest | HandshakeRefusal {
   if (head.method !== "GET") return refuse("a WebSocket handshake must be a GET request");
   if (head.version !== "HTTP/1.1") return refuse("a WebSocket handshake needs HTTP/1.1");
-  let upgrade = false, connection = false;
-  const keys: string[] = [], versions: string[] = [], protocols: string[] = [], extensions: string[] = [];
+  // One pass over the fields, with no array for what appears once (an upgrade runs this per socket).
+  let upgrade = false, connection = false, keys = 0, versions = 0, key = "", version = "";
+  let protocols: string[] | null = null, extensions: string[] | null = null;
   const fields = head.fields;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i], value = fields[i + 1];
-    if (isNamed(name, "upgrade")) upgrade ||= listElements(value).includes("websocket");
-    else if (isNamed(name, "connection")) connection ||= listElements(value).includes("upgrade");
-    else if (isNamed(name, "sec-websocket-key")) keys.push(value);
-    else if (isNamed(name, "sec-websocket-version")) versions.push(value);
-    else if (isNamed(name, "sec-websocket-protocol")) protocols.push(value);
-    else if (isNamed(name, "sec-websocket-extensions")) extensions.push(value);
+    if (isNamed(name, "upgrade")) upgrade ||= hasListElement(value, "websocket");
+    else if (isNamed(name, "connection")) connection ||= hasListElement(value, "upgrade");
+    else if (isNamed(name, "sec-websocket-key")) {
+      keys++;
+      key = value;
+    } else if (isNamed(name, "sec-websocket-version")) {
+      versions++;
+      version = value;
+    } else if (isNamed(name, "sec-websocket-protocol")) (protocols ??= []).push(value);
+    else if (isNamed(name, "sec-websocket-extensions")) (extensions ??= []).push(value);
   }
   if (!upgrade) return refuse("the request does not ask for Upgrade: websocket");
   if (!connection) return refuse("a WebSocket handshake needs Connection: upgrade");
-  if (keys.length !== 1 || base64Length(keys[0]) !== 16) {
+  if (keys !== 1 || base64Length(key) !== 16) {
     return refuse("Sec-WebSocket-Key must be one 16-byte value in base64");
   }
-  if (versions.length !== 1 || versions[0] !== "13") {
+  if (versions !== 1 || version !== "13") {
     return {
       status: 426,
       message: "only WebSocket version 13 is supported",
       headers: [["sec-websocket-version", "13"]],
     };
   }
-  const offered = protocols.flatMap((value) => value.split(",").map((item) => item.trim())).filter((p) =>
-    p !== ""
-  );
+  const offered = protocols === null
+    ? []
+    : protocols.flatMap((value) => value.split(",").map((item) => item.trim())).filter((p) => p !== "");
   if (!offered.every(isToken)) return refuse("Sec-WebSocket-Protocol must list tokens");
-  const parsed = parseExtensions(extensions.join(","));
+  const parsed = extensions === null ? [] : parseExtensions(extensions.join(","));
   if (parsed === null) return refuse("Sec-WebSocket-Extensions is malformed");
-  return { key: keys[0], protocols: offered, extensions: parsed };
+  return { key, protocols: offered, extensions: parsed };
 }
 
 /**

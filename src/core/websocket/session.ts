@@ -34,6 +34,9 @@ const NEED_DATA: WebSocketEvent = Object.freeze({ type: "need-data" });
 
 const NO_ACTION: WebSocketTimeoutAction = Object.freeze({ type: "none" });
 
+/** The pieces of an empty message. */
+const NO_PIECES: readonly Uint8Array[] = Object.freeze([]);
+
 /**
  * The longest single-frame message that is copied, once and unmasked, into an array of its own
  * when its payload spans received arrays, so that the message is that array: no join at its end,
@@ -70,17 +73,17 @@ export class WebSocketSession {
   readonly #utf8 = new Utf8Check();
   #state: WebSocketState = "open";
   /** Received arrays not yet read, the first from {@link #pos}. */
-  readonly #input: Uint8Array[] = [];
+  #input: Uint8Array[] = [];
   #pos = 0;
   #eof = false;
   /** The frame being read: its opcode, whether it ends its message, and its payload so far. */
   #frameOpcode = -1;
   #frameFin = false;
-  #framePieces: Uint8Array[] = [];
+  #framePieces: Uint8Array[] | null = null;
   /** The message being assembled: its opcode (-1 for none), whether compressed, its pieces and size. */
   #messageOpcode = -1;
   #messageCompressed = false;
-  #messagePieces: Uint8Array[] = [];
+  #messagePieces: Uint8Array[] | null = null;
   #messageBytes = 0;
   /** Whether the frame being read may get an array of its own, and its length. */
   #preparable = false;
@@ -285,8 +288,7 @@ export class WebSocketSession {
     const step = this.#reader.read(bytes, this.#pos, bytes.length);
     this.#pos += this.#reader.consumed;
     if (this.#pos >= bytes.length) {
-      this.#input.shift();
-      this.#pos = 0;
+      this.#shiftInput();
     }
     switch (step.kind) {
       case "need-data":
@@ -309,7 +311,7 @@ export class WebSocketSession {
   /** The payload so far fills only part of a frame: go on in an array of the frame's length. */
   #prepare(first: Uint8Array): void {
     this.#preparable = false;
-    this.#messagePieces.pop();
+    this.#messagePieces!.pop();
     const target = new Uint8Array(this.#frameLength);
     target.set(first);
     this.#prepared = target;
@@ -323,8 +325,7 @@ export class WebSocketSession {
     const taken = this.#reader.readPayloadInto(bytes, this.#pos, bytes.length, target, at);
     this.#pos += taken;
     if (this.#pos >= bytes.length) {
-      this.#input.shift();
-      this.#pos = 0;
+      this.#shiftInput();
     }
     this.#preparedFilled = at + taken;
     if (this.#messageOpcode === OPCODE.TEXT) {
@@ -333,8 +334,15 @@ export class WebSocketSession {
     }
     if (this.#reader.inPayload) return null;
     this.#prepared = null;
-    this.#messagePieces.push(target);
+    (this.#messagePieces ??= []).push(target);
     return this.#endFrame();
+  }
+
+  /** Drops the first input array, read to its end; an empty input gets a fresh array, so that an idle session keeps no grown one. */
+  #shiftInput(): void {
+    if (this.#input.length === 1) this.#input = [];
+    else this.#input.shift();
+    this.#pos = 0;
   }
 
   /** Checks a frame's place in the message sequence (RFC 6455 §5.4). */
@@ -342,7 +350,7 @@ export class WebSocketSession {
     const at = this.#reader.offset;
     this.#frameOpcode = opcode;
     this.#frameFin = fin;
-    this.#framePieces = [];
+    this.#framePieces = opcode >= OPCODE.CLOSE ? [] : null;
     this.#preparable = false;
     if (opcode >= OPCODE.CLOSE) return;
     if (opcode === OPCODE.CONTINUATION) {
@@ -363,14 +371,14 @@ export class WebSocketSession {
   /** Keeps a piece of payload; text that is not compressed is checked as it comes. */
   #framePayload(data: Uint8Array): void {
     if (this.#frameOpcode >= OPCODE.CLOSE) {
-      this.#framePieces.push(data);
+      this.#framePieces!.push(data);
       return;
     }
     if (this.#messageOpcode === OPCODE.TEXT && !this.#messageCompressed) {
       const bad = this.#utf8.feed(data);
       if (bad !== -1) throw new WebSocketError("INVALID_UTF8", this.#reader.offset - data.length + bad);
     }
-    this.#messagePieces.push(data);
+    (this.#messagePieces ??= []).push(data);
   }
 
   /** A frame has ended: a control frame's event, a message's, or nothing yet. */
@@ -378,8 +386,8 @@ export class WebSocketSession {
     const opcode = this.#frameOpcode;
     this.#frameOpcode = -1;
     if (opcode >= OPCODE.CLOSE) {
-      const payload = concatBytes(this.#framePieces);
-      this.#framePieces = [];
+      const payload = concatBytes(this.#framePieces!);
+      this.#framePieces = null;
       return this.#control(opcode, payload);
     }
     if (!this.#frameFin) return null;
@@ -389,8 +397,8 @@ export class WebSocketSession {
   #endMessage(): WebSocketEvent | null {
     const binary = this.#messageOpcode === OPCODE.BINARY;
     const compressed = this.#messageCompressed;
-    const pieces = this.#messagePieces;
-    this.#messagePieces = [];
+    const pieces = this.#messagePieces ?? NO_PIECES;
+    this.#messagePieces = null;
     this.#messageOpcode = -1;
     this.#messageCompressed = false;
     if (compressed) {
@@ -455,9 +463,9 @@ export class WebSocketSession {
 
   #finish(): void {
     this.#state = "closed";
-    this.#input.length = 0;
-    this.#messagePieces = [];
-    this.#framePieces = [];
+    this.#input = [];
+    this.#messagePieces = null;
+    this.#framePieces = null;
     this.#prepared = null;
   }
 }

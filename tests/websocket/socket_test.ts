@@ -1,0 +1,60 @@
+/**
+ * The WHATWG-style socket's own event registry, without a connection: listeners by type (the four
+ * of a WebSocket and any other), `once`, removal, the `on…` handlers, and what a dispatch calls.
+ */
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ServerWebSocket } from "../../src/websocket/socket.ts";
+
+describe("ServerWebSocket listeners", () => {
+  test("calls the listeners of an event's type in order, for the four types and any other", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    for (const type of ["open", "message", "error", "close", "custom"]) {
+      socket.addEventListener(type, () => calls.push(`${type} 1`));
+      socket.addEventListener(type, { handleEvent: () => calls.push(`${type} 2`) });
+    }
+    for (const type of ["close", "custom", "open", "other"]) socket.dispatchEvent(new Event(type));
+    assert.deepEqual(calls, ["close 1", "close 2", "custom 1", "custom 2", "open 1", "open 2"]);
+  });
+
+  test("a listener is added once, removed by the same function, and `once` runs one time", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    const listener = () => calls.push("kept");
+    socket.addEventListener("custom", listener);
+    socket.addEventListener("custom", listener);
+    socket.addEventListener("custom", () => calls.push("once"), { once: true });
+    socket.dispatchEvent(new Event("custom"));
+    socket.dispatchEvent(new Event("custom"));
+    socket.removeEventListener("custom", listener);
+    socket.dispatchEvent(new Event("custom"));
+    assert.deepEqual(calls, ["kept", "once", "kept"]);
+  });
+
+  test("an on… handler replaces the one before it, and null removes it", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    socket.onmessage = () => calls.push("first");
+    socket.onmessage = () => calls.push("second");
+    socket.dispatchEvent(new Event("message"));
+    socket.onmessage = null;
+    socket.dispatchEvent(new Event("message"));
+    assert.deepEqual(calls, ["second"]);
+    assert.equal(socket.onmessage, null);
+  });
+
+  test("a listener added during a dispatch is not called by that dispatch", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    socket.addEventListener("message", () => {
+      calls.push("first");
+      socket.addEventListener("message", () => calls.push("added"));
+    });
+    socket.dispatchEvent(new Event("message"));
+    assert.deepEqual(calls, ["first"]);
+    socket.dispatchEvent(new Event("message"));
+    assert.deepEqual(calls, ["first", "first", "added"]);
+  });
+});
