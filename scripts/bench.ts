@@ -15,7 +15,8 @@
  * (`stream`) and the runtime's own. The three servers stay up side by side, and their measured runs
  * alternate over `--rounds` rounds (3 unless given): each figure is a median, each ratio the median of
  * the rounds' own ratios, with their min–max. `wsidle10k` opens 10,000 WebSockets and reports the server's
- * resident memory per socket.
+ * resident memory per socket twice: as the server settles (the garbage of the sockets' setup counts), and
+ * with a full collection every 200 ms in every server (what the sockets themselves keep).
  *
  * `idle10k` opens 10,000 keep-alive connections, each sending one request and reading its answer,
  * then leaves them idle and reports the server's resident memory per connection. `idlefloor` (Bun
@@ -207,7 +208,16 @@ async function startServer(
   forceGc = false,
   script = benchServer,
 ): Promise<Deno.ChildProcess> {
-  const [command, ...args] = COMMANDS[runtime];
+  const [command, ...runArgs] = COMMANDS[runtime];
+  // A forced collection needs V8's gc() exposed on Node and Deno; Bun has Bun.gc.
+  const gcFlags = !forceGc
+    ? []
+    : runtime === "node"
+    ? ["--expose-gc"]
+    : runtime === "deno"
+    ? ["--v8-flags=--expose-gc"]
+    : [];
+  const args = [...runArgs, ...gcFlags];
   const profiling = profile === "" || runtime === "deno"
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profile.split("/").pop()}`];
@@ -355,31 +365,49 @@ function openIdleWebSocket(port: number): Promise<Deno.TcpConn> {
   return openAnswered(port, WS_HANDSHAKE, (text) => text.includes("\r\n\r\n"));
 }
 
-/** The server's resident memory per idle WebSocket, in KiB, over 10,000 of them. */
-function measureIdleWebSocket(runtime: string, kind: string, port: number): Promise<number> {
-  return measureIdle(runtime, kind, port, false, wsServer, openIdleWebSocket);
+/**
+ * The server's resident memory per idle WebSocket, in KiB, over 10,000 of them: as it settles
+ * (what the setup's garbage leaves too), or with a full collection every 200 ms in the server
+ * (`collected`: what the sockets keep).
+ */
+function measureIdleWebSocket(
+  runtime: string,
+  kind: string,
+  port: number,
+  collected: boolean,
+): Promise<number> {
+  return measureIdle(runtime, kind, port, collected, wsServer, openIdleWebSocket);
 }
 
 /** The WebSocket rows of one runtime: h1serve against the runtime's own (or `ws` on Node). */
 async function webSocketRows(runtime: string, name: string): Promise<void> {
   const own = runtime === "node" ? "ws" : "native";
   if (name === "wsidle10k") {
-    const kib = { h1serve: await measureIdleWebSocket(runtime, "h1serve", port++), [own]: 0 };
-    kib[own] = await measureIdleWebSocket(runtime, "native", port++);
-    for (const [kind, value] of Object.entries(kib)) {
-      const vsOwn = kind === "h1serve" ? `${fmt(value / kib[own], 2)}x (memory)` : "";
-      console.log(
-        `${name.padEnd(11)} ${kind.padEnd(9)} ${
-          fmt(value, 2).padStart(9)
-        } KiB of RSS per idle WebSocket   ${vsOwn}`,
-      );
+    for (const collected of [false, true]) {
+      const kib = { h1serve: await measureIdleWebSocket(runtime, "h1serve", port++, collected), [own]: 0 };
+      kib[own] = await measureIdleWebSocket(runtime, "native", port++, collected);
+      for (const [kind, value] of Object.entries(kib)) {
+        const vsOwn = kind === "h1serve" ? `${fmt(value / kib[own], 2)}x (memory)` : "";
+        console.log(
+          `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(value, 2).padStart(9)} KiB of RSS per idle WebSocket, ${
+            collected ? "collected" : "settled  "
+          }   ${vsOwn}`,
+        );
+      }
     }
     return;
   }
   // All three servers stay up (pinned to core 0: only the one under load runs); each is warmed
   // up, then their measured runs alternate, in a rotated order each round, so that a machine whose
   // speed drifts moves them alike. A ratio is the median of the rounds' own ratios.
-  const kinds = ["h1serve", "h1serve-stream", "native"];
+  // Each h1serve interface is set against the runtime's own server giving the same kind of message:
+  // on Bun, whose own server gives a Buffer by default, the socket interface (an ArrayBuffer per
+  // message, as WHATWG requires) is compared with Bun's server set to `binaryType = "arraybuffer"`.
+  const kinds = runtime === "bun"
+    ? ["h1serve", "h1serve-stream", "native", "native-arraybuffer"]
+    : ["h1serve", "h1serve-stream", "native"];
+  const baselineOf = (kind: string) =>
+    kind === "h1serve" && runtime === "bun" ? "native-arraybuffer" : "native";
   const servers = await Promise.all(
     kinds.map(async (kind, i) => ({
       kind,
@@ -403,15 +431,23 @@ async function webSocketRows(runtime: string, name: string): Promise<void> {
     for (const server of servers) server.process.kill("SIGKILL");
     await Promise.all(servers.map((server) => server.process.status));
   }
-  const theirs = runs.get("native")!;
+  const labels: Record<string, string> = {
+    "h1serve": "h1serve",
+    "h1serve-stream": "stream",
+    "native": own,
+    "native-arraybuffer": `${own}-ab`,
+  };
   for (const kind of kinds) {
     const mine = runs.get(kind)!;
-    const label = kind === "native" ? own : kind === "h1serve" ? "h1serve" : "stream";
+    const theirs = runs.get(baselineOf(kind))!;
+    const label = labels[kind];
     const cpuRatios = mine.map((run, round) => run.cpuUsPerMessage / theirs[round].cpuUsPerMessage);
     const rateRatios = mine.map((run, round) => run.perSecond / theirs[round].perSecond);
-    const vsOwn = kind === "native"
+    const vsOwn = kind.startsWith("native")
       ? ""
-      : `${fmt(median(rateRatios), 2)}x, ${fmt(median(cpuRatios), 2)}x (cpu ${spread(cpuRatios)})`;
+      : `${fmt(median(rateRatios), 2)}x, ${fmt(median(cpuRatios), 2)}x (cpu ${spread(cpuRatios)}) against ${
+        labels[baselineOf(kind)]
+      }`;
     console.log(
       `${name.padEnd(11)} ${label.padEnd(9)} ${fmt(median(mine.map((r) => r.perSecond)), 0).padStart(9)}  ${
         fmt(median(mine.map((r) => r.cpuUsPerMessage)), 2).padStart(10)

@@ -4,7 +4,9 @@
  * `upgradeWebSocket`, with `binaryType = "arraybuffer"`: each binary message is copied into its own
  * `ArrayBuffer`, as the WHATWG interface requires), `h1serve-stream` (its `upgradeWebSocketStream`,
  * whose messages are views, as Bun's own are) or `native`: `Deno.upgradeWebSocket` on `Deno.serve`, `Bun.serve`'s
- * `websocket`, or `ws` on `node:http` with its default settings. Each echoes every message as it
+ * `websocket`, or `ws` on `node:http` with its default settings. On Bun, `native-arraybuffer` is
+ * `Bun.serve` with `binaryType = "arraybuffer"`: a message of its own per event, as h1serve's socket
+ * interface gives. Each echoes every message as it
  * came (binary stays binary), and prints `ready` once it listens.
  *
  * @module
@@ -27,11 +29,26 @@ declare const Bun: {
     port: number;
     hostname: string;
     fetch(request: Request, server: { upgrade(request: Request): boolean }): Response | undefined;
-    websocket: { message(ws: { send(data: string | Uint8Array): void }, message: string | Uint8Array): void };
+    websocket: {
+      open?(ws: { binaryType: string }): void;
+      message(
+        ws: { send(data: string | Uint8Array | ArrayBuffer): void },
+        message: string | Uint8Array,
+      ): void;
+    };
   }): void;
 };
 
 const [kind, portText] = process.argv.slice(2);
+// `H1SERVE_FORCE_GC=1` (the bench's collected idle run): a full collection every 200 ms, so that
+// the memory measured is what the sockets keep, not garbage not yet collected.
+if (process.env.H1SERVE_FORCE_GC === "1") {
+  const collect = "Bun" in globalThis
+    ? () => (globalThis as unknown as { Bun: { gc(full: boolean): void } }).Bun.gc(true)
+    : (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error("H1SERVE_FORCE_GC needs gc() (--expose-gc)");
+  setInterval(collect, 200);
+}
 const port = Number(portText);
 const hostname = "127.0.0.1";
 const ready = () => console.log("ready");
@@ -69,7 +86,14 @@ if (kind === "h1serve") {
     port,
     hostname,
     fetch: (request, server) => (server.upgrade(request) ? undefined : new Response("not a WebSocket")),
-    websocket: { message: (ws, message) => ws.send(message) },
+    websocket: {
+      // `native-arraybuffer`: each binary message in an ArrayBuffer of its own, as h1serve's socket
+      // interface (and the WHATWG one) gives it; `native`: Bun's default, a Buffer.
+      open(ws) {
+        if (kind === "native-arraybuffer") ws.binaryType = "arraybuffer";
+      },
+      message: (ws, message) => ws.send(message),
+    },
   });
   ready();
 } else {

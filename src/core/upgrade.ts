@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hasListElement, isNamed, listElements } from "./_bytes.ts";
+import { hasListElement, isNamed } from "./_bytes.ts";
 import { LocalProtocolError } from "./errors.ts";
 import { eachField, type HeaderFields } from "./framing.ts";
 import type { RequestHead } from "./parser.ts";
@@ -87,11 +87,23 @@ export function switchingProtocolsHead(
     lines += line;
   });
   const offered = request.upgrade;
-  if (upgrade === null || !listElements(upgrade).every((protocol) => hasListElement(offered, protocol))) {
+  if (upgrade === null || !namesOffered(upgrade, offered)) {
     throw new LocalProtocolError(
       "INVALID_FIELD",
       "a 101 response names one of the offered protocols in Upgrade",
     );
   }
   return encodeHead(`HTTP/1.1 101 Switching Protocols\r\n${lines}connection: upgrade\r\n\r\n`);
+}
+
+/** Whether every protocol that a 101's `Upgrade` names is one the request offered. */
+function namesOffered(upgrade: string, offered: string): boolean {
+  let named = false;
+  for (const item of upgrade.split(",")) {
+    const protocol = item.trim().replace(/[A-Z]+/g, (upper) => upper.toLowerCase()); // ASCII case only
+    if (protocol === "") continue;
+    if (!hasListElement(offered, protocol)) return false;
+    named = true;
+  }
+  return named;
 }

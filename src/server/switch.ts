@@ -179,7 +179,10 @@ export class SwitchedTakeover implements Takeover {
   readonly rest: Uint8Array;
   readonly remoteAddr: NetAddr;
   readonly #server: ConnectionScope;
-  readonly #exchange: SwitchedExchange;
+  readonly #method: string;
+  readonly #target: string;
+  readonly #started: number;
+  readonly #headBytes: number;
 
   constructor(
     server: ConnectionScope,
@@ -193,7 +196,10 @@ export class SwitchedTakeover implements Takeover {
     this.remoteAddr = remoteAddr;
     // A copy: a view would keep the whole received array (on Node, a pool's).
     this.rest = rest.length === 0 ? NOTHING_RECEIVED : new Uint8Array(rest);
-    this.#exchange = exchange;
+    this.#method = exchange.method;
+    this.#target = exchange.target;
+    this.#started = exchange.started;
+    this.#headBytes = exchange.headBytes;
   }
 
   get clock(): Clock {
@@ -211,11 +217,17 @@ export class SwitchedTakeover implements Takeover {
   }
 
   ended(bytesSent: number): void {
-    const server = this.#server, { method, target, started, headBytes } = this.#exchange;
-    const onResponse = server.options.onResponse;
-    const entry = { remoteAddr: this.remoteAddr, method, target, status: 101, bytes: headBytes + bytesSent };
+    const server = this.#server, onResponse = server.options.onResponse;
     if (onResponse) {
-      runHook("onResponse", () => onResponse({ ...entry, durationMs: server.clock.now() - started }));
+      const entry = {
+        remoteAddr: this.remoteAddr,
+        method: this.#method,
+        target: this.#target,
+        status: 101,
+        bytes: this.#headBytes + bytesSent,
+        durationMs: server.clock.now() - this.#started,
+      };
+      runHook("onResponse", () => onResponse(entry));
     }
     server.table.removed(this.socket);
   }

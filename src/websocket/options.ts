@@ -103,11 +103,9 @@ export interface ResolvedWebSocketOptions {
 export function resolveWebSocketOptions(options: UpgradeWebSocketOptions): ResolvedWebSocketOptions {
   const maxMessageBytes = count("maxMessageBytes", options.maxMessageBytes, 16 * 1024 * 1024, 1);
   const compression = options.compression === true ? {} : options.compression || null;
-  for (const name of ["serverMaxWindowBits", "clientMaxWindowBits"] as const) {
-    const bits = compression?.[name];
-    if (bits !== undefined && (!Number.isInteger(bits) || bits < 9 || bits > 15)) {
-      throw new RangeError(`compression.${name} must be an integer from 9 to 15`);
-    }
+  if (compression !== null) {
+    windowBits("serverMaxWindowBits", compression.serverMaxWindowBits);
+    windowBits("clientMaxWindowBits", compression.clientMaxWindowBits);
   }
   return {
     maxMessageBytes,
@@ -119,6 +117,12 @@ export function resolveWebSocketOptions(options: UpgradeWebSocketOptions): Resol
     sendHighWaterMark: count("sendHighWaterMark", options.sendHighWaterMark, 1024 * 1024, 1),
     receiveHighWaterMark: count("receiveHighWaterMark", options.receiveHighWaterMark, 16, 1),
   };
+}
+
+function windowBits(name: string, bits: number | undefined): void {
+  if (bits !== undefined && (!Number.isInteger(bits) || bits < 9 || bits > 15)) {
+    throw new RangeError(`compression.${name} must be an integer from 9 to 15`);
+  }
 }
 
 function count(name: string, value: number | undefined, fallback: number, min: number): number {

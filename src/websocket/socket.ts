@@ -139,14 +139,23 @@ export class ServerWebSocket {
   static readonly CLOSING = 2;
   /** The connection is closed. */
   static readonly CLOSED = 3;
+  // The constants again on the prototype, as WHATWG has them there: no fields in each socket.
   /** The connection is not open yet. */
-  readonly CONNECTING = 0;
+  get CONNECTING(): 0 {
+    return 0;
+  }
   /** The connection is open. */
-  readonly OPEN = 1;
+  get OPEN(): 1 {
+    return 1;
+  }
   /** The close handshake is in progress. */
-  readonly CLOSING = 2;
+  get CLOSING(): 2 {
+    return 2;
+  }
   /** The connection is closed. */
-  readonly CLOSED = 3;
+  get CLOSED(): 3 {
+    return 3;
+  }
 
   /** The URL the client asked for, with the `ws:` scheme. */
   readonly url: string;
@@ -154,8 +163,6 @@ export class ServerWebSocket {
   binaryType: "blob" | "arraybuffer" = "blob";
   #readyState = 0;
   #connection: WebSocketConnection | null = null;
-  #protocol = "";
-  #extensions = "";
   /** Bytes sent while closing or closed, which count in `bufferedAmount` for ever (WHATWG). */
   #discarded = 0;
   /** A close asked for before the connection opened. */
@@ -179,12 +186,12 @@ export class ServerWebSocket {
 
   /** The subprotocol chosen, or `""`. */
   get protocol(): string {
-    return this.#protocol;
+    return this.#connection?.protocol ?? "";
   }
 
   /** The extensions agreed, or `""`. */
   get extensions(): string {
-    return this.#extensions;
+    return this.#connection?.extensions ?? "";
   }
 
   /** Bytes of messages sent and not yet handed to the system. */
@@ -344,8 +351,6 @@ export class ServerWebSocket {
 
   #opened(connection: WebSocketConnection): void {
     this.#connection = connection;
-    this.#protocol = connection.protocol;
-    this.#extensions = connection.extensions;
     if (this.#readyState === 0) this.#readyState = 1;
     this.dispatchEvent(new Event("open"));
     const pending = this.#pendingClose;

@@ -18,8 +18,7 @@ const VALUES: Int8Array = (() => {
 })();
 
 /**
- * Encodes bytes in base64, with padding. For short inputs (a digest): the characters are passed to
- * `String.fromCharCode` as arguments.
+ * Encodes bytes in base64, with padding.
  *
  * @param bytes The bytes.
  * @returns Their base64 text.
@@ -33,18 +32,30 @@ const VALUES: Int8Array = (() => {
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  // Character codes first, then one string: no chain of partial strings.
-  const codes: number[] = [];
+  // Character codes first, then strings of up to 4 KiB characters: no chain of partial strings.
+  let text = "";
+  let filled = 0;
   for (let i = 0; i < bytes.length; i += 3) {
     const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    codes.push(
-      CODES[n >> 18],
-      CODES[(n >> 12) & 63],
-      i + 1 < bytes.length ? CODES[(n >> 6) & 63] : PAD,
-      i + 2 < bytes.length ? CODES[n & 63] : PAD,
-    );
+    codes[filled] = CODES[n >> 18];
+    codes[filled + 1] = CODES[(n >> 12) & 63];
+    codes[filled + 2] = i + 1 < bytes.length ? CODES[(n >> 6) & 63] : PAD;
+    codes[filled + 3] = i + 2 < bytes.length ? CODES[n & 63] : PAD;
+    filled += 4;
+    if (filled === codes.length) {
+      text += charactersOf(codes);
+      filled = 0;
+    }
   }
-  return String.fromCharCode(...codes);
+  return filled === 0 ? text : text + charactersOf(codes.subarray(0, filled));
+}
+
+/** Scratch room for the characters of {@link encodeBase64}, reused by every call. */
+const codes = new Uint8Array(4096);
+
+/** The text of some character codes (apply takes the typed array as it is: no array is made of it). */
+function charactersOf(chars: Uint8Array): string {
+  return String.fromCharCode.apply(null, chars as unknown as number[]);
 }
 
 /**

@@ -31,10 +31,16 @@ const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
  */
 export function acceptKey(key: string): string {
   const text = key + WEBSOCKET_GUID;
-  const bytes = new Uint8Array(text.length);
+  // A valid key (24 characters) fits the scratch room: no array made per handshake.
+  const bytes = text.length <= keyScratch.length
+    ? keyScratch.subarray(0, text.length)
+    : new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return encodeBase64(sha1(bytes));
 }
+
+/** Room for a key and the GUID, reused by every {@link acceptKey}. */
+const keyScratch = new Uint8Array(64);
 
 /**
  * One extension the client offered in `Sec-WebSocket-Extensions` (RFC 6455 §9.1): its name and

@@ -65,6 +65,13 @@ describe("base64", () => {
     );
   });
 
+  it("encodes inputs longer than its scratch room, at and around the room's edge", () => {
+    for (const length of [3071, 3072, 3073, 6144, 10_000]) {
+      const input = Uint8Array.from({ length }, (_, i) => (i * 131 + 7) & 0xff);
+      assert.equal(encodeBase64(input), Buffer.from(input).toString("base64"), `length ${length}`);
+    }
+  });
+
   it("base64Length gives the decoded length of canonical base64 only", () => {
     assert.equal(base64Length("dGhlIHNhbXBsZSBub25jZQ=="), 16);
     assert.equal(base64Length(""), 0);
