@@ -34,7 +34,8 @@ declare const Deno: {
   listen(options: { hostname: string; port: number; transport: "tcp" }): DenoListener;
 };
 
-const READ_SIZE = 64 * 1024;
+/** Room for a 64 KiB payload and its WebSocket frame header (at most 14 bytes) in one read. */
+const READ_SIZE = 65 * 1024;
 const SMALL_READ_SIZE = 2 * 1024;
 const HIGH_WATER = 64 * 1024;
 
