@@ -327,6 +327,12 @@ export function eachField(
   headers: ResponseStart["headers"],
   visit: (value: string, name: string) => void,
 ): void {
-  if ("forEach" in headers && !Array.isArray(headers)) headers.forEach(visit);
-  else for (const [name, value] of headers as Iterable<readonly [string, string]>) visit(value, name);
+  // Pairs are read by index: destructuring each pair would run an iterator per field.
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i++) {
+      const pair = headers[i] as readonly [string, string];
+      visit(pair[1], pair[0]);
+    }
+  } else if ("forEach" in headers) headers.forEach(visit);
+  else for (const pair of headers as Iterable<readonly [string, string]>) visit(pair[1], pair[0]);
 }

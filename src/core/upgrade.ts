@@ -98,12 +98,22 @@ export function switchingProtocolsHead(
 
 /** Whether every protocol that a 101's `Upgrade` names is one the request offered. */
 function namesOffered(upgrade: string, offered: string): boolean {
+  if (!upgrade.includes(",")) {
+    // The usual case, one protocol: no list is made.
+    const protocol = asciiLower(upgrade.trim());
+    return protocol !== "" && hasListElement(offered, protocol);
+  }
   let named = false;
   for (const item of upgrade.split(",")) {
-    const protocol = item.trim().replace(/[A-Z]+/g, (upper) => upper.toLowerCase()); // ASCII case only
+    const protocol = asciiLower(item.trim());
     if (protocol === "") continue;
     if (!hasListElement(offered, protocol)) return false;
     named = true;
   }
   return named;
+}
+
+/** `text` with A–Z in lower case, and nothing else changed (the same string when it has none). */
+function asciiLower(text: string): string {
+  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : text;
 }

@@ -64,13 +64,20 @@ export function sha1(message: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0;
   }
   const digest = new Uint8Array(20);
-  const out = new DataView(digest.buffer);
-  out.setInt32(0, h0);
-  out.setInt32(4, h1);
-  out.setInt32(8, h2);
-  out.setInt32(12, h3);
-  out.setInt32(16, h4);
+  putWord(digest, 0, h0);
+  putWord(digest, 4, h1);
+  putWord(digest, 8, h2);
+  putWord(digest, 12, h3);
+  putWord(digest, 16, h4);
   return digest;
+}
+
+/** Writes a 32-bit word big-endian. */
+function putWord(bytes: Uint8Array, at: number, word: number): void {
+  bytes[at] = word >>> 24;
+  bytes[at + 1] = (word >>> 16) & 0xff;
+  bytes[at + 2] = (word >>> 8) & 0xff;
+  bytes[at + 3] = word & 0xff;
 }
 
 /**

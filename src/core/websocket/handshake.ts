@@ -30,17 +30,18 @@ const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
  * ```
  */
 export function acceptKey(key: string): string {
-  const text = key + WEBSOCKET_GUID;
-  // A valid key (24 characters) fits the scratch room: no array made per handshake.
-  const bytes = text.length <= keyScratch.length
-    ? keyScratch.subarray(0, text.length)
-    : new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  // The key's characters, then the GUID's, into scratch room (a valid key has 24): no string or
+  // array is made of them per handshake.
+  const length = key.length + GUID_BYTES.length;
+  const bytes = length <= keyScratch.length ? keyScratch.subarray(0, length) : new Uint8Array(length);
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+  bytes.set(GUID_BYTES, key.length);
   return encodeBase64(sha1(bytes));
 }
 
-/** Room for a key and the GUID, reused by every {@link acceptKey}. */
+/** Room for a key and the GUID, reused by every {@link acceptKey}, and the GUID's bytes. */
 const keyScratch = new Uint8Array(64);
+const GUID_BYTES = Uint8Array.from(WEBSOCKET_GUID, (char) => char.charCodeAt(0));
 
 /**
  * One extension the client offered in `Sec-WebSocket-Extensions` (RFC 6455 §9.1): its name and
