@@ -9,6 +9,7 @@
 
 import type { WebSocketConnection, WebSocketEndpoint } from "./connection.ts";
 import type { WebSocketError } from "../core/mod.ts";
+import { type Listener, ListenerRegistry } from "./_listeners.ts";
 
 const UTF8_ENCODER = new TextEncoder();
 const UTF8_DECODER = new TextDecoder();
@@ -23,8 +24,7 @@ const UTF8_DECODER = new TextDecoder();
  * const listener: WebSocketEventListener = (event) => console.log(event.type);
  * ```
  */
-export type WebSocketEventListener = ((event: Event) => void) | { handleEvent(event: Event): void };
-type Listener = WebSocketEventListener;
+export type WebSocketEventListener = Listener;
 
 /**
  * A `close` event: the close code, the reason, and whether the close handshake completed.
@@ -167,9 +167,8 @@ export class ServerWebSocket {
   #discarded = 0;
   /** A close asked for before the connection opened. */
   #pendingClose: { code: number | undefined; reason: string } | null = null;
-  /** Listeners by event type, made when the first is added (an idle socket keeps little). */
-  #listeners: ByEventType<readonly Listener[]> | null = null;
-  #handlers: ByEventType<(event: Event) => void> | null = null;
+  /** Listeners and handlers, made when the first is set (an idle socket keeps little). */
+  #listeners: ListenerRegistry | null = null;
 
   /**
    * Makes a socket that opens when the server hands it a connection (`upgradeWebSocket` does).
@@ -201,31 +200,31 @@ export class ServerWebSocket {
 
   /** The `open` handler. */
   get onopen(): ((event: Event) => void) | null {
-    return this.#handlers?.open ?? null;
+    return this.#listeners?.handler("open") ?? null;
   }
   set onopen(handler: ((event: Event) => void) | null) {
-    this.#setHandler("open", handler);
+    this.#registry().setHandler("open", handler);
   }
   /** The `message` handler. */
   get onmessage(): ((event: MessageEvent) => void) | null {
-    return this.#handlers?.message ?? null;
+    return this.#listeners?.handler("message") ?? null;
   }
   set onmessage(handler: ((event: MessageEvent) => void) | null) {
-    this.#setHandler("message", handler as ((event: Event) => void) | null);
+    this.#registry().setHandler("message", handler as ((event: Event) => void) | null);
   }
   /** The `error` handler. */
   get onerror(): ((event: Event) => void) | null {
-    return this.#handlers?.error ?? null;
+    return this.#listeners?.handler("error") ?? null;
   }
   set onerror(handler: ((event: Event) => void) | null) {
-    this.#setHandler("error", handler);
+    this.#registry().setHandler("error", handler);
   }
   /** The `close` handler. */
   get onclose(): ((event: WebSocketCloseEvent) => void) | null {
-    return this.#handlers?.close ?? null;
+    return this.#listeners?.handler("close") ?? null;
   }
   set onclose(handler: ((event: WebSocketCloseEvent) => void) | null) {
-    this.#setHandler("close", handler as ((event: Event) => void) | null);
+    this.#registry().setHandler("close", handler as ((event: Event) => void) | null);
   }
 
   /**
@@ -304,18 +303,7 @@ export class ServerWebSocket {
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (listener === null) return;
-    const list = this.#listeners?.get(type) ?? [];
-    if (list.includes(listener)) return;
-    const once = typeof options === "object" && options.once === true;
-    const entry: Listener = once
-      ? (event: Event) => {
-        this.removeEventListener(type, entry);
-        call(listener, event);
-      }
-      : listener;
-    if (once) onceOriginals.set(entry, listener);
-    // A new array: a dispatch under way goes on over the listeners it began with.
-    (this.#listeners ??= new ByEventType()).set(type, [...list, entry]);
+    this.#registry().add(type, listener, typeof options === "object" && options.once === true);
   }
 
   /**
@@ -324,10 +312,7 @@ export class ServerWebSocket {
    * @param listener The listener given to {@link addEventListener}.
    */
   removeEventListener(type: string, listener: WebSocketEventListener | null): void {
-    const list = this.#listeners?.get(type);
-    if (list === undefined || listener === null) return;
-    const index = list.findIndex((entry) => entry === listener || onceOriginals.get(entry) === listener);
-    if (index !== -1) this.#listeners!.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+    if (listener !== null) this.#listeners?.remove(type, listener);
   }
 
   /**
@@ -336,9 +321,12 @@ export class ServerWebSocket {
    * @returns `true`.
    */
   dispatchEvent(event: Event): boolean {
-    const list = this.#listeners?.get(event.type);
-    if (list !== undefined) { for (const listener of list) call(listener, event); }
+    this.#listeners?.dispatch(event);
     return true;
+  }
+
+  #registry(): ListenerRegistry {
+    return this.#listeners ??= new ListenerRegistry();
   }
 
   // ---- the endpoint, called by the connection (see socketEndpoint) ----
@@ -379,13 +367,6 @@ export class ServerWebSocket {
     }
     this.#connection!.send(bytes, binary, borrowed);
   }
-
-  #setHandler(type: string, handler: ((event: Event) => void) | null): void {
-    const previous = this.#handlers?.get(type);
-    if (previous) this.removeEventListener(type, previous);
-    (this.#handlers ??= new ByEventType()).set(type, typeof handler === "function" ? handler : undefined);
-    if (typeof handler === "function") this.addEventListener(type, handler);
-  }
 }
 
 /**
@@ -395,66 +376,6 @@ export class ServerWebSocket {
  */
 export function socketEndpoint(socket: ServerWebSocket): WebSocketEndpoint {
   return new SocketEndpoint(socket);
-}
-
-/**
- * Something for each event type: the four of a WebSocket in fields of their own, any other type in
- * a map made when first needed. A small object of fixed shape, where an `Object.create(null)`
- * record would be a dictionary of 160 bytes or more on V8, kept by every idle socket.
- */
-class ByEventType<T> {
-  open: T | undefined = undefined;
-  message: T | undefined = undefined;
-  error: T | undefined = undefined;
-  close: T | undefined = undefined;
-  other: Map<string, T> | null = null;
-
-  get(type: string): T | undefined {
-    switch (type) {
-      case "open":
-        return this.open;
-      case "message":
-        return this.message;
-      case "error":
-        return this.error;
-      case "close":
-        return this.close;
-      default:
-        return this.other?.get(type);
-    }
-  }
-
-  set(type: string, value: T | undefined): void {
-    switch (type) {
-      case "open":
-        this.open = value;
-        return;
-      case "message":
-        this.message = value;
-        return;
-      case "error":
-        this.error = value;
-        return;
-      case "close":
-        this.close = value;
-        return;
-      default:
-        if (value === undefined) this.other?.delete(type);
-        else (this.other ??= new Map()).set(type, value);
-    }
-  }
-}
-
-/** The original listener of each `once` wrapper, for removeEventListener. */
-const onceOriginals = new WeakMap<Listener, Listener>();
-
-function call(listener: Listener, event: Event): void {
-  try {
-    if (typeof listener === "function") listener(event);
-    else listener.handleEvent(event);
-  } catch (error) {
-    console.error(`h1serve: a WebSocket ${event.type} listener failed:`, error);
-  }
 }
 
 /**

@@ -57,4 +57,47 @@ describe("ServerWebSocket listeners", () => {
     socket.dispatchEvent(new Event("message"));
     assert.deepEqual(calls, ["first", "first", "added"]);
   });
+
+  test("an on… handler keeps its place among the listeners while changed, and takes the last after null", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    socket.addEventListener("message", () => calls.push("before"));
+    socket.onmessage = () => calls.push("first handler");
+    socket.addEventListener("message", () => calls.push("after"));
+    socket.onmessage = () => calls.push("second handler");
+    socket.dispatchEvent(new Event("message"));
+    assert.deepEqual(calls.splice(0), ["before", "second handler", "after"]);
+    socket.onmessage = null;
+    socket.onmessage = () => calls.push("third handler");
+    socket.dispatchEvent(new Event("message"));
+    assert.deepEqual(calls, ["before", "after", "third handler"]);
+  });
+
+  test("a listener removed during a dispatch is not called by it", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    const later = () => calls.push("later");
+    socket.addEventListener("close", () => {
+      calls.push("first");
+      socket.removeEventListener("close", later);
+    });
+    socket.addEventListener("close", later);
+    socket.dispatchEvent(new Event("close"));
+    assert.deepEqual(calls, ["first"]);
+  });
+
+  test("a function listening once is not added again while listed, and its removal leaves none", () => {
+    const socket = new ServerWebSocket("ws://a/");
+    const calls: string[] = [];
+    const listener = () => calls.push("called");
+    socket.addEventListener("open", listener, { once: true });
+    socket.addEventListener("open", listener);
+    socket.dispatchEvent(new Event("open"));
+    socket.dispatchEvent(new Event("open"));
+    assert.deepEqual(calls, ["called"]);
+    socket.addEventListener("open", listener);
+    socket.removeEventListener("open", listener);
+    socket.dispatchEvent(new Event("open"));
+    assert.deepEqual(calls, ["called"]);
+  });
 });

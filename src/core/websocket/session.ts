@@ -68,9 +68,16 @@ const PREPARED_MESSAGE_BYTES = 64 * 1024;
  * ```
  */
 export class WebSocketSession {
-  readonly #options: WebSocketSessionOptions;
+  // The options' values in fields of the session's own, so that no options object stays per socket.
+  readonly #maxMessageBytes: number;
+  readonly #idleTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly #autoPong: boolean;
+  /** The size from which messages are sent compressed, or -1 without permessage-deflate. */
+  readonly #compressFrom: number;
   readonly #reader: FrameReader;
-  readonly #utf8 = new Utf8Check();
+  /** The UTF-8 check of text messages, made with the first (a binary-only socket has none). */
+  #utf8: Utf8Check | null = null;
   #state: WebSocketState = "open";
   /** Received arrays not yet read, the first from {@link #pos}. */
   #input: Uint8Array[] = [];
@@ -105,7 +112,11 @@ export class WebSocketSession {
    * @param options Limits, timeouts and the negotiated compression.
    */
   constructor(options: WebSocketSessionOptions) {
-    this.#options = options;
+    this.#maxMessageBytes = options.maxMessageBytes;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#closeTimeoutMs = options.closeTimeoutMs;
+    this.#autoPong = options.autoPong !== false;
+    this.#compressFrom = options.deflate == null ? -1 : options.deflate.threshold;
     this.#reader = new FrameReader({
       maxFrameBytes: options.maxFrameBytes,
       allowRsv1: options.deflate != null,
@@ -163,8 +174,7 @@ export class WebSocketSession {
    * @returns Whether to deflate it before {@link send}.
    */
   compresses(length: number): boolean {
-    const deflate = this.#options.deflate;
-    return deflate != null && length >= deflate.threshold;
+    return this.#compressFrom !== -1 && length >= this.#compressFrom;
   }
 
   /**
@@ -178,7 +188,7 @@ export class WebSocketSession {
    * @throws {LocalProtocolError} For `compressed` without a negotiated permessage-deflate.
    */
   send(data: Uint8Array, binary: boolean, compressed = false, copy = false): Uint8Array[] {
-    if (compressed && this.#options.deflate == null) {
+    if (compressed && this.#compressFrom === -1) {
       throw new LocalProtocolError("OUT_OF_ORDER", "a compressed message without permessage-deflate");
     }
     if (this.#state !== "open") return [];
@@ -266,11 +276,11 @@ export class WebSocketSession {
   checkTimeout(now: number): WebSocketTimeoutAction {
     if (this.#state === "closed") return NO_ACTION;
     if (this.#state === "closing") {
-      if (now - this.#closeSentAt < this.#options.closeTimeoutMs) return NO_ACTION;
+      if (now - this.#closeSentAt < this.#closeTimeoutMs) return NO_ACTION;
       this.#state = "closed";
       return { type: "close" };
     }
-    const idle = this.#options.idleTimeoutMs;
+    const idle = this.#idleTimeoutMs;
     if (idle <= 0 || now - this.#lastReceived < idle) return NO_ACTION;
     if (this.#pingSent) {
       this.#state = "closed";
@@ -329,7 +339,7 @@ export class WebSocketSession {
     }
     this.#preparedFilled = at + taken;
     if (this.#messageOpcode === OPCODE.TEXT) {
-      const bad = this.#utf8.feed(target, at, at + taken);
+      const bad = this.#utf8!.feed(target, at, at + taken);
       if (bad !== -1) throw new WebSocketError("INVALID_UTF8", this.#reader.offset - taken + bad - at);
     }
     if (this.#reader.inPayload) return null;
@@ -360,10 +370,10 @@ export class WebSocketSession {
       this.#messageOpcode = opcode;
       this.#messageCompressed = rsv1;
       this.#messageBytes = 0;
-      this.#utf8.reset();
+      if (opcode === OPCODE.TEXT) (this.#utf8 ??= new Utf8Check()).reset();
     }
     this.#messageBytes += length;
-    if (this.#messageBytes > this.#options.maxMessageBytes) throw new WebSocketError("MESSAGE_TOO_BIG", at);
+    if (this.#messageBytes > this.#maxMessageBytes) throw new WebSocketError("MESSAGE_TOO_BIG", at);
     this.#frameLength = length;
     this.#preparable = fin && opcode !== OPCODE.CONTINUATION && !rsv1 && length <= PREPARED_MESSAGE_BYTES;
   }
@@ -375,7 +385,7 @@ export class WebSocketSession {
       return;
     }
     if (this.#messageOpcode === OPCODE.TEXT && !this.#messageCompressed) {
-      const bad = this.#utf8.feed(data);
+      const bad = this.#utf8!.feed(data);
       if (bad !== -1) throw new WebSocketError("INVALID_UTF8", this.#reader.offset - data.length + bad);
     }
     (this.#messagePieces ??= []).push(data);
@@ -405,18 +415,16 @@ export class WebSocketSession {
       this.#inflating = true;
       this.#inflatingBinary = binary;
       const data = concatBytes([...pieces, DEFLATE_TAIL]);
-      return { type: "inflate", binary, data, maxBytes: this.#options.maxMessageBytes };
+      return { type: "inflate", binary, data, maxBytes: this.#maxMessageBytes };
     }
-    if (!binary && !this.#utf8.complete) throw new WebSocketError("INVALID_UTF8", this.#reader.offset);
+    if (!binary && !this.#utf8!.complete) throw new WebSocketError("INVALID_UTF8", this.#reader.offset);
     if (this.#state !== "open") return null;
     return { type: "message", binary, data: concatBytes(pieces) };
   }
 
   #control(opcode: number, payload: Uint8Array): WebSocketEvent | null {
     if (opcode === OPCODE.PING) {
-      const reply = this.#options.autoPong === false || this.#state !== "open"
-        ? null
-        : encodeFrame(OPCODE.PONG, payload)[0];
+      const reply = !this.#autoPong || this.#state !== "open" ? null : encodeFrame(OPCODE.PONG, payload)[0];
       return { type: "ping", data: payload, reply };
     }
     if (opcode === OPCODE.PONG) return { type: "pong", data: payload };
