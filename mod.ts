@@ -34,19 +34,23 @@ export type {
   ServeOptions,
   Server,
   ServerLimits,
+  ServeUnixOptions,
 } from "./src/server/options.ts";
 export { systemClock } from "./src/server/clock.ts";
 export type { Clock, Ticker } from "./src/server/clock.ts";
 export { FastResponse, installFastResponse, OriginalResponse } from "./src/fetch/response.ts";
-export { hostPort, ListenError } from "./src/transport/transport.ts";
+export { addrText, hostPort, ListenError } from "./src/transport/transport.ts";
 export type {
+  Addr,
   ListenErrorCode,
   ListenOptions,
   NetAddr,
   SocketEvents,
+  TlsFiles,
   Transport,
   TransportListener,
   TransportSocket,
+  UnixAddr,
 } from "./src/transport/transport.ts";
 export { HttpError } from "./src/core/mod.ts";
 export type { HttpErrorCode, ProtocolErrorDetails, ProtocolLimits } from "./src/core/mod.ts";

@@ -5,8 +5,10 @@
  * @module
  */
 
+import { readFileSync } from "node:fs";
+import type { ServeOptions, Server } from "../server/options.ts";
 import { serve } from "../server/serve.ts";
-import { hostPort, type NetAddr } from "../transport/transport.ts";
+import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
 
 /** The `--help` text. */
@@ -18,6 +20,9 @@ Usage: h1serve [options]
 Options:
   --port N        port to listen on, 0 to 65535 (default 8000; 0 picks a free port)
   --hostname H    interface to listen on (default 0.0.0.0, every IPv4 interface)
+  --cert FILE     serve HTTPS with this PEM certificate chain (with --key)
+  --key FILE      the PEM private key of --cert
+  --unix PATH     listen on a unix domain socket at PATH, in place of --port and --hostname
   --verbose       also print each request's bytes exactly as they arrive, and why a request was rejected
   --quiet         print only the startup line
   --help          print this help and exit
@@ -31,6 +36,10 @@ export interface CliOptions {
   readonly port: number;
   /** Interface to listen on. */
   readonly hostname: string;
+  /** The TLS certificate chain and key files, or `null` for plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** A unix socket path to listen on, or `null`. */
+  readonly unix: string | null;
   /** How much to print. */
   readonly logLevel: "quiet" | "normal" | "verbose";
   /** Whether `--help` was asked for. */
@@ -66,6 +75,9 @@ export class UsageError extends Error {
 export function parseArgs(args: readonly string[]): CliOptions {
   let port = 8000;
   let hostname = "0.0.0.0";
+  let certFile: string | null = null;
+  let keyFile: string | null = null;
+  let unix: string | null = null;
   let logLevel: CliOptions["logLevel"] = "normal";
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -94,6 +106,16 @@ export function parseArgs(args: readonly string[]): CliOptions {
         if (hostname === "") throw new UsageError("--hostname needs a non-empty value (see --help)");
         break;
       }
+      case "--cert":
+      case "--key":
+      case "--unix": {
+        const text = value();
+        if (text === "") throw new UsageError(`${flag} needs a non-empty value (see --help)`);
+        if (flag === "--cert") certFile = text;
+        else if (flag === "--key") keyFile = text;
+        else unix = text;
+        break;
+      }
       case "--verbose":
       case "--quiet":
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
@@ -107,7 +129,16 @@ export function parseArgs(args: readonly string[]): CliOptions {
         throw new UsageError(`unknown option ${JSON.stringify(flag)} (see --help)`);
     }
   }
-  return { port, hostname, logLevel, help };
+  if ((certFile === null) !== (keyFile === null)) {
+    throw new UsageError(
+      `${certFile === null ? "--key" : "--cert"} needs ${certFile === null ? "--cert" : "--key"} too`,
+    );
+  }
+  if (unix !== null && certFile !== null) {
+    throw new UsageError("--cert and --key work over TCP, not with --unix");
+  }
+  const tls = certFile === null ? null : { certFile, keyFile: keyFile! };
+  return { port, hostname, tls, unix, logLevel, help };
 }
 
 /**
@@ -165,19 +196,23 @@ export async function main(args: readonly string[]): Promise<void> {
   }
   const normal = options.logLevel !== "quiet";
   const verbose = options.logLevel === "verbose";
-  const server = serve({
+  const tls = options.tls &&
+    { cert: readPem(options.tls.certFile, "certificate"), key: readPem(options.tls.keyFile, "key") };
+  const serveOptions: ServeOptions<Addr> = {
     port: options.port,
     hostname: options.hostname,
+    ...(options.unix === null ? {} : { path: options.unix }),
+    ...tls,
     handler: helloHandler,
-    onConnection: normal ? (addr) => console.log(`connection from ${hostPort(addr)}`) : undefined,
+    onConnection: normal ? (addr) => console.log(`connection from ${addrText(addr)}`) : undefined,
     onData: verbose
-      ? (bytes, addr) => console.log(`${hostPort(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
+      ? (bytes, addr) => console.log(`${addrText(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
       : undefined,
     onResponse: normal
       ? (entry) =>
         console.log(
           `${
-            hostPort(entry.remoteAddr)
+            addrText(entry.remoteAddr)
           } ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms${
             entry.status === 101 ? " (WebSocket, open for that long)" : ""
           }`,
@@ -187,11 +222,13 @@ export async function main(args: readonly string[]): Promise<void> {
       ? (info) =>
         console.log(
           `${
-            hostPort(info.remoteAddr)
+            addrText(info.remoteAddr)
           } rejected: ${info.status} ${info.code} (${info.rfc}) at byte ${info.offset}: ${info.message}`,
         )
       : undefined,
-  });
+  };
+  // TCP or unix, chosen at run time: the hooks above take either kind of address.
+  const server = serve(serveOptions as ServeOptions) as unknown as Server<Addr>;
   // Signal handlers come first, so that a signal sent right after the startup line is handled.
   let stopping = false;
   const stop = (signal: string) => {
@@ -205,14 +242,40 @@ export async function main(args: readonly string[]): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  let addr: NetAddr;
+  let addr: Addr;
   try {
     addr = await server.ready;
   } catch (error) {
     console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  console.log(`h1serve listening on http://${hostPort(addr)}/`);
+  console.log(`h1serve listening on ${listeningText(addr, tls !== null)}`);
   await server.finished;
   process.exit(0);
+}
+
+/** Where the server listens, as a URL to open, or a unix socket and how to reach it with curl. */
+function listeningText(addr: Addr, https: boolean): string {
+  if (addr.transport === "unix") {
+    return `${addr.path} (try: curl --unix-socket ${addr.path} http://localhost/)`;
+  }
+  return `${https ? "https" : "http"}://${addrText(addr)}/`;
+}
+
+/** Reads a PEM file, or exits with one line that names the file and the reason. */
+function readPem(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    const reason = code === "ENOENT"
+      ? "no such file"
+      : code === "EACCES"
+      ? "permission denied"
+      : "Deno" in globalThis && /NotCapable|--allow-read/.test(String(message))
+      ? "not allowed (Deno: add --allow-read)"
+      : String(message ?? error).split("\n")[0];
+    console.error(`h1serve: cannot read the ${what} file ${file}: ${reason}`);
+    process.exit(2);
+  }
 }

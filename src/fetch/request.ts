@@ -14,7 +14,6 @@
  */
 
 import type { RequestHead } from "../core/parser.ts";
-import { hostPort, type NetAddr } from "../transport/transport.ts";
 import type { RequestBody } from "./request_body.ts";
 import { standIn } from "./stand_in.ts";
 
@@ -31,12 +30,31 @@ export interface RequestSource {
 const NativeRequest = globalThis.Request;
 
 /**
+ * Where a server's requests are: the scheme its listener speaks, and the authority to use for a
+ * request that names none (HTTP/1.0 without Host): the listener's `host:port`, or `localhost` on a
+ * unix socket.
+ *
+ * @example
+ * ```ts
+ * import type { RequestOrigin } from "./request.ts";
+ *
+ * const origin: RequestOrigin = { scheme: "https", authority: "127.0.0.1:8443" };
+ * ```
+ */
+export interface RequestOrigin {
+  /** `http` or, on a TLS listener, `https`. */
+  readonly scheme: "http" | "https";
+  /** The authority for requests that name none. */
+  readonly authority: string;
+}
+
+/**
  * The absolute URL of a request: its target when that is absolute, else the target under the
- * authority the request names (its Host), or the server's own address when it names none
- * (HTTP/1.0 without Host).
+ * server's scheme and the authority the request names (its Host), or the server's own when it
+ * names none (HTTP/1.0 without Host).
  *
  * @param head The request head.
- * @param server The address the server listens on.
+ * @param origin The server's scheme and fallback authority.
  * @returns The URL.
  *
  * @example
@@ -49,20 +67,20 @@ const NativeRequest = globalThis.Request;
  * const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
  * const bytes = new TextEncoder().encode("GET /a?b HTTP/1.0\r\n\r\n");
  * parser.push(bytes, 0, bytes.length, 0);
- * const server = { transport: "tcp", hostname: "::1", port: 8000 } as const;
- * assert.equal(requestUrl(parser.head!, server), "http://[::1]:8000/a?b");
+ * assert.equal(requestUrl(parser.head!, { scheme: "http", authority: "[::1]:8000" }), "http://[::1]:8000/a?b");
+ * assert.equal(requestUrl(parser.head!, { scheme: "https", authority: "a.test" }), "https://a.test/a?b");
  * ```
  */
-export function requestUrl(head: RequestHead, server: NetAddr): string {
+export function requestUrl(head: RequestHead, origin: RequestOrigin): string {
   switch (head.targetForm) {
     case "origin":
-      return `http://${head.authority ?? hostPort(server)}${head.target}`;
+      return `${origin.scheme}://${head.authority ?? origin.authority}${head.target}`;
     case "absolute":
       return head.target;
     case "asterisk":
-      return `http://${head.authority ?? hostPort(server)}/*`;
+      return `${origin.scheme}://${head.authority ?? origin.authority}/*`;
     case "authority":
-      return `http://${head.target}/`;
+      return `${origin.scheme}://${head.target}/`;
     default:
       throw new Error(`unreachable target form ${head.targetForm satisfies never}`);
   }

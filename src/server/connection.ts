@@ -15,8 +15,8 @@ import {
   type SwitchedProtocols,
 } from "../core/mod.ts";
 import { RequestBody } from "../fetch/request_body.ts";
-import { requestUrl, ServerRequest } from "../fetch/request.ts";
-import type { NetAddr, SocketEvents, TransportSocket } from "../transport/transport.ts";
+import { type RequestOrigin, requestUrl, ServerRequest } from "../fetch/request.ts";
+import type { Addr, SocketEvents, TransportSocket } from "../transport/transport.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { ServeHandler, ServeHandlerInfo, ServeOptions, ServerLimits } from "./options.ts";
 import { Output } from "./output.ts";
@@ -39,15 +39,15 @@ const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", 
  * import assert from "node:assert/strict";
  * import type { ConnectionScope } from "./connection.ts";
  *
- * const members: (keyof ConnectionScope)[] = ["handler", "context", "table", "addr", "errorResponse"];
+ * const members: (keyof ConnectionScope)[] = ["handler", "context", "table", "origin", "errorResponse"];
  * assert.equal(members.length, 5);
  * ```
  */
 export interface ConnectionScope extends ResponseServices {
   /** The server's options (hooks). */
-  readonly options: ServeOptions;
+  readonly options: ServeOptions<Addr>;
   /** The request handler. */
-  readonly handler: ServeHandler;
+  readonly handler: ServeHandler<Addr>;
   /** The server's own limits. */
   readonly limits: ServerLimits;
   /** What the core's connections share. */
@@ -56,8 +56,8 @@ export interface ConnectionScope extends ResponseServices {
   readonly table: ConnectionTable;
   /** How often the table checks deadlines. */
   readonly tickMs: number;
-  /** The address the server listens on, for the URL of a request that names no host. */
-  readonly addr: NetAddr;
+  /** The scheme of the server's requests, and the authority of those that name none. */
+  readonly origin: RequestOrigin;
 }
 
 /**
@@ -89,7 +89,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   readonly #server: ConnectionScope;
   readonly #socket: TransportSocket;
   /** What the handler learns besides the request, made when first needed. */
-  #info: ServeHandlerInfo | null = null;
+  #info: ServeHandlerInfo<Addr> | null = null;
   /** The head of the request being answered, until its response is complete. */
   #head: RequestHead | null = null;
   /** When that request's head was handled (for `durationMs`), or 0 when nothing logs responses. */
@@ -136,7 +136,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   }
 
   /** What the handler learns besides the request: the same for every request until the connection goes dormant. */
-  get #handlerInfo(): ServeHandlerInfo {
+  get #handlerInfo(): ServeHandlerInfo<Addr> {
     return this.#info ??= Object.freeze({ remoteAddr: this.#socket.remoteAddr });
   }
 
@@ -324,7 +324,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
       // GET and HEAD bodies are read and discarded, never shown: Request forbids them.
       if (head.method !== "GET" && head.method !== "HEAD") body = this.#body;
     }
-    const request = new ServerRequest({ head, url: requestUrl(head, this.#server.addr), body });
+    const request = new ServerRequest({ head, url: requestUrl(head, this.#server.origin), body });
     this.#request = request;
     let result: Response | Promise<Response>;
     try {

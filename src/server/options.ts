@@ -12,7 +12,7 @@ import {
   resolveLimitSet,
   resolveProtocolLimits,
 } from "../core/mod.ts";
-import type { NetAddr } from "../transport/transport.ts";
+import type { Addr, NetAddr, UnixAddr } from "../transport/transport.ts";
 import type { Clock } from "./clock.ts";
 
 /**
@@ -31,9 +31,9 @@ import type { Clock } from "./clock.ts";
  * await server.shutdown();
  * ```
  */
-export interface ServeHandlerInfo {
-  /** The peer's address. */
-  readonly remoteAddr: NetAddr;
+export interface ServeHandlerInfo<A extends Addr = NetAddr> {
+  /** The peer's address: `{ transport: "tcp", hostname, port }`, or on a unix socket `{ transport: "unix", path }`. */
+  readonly remoteAddr: A;
 }
 
 /**
@@ -51,7 +51,10 @@ export interface ServeHandlerInfo {
  * assert.deepEqual(await response.json(), { got: "hi" });
  * ```
  */
-export type ServeHandler = (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>;
+export type ServeHandler<A extends Addr = NetAddr> = (
+  request: Request,
+  info: ServeHandlerInfo<A>,
+) => Response | Promise<Response>;
 
 /**
  * A protocol rejection, as given to {@link ServeOptions.onProtocolError}.
@@ -79,9 +82,9 @@ export type ServeHandler = (request: Request, info: ServeHandlerInfo) => Respons
  * assert.equal(rejected[0].remoteAddr.hostname, "127.0.0.1");
  * ```
  */
-export interface ProtocolErrorInfo extends ProtocolErrorDetails {
+export interface ProtocolErrorInfo<A extends Addr = NetAddr> extends ProtocolErrorDetails {
   /** The peer whose input was rejected. */
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: A;
 }
 
 /**
@@ -104,9 +107,9 @@ export interface ProtocolErrorInfo extends ProtocolErrorDetails {
  * assert.ok(log[0].bytes > 2);
  * ```
  */
-export interface ResponseLogEntry {
+export interface ResponseLogEntry<A extends Addr = NetAddr> {
   /** The peer. */
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: A;
   /** The request method. */
   readonly method: string;
   /** The request target as sent. */
@@ -137,7 +140,7 @@ export interface ResponseLogEntry {
  * await server.shutdown();
  * ```
  */
-export interface ServeOptions {
+export interface ServeOptions<A extends Addr = NetAddr> {
   /**
    * Port to listen on; 0 picks a free one.
    * @default {8000}
@@ -148,25 +151,38 @@ export interface ServeOptions {
    * @default {"0.0.0.0"}
    */
   readonly hostname?: string;
+  /**
+   * A unix domain socket to listen on, in place of `port` and `hostname` (as `Deno.serve` takes
+   * it). A file left at the path by a server that is gone is not removed: listening fails with a
+   * `ListenError` that says so.
+   */
+  readonly path?: string;
+  /**
+   * The TLS certificate chain, PEM text (not a file name): with {@link ServeOptions.key}, the
+   * server speaks HTTPS, offering `http/1.1` by ALPN.
+   */
+  readonly cert?: string;
+  /** The TLS private key, PEM text, for {@link ServeOptions.cert}. */
+  readonly key?: string;
   /** Shuts the server down, as {@link Server.shutdown} does, when aborted. */
   readonly signal?: AbortSignal;
   /** The handler, when it is not passed as the second argument. */
-  readonly handler?: ServeHandler;
+  readonly handler?: ServeHandler<A>;
   /** Called once the server listens. By default it prints nothing. */
-  readonly onListen?: (addr: NetAddr) => void;
+  readonly onListen?: (addr: A) => void;
   /**
    * Turns a handler's exception into a response.
    * @default A plain-text 500 "Internal Server Error"; the error is logged with `console.error`.
    */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
   /** Called for each request rejected for breaking the protocol, with the reason. */
-  readonly onProtocolError?: (info: ProtocolErrorInfo) => void;
+  readonly onProtocolError?: (info: ProtocolErrorInfo<A>) => void;
   /** Called for each new connection. */
-  readonly onConnection?: (remoteAddr: NetAddr) => void;
+  readonly onConnection?: (remoteAddr: A) => void;
   /** Called with bytes exactly as they arrive on a connection. */
-  readonly onData?: (bytes: Uint8Array, remoteAddr: NetAddr) => void;
+  readonly onData?: (bytes: Uint8Array, remoteAddr: A) => void;
   /** Called when a response has been sent. */
-  readonly onResponse?: (entry: ResponseLogEntry) => void;
+  readonly onResponse?: (entry: ResponseLogEntry<A>) => void;
   /** Size limits and timeouts; see {@link Limits} for each default. */
   readonly limits?: Partial<Limits>;
   /**
@@ -203,15 +219,15 @@ export interface ServeOptions {
  * await server.finished;
  * ```
  */
-export interface Server {
+export interface Server<A extends Addr = NetAddr> {
   /**
    * The address the server listens on (the real port when port 0 was asked for). On Deno and
    * Bun it is known when `serve` returns; on Node, once {@link Server.ready} has resolved.
    * @throws {Error} When read before the server listens.
    */
-  readonly addr: NetAddr;
+  readonly addr: A;
   /** Resolves with the address once the server listens; rejects with a `ListenError` if it cannot. */
-  readonly ready: Promise<NetAddr>;
+  readonly ready: Promise<A>;
   /** Resolves once the server has stopped and every connection is closed. */
   readonly finished: Promise<void>;
   /**
@@ -329,3 +345,14 @@ export function resolveLimits(
     server: resolveLimitSet(DEFAULT_SERVER_LIMITS, { sendTimeoutMs, shutdownTimeoutMs, maxConnections }),
   };
 }
+
+/**
+ * Options of a server on a unix domain socket: {@link ServeOptions} with a `path`, whose handler
+ * and hooks see `{ transport: "unix", path }` addresses.
+ *
+ * @example
+ * ```ts ignore
+ * const options: ServeUnixOptions = { path: "/run/h1serve.sock" };
+ * ```
+ */
+export type ServeUnixOptions = ServeOptions<UnixAddr> & { readonly path: string };

@@ -10,8 +10,8 @@ import { installFastResponse } from "../fetch/response.ts";
 import { bunTransport } from "../transport/bun.ts";
 import { denoTransport } from "../transport/deno.ts";
 import { nodeTransport } from "../transport/node.ts";
-import type { Transport } from "../transport/transport.ts";
-import type { ServeHandler, ServeOptions, Server } from "./options.ts";
+import type { Addr, Transport, UnixAddr } from "../transport/transport.ts";
+import type { ServeHandler, ServeOptions, Server, ServeUnixOptions } from "./options.ts";
 import { serveWith } from "./server.ts";
 
 /**
@@ -57,13 +57,20 @@ export function runtimeTransport(): Transport {
  * await server.shutdown();
  * ```
  */
-export function serve(optionsOrHandler: ServeOptions | ServeHandler, handler?: ServeHandler): Server {
+export function serve(options: ServeUnixOptions, handler?: ServeHandler<UnixAddr>): Server<UnixAddr>;
+export function serve(optionsOrHandler: ServeOptions | ServeHandler, handler?: ServeHandler): Server;
+// The implementation takes either kind's options and handler (whose addresses, as parameters,
+// make them assignable only to `never`'s); the server itself handles both kinds of address.
+export function serve(
+  optionsOrHandler: ServeOptions<never> | ServeHandler<never>,
+  handler?: ServeHandler<never>,
+): Server<Addr> {
   const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
   const server = serveWith(
     runtimeTransport(),
-    options,
-    typeof optionsOrHandler === "function" ? optionsOrHandler : handler,
-  );
+    options as ServeOptions,
+    (typeof optionsOrHandler === "function" ? optionsOrHandler : handler) as ServeHandler | undefined,
+  ) as Server<Addr>;
   if (options.replaceGlobalResponse !== false) installFastResponse();
   return server;
 }

@@ -8,12 +8,15 @@
 
 import { ConnectionContext } from "../core/mod.ts";
 import {
-  type NetAddr,
+  type Addr,
+  hostPort,
+  type ListenOptions,
   NO_EVENTS,
   type SocketEvents,
   type Transport,
   type TransportListener,
   type TransportSocket,
+  type UnixAddr,
 } from "../transport/transport.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { ConnectionScope } from "./connection.ts";
@@ -25,8 +28,10 @@ import {
   type ServeOptions,
   type Server,
   type ServerLimits,
+  type ServeUnixOptions,
 } from "./options.ts";
 import { ResponseMemo } from "./respond.ts";
+import type { RequestOrigin } from "../fetch/request.ts";
 
 /**
  * Starts a server on the given transport. `serve` picks the transport of the runtime (and puts
@@ -49,8 +54,20 @@ import { ResponseMemo } from "./respond.ts";
  * await server.shutdown();
  * ```
  */
-export function serveWith(transport: Transport, options: ServeOptions, handler?: ServeHandler): Server {
-  return new HttpServer(transport, options, handler ?? options.handler);
+export function serveWith(
+  transport: Transport,
+  options: ServeUnixOptions,
+  handler?: ServeHandler<UnixAddr>,
+): Server<UnixAddr>;
+export function serveWith(transport: Transport, options: ServeOptions, handler?: ServeHandler): Server;
+export function serveWith(
+  transport: Transport,
+  options: ServeOptions<never>,
+  handler?: ServeHandler<never>,
+): Server<Addr> {
+  // Either kind's options and handler (see `serve`): the server gives each the addresses of its kind.
+  const any = options as unknown as ServeOptions<Addr>;
+  return new HttpServer(transport, any, (handler ?? options.handler) as unknown as ServeHandler<Addr>);
 }
 
 /** The default `onError`: logs the error, and answers a plain-text 500. */
@@ -63,11 +80,11 @@ function defaultOnError(error: unknown): Response {
 }
 
 /** A listening server: the {@link Server} its user sees, and the scope its connections share. */
-class HttpServer implements Server, ConnectionScope {
-  readonly ready: Promise<NetAddr>;
+class HttpServer implements Server<Addr>, ConnectionScope {
+  readonly ready: Promise<Addr>;
   readonly finished: Promise<void>;
-  readonly options: ServeOptions;
-  readonly handler: ServeHandler;
+  readonly options: ServeOptions<Addr>;
+  readonly handler: ServeHandler<Addr>;
   readonly limits: ServerLimits;
   readonly context: ConnectionContext;
   readonly clock: Clock;
@@ -75,13 +92,15 @@ class HttpServer implements Server, ConnectionScope {
   readonly table: ConnectionTable;
   /** How often timeouts are checked; also how long a busy connection waits before it goes dormant. */
   readonly tickMs: number;
-  #addr: NetAddr | null = null;
+  #addr: Addr | null = null;
+  /** The scheme and fallback authority of requests, known once listening. */
+  origin: RequestOrigin = { scheme: "http", authority: "localhost" };
   #listener: TransportListener | null = null;
   #shuttingDown = false;
   #resolveFinished!: () => void;
   #rejectFinished!: (error: unknown) => void;
 
-  constructor(transport: Transport, options: ServeOptions, handler: ServeHandler | undefined) {
+  constructor(transport: Transport, options: ServeOptions<Addr>, handler: ServeHandler<Addr> | undefined) {
     if (typeof handler !== "function") throw new TypeError("serve() needs a handler function");
     this.options = options;
     this.handler = handler;
@@ -103,10 +122,10 @@ class HttpServer implements Server, ConnectionScope {
       this.#rejectFinished = reject;
     });
     this.finished.catch(() => {});
-    this.ready = this.#listen(transport, options.hostname ?? "0.0.0.0", options.port ?? 8000);
+    this.ready = this.#listen(transport, listenOptions(options));
   }
 
-  get addr(): NetAddr {
+  get addr(): Addr {
     if (this.#addr === null) throw new Error("the server is not listening yet: await server.ready first");
     return this.#addr;
   }
@@ -134,10 +153,10 @@ class HttpServer implements Server, ConnectionScope {
     return defaultOnError(error);
   }
 
-  #listen(transport: Transport, hostname: string, port: number): Promise<NetAddr> {
+  #listen(transport: Transport, where: ListenOptions): Promise<Addr> {
     let listening: TransportListener | Promise<TransportListener>;
     try {
-      listening = transport.listen({ hostname, port }, (socket) => this.#accept(socket));
+      listening = transport.listen(where, (socket) => this.#accept(socket));
     } catch (error) {
       listening = Promise.reject(error);
     }
@@ -145,9 +164,13 @@ class HttpServer implements Server, ConnectionScope {
     return listening.then((listener) => this.#listening(listener), (error) => this.#failed(error));
   }
 
-  #listening(listener: TransportListener): NetAddr {
+  #listening(listener: TransportListener): Addr {
     this.#listener = listener;
     this.#addr = listener.addr;
+    this.origin = {
+      scheme: this.options.cert === undefined ? "http" : "https",
+      authority: listener.addr.transport === "unix" ? "localhost" : hostPort(listener.addr),
+    };
     if (this.#shuttingDown) listener.close();
     const signal = this.options.signal;
     if (signal) {
@@ -177,4 +200,22 @@ class HttpServer implements Server, ConnectionScope {
   #checkFinished(): void {
     if (this.#shuttingDown && this.table.size === 0 && this.#listener !== null) this.#resolveFinished();
   }
+}
+
+/**
+ * What the transport is asked for: a unix socket path, or an interface and port, with TLS when a
+ * certificate is given.
+ * @throws {TypeError} For a certificate without a key (or a key without one), or TLS on a unix socket.
+ */
+function listenOptions(options: ServeOptions<Addr>): ListenOptions {
+  const { cert, key, path } = options;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError("serve() needs both cert and key for TLS, or neither");
+  }
+  const where = { hostname: options.hostname ?? "0.0.0.0", port: options.port ?? 8000 };
+  if (path !== undefined) {
+    if (cert !== undefined) throw new TypeError("serve() takes TLS over TCP only, not on a unix socket path");
+    return { ...where, path };
+  }
+  return cert === undefined ? where : { ...where, tls: { cert, key: key! } };
 }

@@ -11,7 +11,7 @@
 import type { Clock } from "./clock.ts";
 import type { ConnectionScope } from "./connection.ts";
 import { runHook } from "./hooks.ts";
-import type { NetAddr, SocketEvents, TransportSocket } from "../transport/transport.ts";
+import type { Addr, SocketEvents, TransportSocket } from "../transport/transport.ts";
 
 /**
  * A connection the connection table holds: the table ticks it, asks it to close at a shutdown,
@@ -56,7 +56,7 @@ export interface Takeover {
   /** The server's clock. */
   readonly clock: Clock;
   /** The peer. */
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: Addr;
   /** How long the peer may read nothing of what is sent before the connection is dropped. */
   readonly sendTimeoutMs: number;
   /**
@@ -177,7 +177,7 @@ export interface SwitchedExchange {
 export class SwitchedTakeover implements Takeover {
   readonly socket: TransportSocket;
   readonly rest: Uint8Array;
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: Addr;
   readonly #server: ConnectionScope;
   readonly #method: string;
   readonly #target: string;
@@ -187,7 +187,7 @@ export class SwitchedTakeover implements Takeover {
   constructor(
     server: ConnectionScope,
     socket: TransportSocket,
-    remoteAddr: NetAddr,
+    remoteAddr: Addr,
     rest: Uint8Array,
     exchange: SwitchedExchange,
   ) {

@@ -1,5 +1,5 @@
 /**
- * The Bun adapter: `Bun.listen` behind the {@link Transport} interface. Bun's `write` may take
+ * The Bun adapter: `Bun.listen` (TCP, TLS or unix) behind the {@link Transport} interface. Bun's `write` may take
  * only part of the bytes; the rest waits in a queue until Bun's `drain` callback.
  *
  * @module
@@ -7,9 +7,11 @@
 
 import { PendingWrites, runAll } from "./_pending_writes.ts";
 import {
+  type Addr,
+  ALPN_PROTOCOLS,
+  checkPem,
   ListenError,
   type ListenOptions,
-  type NetAddr,
   NO_EVENTS,
   type SocketEvents,
   type Transport,
@@ -37,13 +39,25 @@ interface BunSocketHandler {
   close(socket: BunSocket): void;
   error(socket: BunSocket, error: Error): void;
 }
+interface BunListenOptions {
+  hostname?: string;
+  port?: number;
+  unix?: string;
+  tls?: { cert: string; key: string; ALPNProtocols: string };
+  allowHalfOpen?: boolean;
+  socket: BunSocketHandler;
+}
 declare const Bun: {
-  listen(options: { hostname: string; port: number; allowHalfOpen?: boolean; socket: BunSocketHandler }): {
+  listen(options: BunListenOptions): {
     readonly hostname: string;
     readonly port: number;
+    readonly unix?: string;
     stop(closeActiveConnections?: boolean): void;
   };
 };
+
+/** The port of a unix socket's peer, which has none: such a socket's address is `{ transport: "unix" }`. */
+const UNIX_PEER = -1;
 
 /** Where a socket's output stands: open, ending (a FIN follows what is queued), or closed. */
 type OutputState = "open" | "ending" | "closed";
@@ -63,14 +77,15 @@ class BunAdapterSocket implements TransportSocket {
   /** Bytes Bun did not take yet; `null` when none, the common case. */
   #pending: PendingWrites | null = null;
 
-  constructor(socket: BunSocket, events: SocketEvents) {
+  constructor(socket: BunSocket, events: SocketEvents, unix: boolean) {
     this.#socket = socket;
     this.events = events;
-    this.#hostname = socket.remoteAddress ?? "";
-    this.#port = socket.remotePort ?? 0;
+    this.#hostname = unix ? "" : socket.remoteAddress ?? "";
+    this.#port = unix ? UNIX_PEER : socket.remotePort ?? 0;
   }
 
-  get remoteAddr(): NetAddr {
+  get remoteAddr(): Addr {
+    if (this.#port === UNIX_PEER) return { transport: "unix", path: "" };
     return { transport: "tcp", hostname: this.#hostname, port: this.#port };
   }
 
@@ -160,34 +175,49 @@ class BunAdapterSocket implements TransportSocket {
  */
 export const bunTransport: Transport = {
   listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
+    const { hostname, port, path, tls } = options;
+    if (tls !== undefined) checkPem(tls, options);
+    const unix = path !== undefined;
+    const socket: BunSocketHandler = {
+      // No setNoDelay: Bun sets TCP_NODELAY on every socket it accepts (strace shows the setsockopt
+      // right after accept4), and a second call per connection costs CPU (docs/BENCHMARKS.md).
+      open(socket) {
+        socket.data = new BunAdapterSocket(socket, NO_EVENTS, unix);
+        socket.data.events = accept(socket.data);
+      },
+      data: (socket, bytes) => socket.data.received(bytes),
+      drain: (socket) => socket.data.drained(),
+      end: (socket) => socket.data.events.end(socket.data),
+      close: (socket) => socket.data?.closed(),
+      error: (socket) => socket.data?.destroy(),
+    };
     let server;
     try {
-      server = Bun.listen({
-        hostname: options.hostname,
-        port: options.port,
-        // A peer's FIN only ends its side: the server may still answer (as on Deno and Node).
+      // A peer's FIN only ends its side: the server may still answer (as on Deno and Node).
+      server = unix ? Bun.listen({ unix: path, allowHalfOpen: true, socket }) : Bun.listen({
+        hostname,
+        port,
         allowHalfOpen: true,
-        socket: {
-          // No setNoDelay: Bun sets TCP_NODELAY on every socket it accepts (strace shows the setsockopt
-          // right after accept4), and a second call per connection costs CPU (docs/BENCHMARKS.md).
-          open(socket) {
-            socket.data = new BunAdapterSocket(socket, NO_EVENTS);
-            socket.data.events = accept(socket.data);
-          },
-          data: (socket, bytes) => socket.data.received(bytes),
-          drain: (socket) => socket.data.drained(),
-          end: (socket) => socket.data.events.end(socket.data),
-          close: (socket) => socket.data?.closed(),
-          error: (socket) => socket.data?.destroy(),
-        },
+        socket,
+        // ALPN's wire form (RFC 7301 §3.1): each protocol name after its length.
+        tls: tls && { cert: tls.cert, key: tls.key, ALPNProtocols: alpnWire(ALPN_PROTOCOLS) },
       });
     } catch (error) {
-      throw ListenError.from(error, options.hostname, options.port);
+      const code = (error as { code?: string } | null)?.code ?? "";
+      const known = ["EADDRINUSE", "EACCES", "EPERM", "EADDRNOTAVAIL"];
+      if (tls !== undefined && !known.includes(code)) throw ListenError.tls(error, options);
+      throw ListenError.from(error, options);
     }
     const listening = server;
     return {
-      addr: { transport: "tcp", hostname: listening.hostname, port: listening.port },
+      addr: unix
+        ? { transport: "unix", path: path! }
+        : { transport: "tcp", hostname: listening.hostname, port: listening.port },
       close: () => listening.stop(false),
     };
   },
 };
+
+function alpnWire(protocols: readonly string[]): string {
+  return protocols.map((name) => String.fromCharCode(name.length) + name).join("");
+}

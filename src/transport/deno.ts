@@ -1,15 +1,18 @@
 /**
- * The Deno adapter: `Deno.listen` and `Deno.Conn` behind the {@link Transport} interface.
- * It only moves bytes: a read loop that honours pause, and a write queue that reports drain.
+ * The Deno adapter: `Deno.listen` (TCP or unix), `Deno.listenTls` and their `Deno.Conn`s behind the
+ * {@link Transport} interface. It only moves bytes: a read loop that honours pause, and a write
+ * queue that reports drain.
  *
  * @module
  */
 
 import { PendingWrites, runAll } from "./_pending_writes.ts";
 import {
+  type Addr,
+  ALPN_PROTOCOLS,
+  checkPem,
   ListenError,
   type ListenOptions,
-  type NetAddr,
   NO_EVENTS,
   type SocketEvents,
   type Transport,
@@ -18,20 +21,32 @@ import {
 } from "./transport.ts";
 
 /** The part of Deno's API this adapter uses. */
+type DenoAddr = { transport: "tcp"; hostname: string; port: number } | { transport: "unix"; path: string };
 interface DenoConn {
-  readonly remoteAddr: { hostname: string; port: number };
+  readonly remoteAddr: DenoAddr;
   read(buffer: Uint8Array): Promise<number | null>;
   write(bytes: Uint8Array): Promise<number>;
   closeWrite(): Promise<void>;
   close(): void;
-  setNoDelay(noDelay?: boolean): void;
+  /** TCP connections only (not TLS or unix ones). */
+  setNoDelay?(noDelay?: boolean): void;
 }
 interface DenoListener extends AsyncIterable<DenoConn> {
-  readonly addr: { hostname: string; port: number };
+  readonly addr: DenoAddr;
   close(): void;
 }
 declare const Deno: {
-  listen(options: { hostname: string; port: number; transport: "tcp" }): DenoListener;
+  listen(
+    options: { hostname: string; port: number; transport: "tcp" } | { path: string; transport: "unix" },
+  ): DenoListener;
+  listenTls(options: {
+    hostname: string;
+    port: number;
+    transport: "tcp";
+    cert: string;
+    key: string;
+    alpnProtocols: string[];
+  }): DenoListener;
 };
 
 /** Room for a 64 KiB payload and its WebSocket frame header (at most 14 bytes) in one read. */
@@ -59,9 +74,8 @@ class DenoSocket implements TransportSocket {
     this.#conn = conn;
   }
 
-  get remoteAddr(): NetAddr {
-    const { hostname, port } = this.#conn.remoteAddr;
-    return { transport: "tcp", hostname, port };
+  get remoteAddr(): Addr {
+    return addrOf(this.#conn.remoteAddr);
   }
 
   get bytesRead(): number {
@@ -185,16 +199,11 @@ class DenoSocket implements TransportSocket {
  */
 export const denoTransport: Transport = {
   listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
-    let listener: DenoListener;
-    try {
-      listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
-    } catch (error) {
-      throw ListenError.from(error, options.hostname, options.port);
-    }
+    const listener = openListener(options);
     (async () => {
       try {
         for await (const conn of listener) {
-          conn.setNoDelay(true);
+          conn.setNoDelay?.(true);
           const socket = new DenoSocket(conn);
           socket.events = accept(socket);
           socket.readLoop();
@@ -202,7 +211,7 @@ export const denoTransport: Transport = {
       } catch { /* the listener was closed */ }
     })();
     return {
-      addr: { transport: "tcp", hostname: listener.addr.hostname, port: listener.addr.port },
+      addr: addrOf(listener.addr),
       close: () => {
         try {
           listener.close();
@@ -211,3 +220,34 @@ export const denoTransport: Transport = {
     };
   },
 };
+
+/** Opens the listener that the options ask for. */
+function openListener(options: ListenOptions): DenoListener {
+  const { hostname, port, path, tls } = options;
+  if (tls !== undefined) checkPem(tls, options);
+  try {
+    if (path !== undefined) return Deno.listen({ path, transport: "unix" });
+    if (tls === undefined) return Deno.listen({ hostname, port, transport: "tcp" });
+    const { cert, key } = tls;
+    return Deno.listenTls({
+      hostname,
+      port,
+      transport: "tcp",
+      cert,
+      key,
+      alpnProtocols: [...ALPN_PROTOCOLS],
+    });
+  } catch (error) {
+    const name = (error as { name?: string } | null)?.name;
+    const known = ["AddrInUse", "PermissionDenied", "NotCapable", "AddrNotAvailable"];
+    if (tls !== undefined && !known.includes(name ?? "")) throw ListenError.tls(error, options);
+    throw ListenError.from(error, options);
+  }
+}
+
+/** A Deno address as the transport's (a fresh object: Deno's may carry more fields). */
+function addrOf(addr: DenoAddr): Addr {
+  return addr.transport === "unix"
+    ? { transport: "unix", path: addr.path ?? "" }
+    : { transport: "tcp", hostname: addr.hostname, port: addr.port };
+}

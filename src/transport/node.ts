@@ -1,16 +1,19 @@
 /**
- * The Node adapter: `node:net` behind the {@link Transport} interface. Node's sockets already
+ * The Node adapter: `node:net` (TCP or unix) and `node:tls` behind the {@link Transport} interface. Node's sockets already
  * queue writes and report drain, so this file maps names, counts the bytes it delivers, runs a
  * write's `sent` callback only on success, and sends several parts as one corked writev.
  *
  * @module
  */
 
-import { createServer, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import {
+  type Addr,
+  ALPN_PROTOCOLS,
+  checkPem,
   ListenError,
   type ListenOptions,
-  type NetAddr,
   NO_EVENTS,
   type SocketEvents,
   type Transport,
@@ -19,14 +22,14 @@ import {
 } from "./transport.ts";
 
 class NodeSocket implements TransportSocket {
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: Addr;
   events: SocketEvents = NO_EVENTS;
   readonly #socket: Socket;
   #bytesRead = 0;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, unix: boolean) {
     this.#socket = socket;
-    this.remoteAddr = {
+    this.remoteAddr = unix ? { transport: "unix", path: "" } : {
       transport: "tcp",
       hostname: (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, ""),
       port: socket.remotePort ?? 0,
@@ -135,8 +138,10 @@ export const nodeTransport: Transport = {
     options: ListenOptions,
     accept: (socket: TransportSocket) => SocketEvents,
   ): Promise<TransportListener> {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      const wrapped = new NodeSocket(socket);
+    const { path, tls } = options;
+    const unix = path !== undefined;
+    const connected = (socket: Socket) => {
+      const wrapped = new NodeSocket(socket, unix);
       (socket as WrappedSocket)[WRAPPED] = wrapped;
       wrapped.events = accept(wrapped);
       socket.on("data", onData);
@@ -144,15 +149,36 @@ export const nodeTransport: Transport = {
       socket.on("drain", onDrain);
       socket.on("close", onClose);
       socket.on("error", onError);
-    });
+    };
+    let server: Server;
+    if (tls === undefined) {
+      server = createServer({ allowHalfOpen: true, noDelay: true }, connected);
+    } else {
+      checkPem(tls, options);
+      try {
+        const { cert, key } = tls;
+        const alpn = [...ALPN_PROTOCOLS];
+        server = createTlsServer(
+          { allowHalfOpen: true, noDelay: true, cert, key, ALPNProtocols: alpn },
+          connected,
+        );
+        // A client that fails the handshake is its own problem: the server goes on.
+        server.on("tlsClientError", (_error, socket) => socket.destroy());
+      } catch (error) {
+        throw ListenError.tls(error, options);
+      }
+    }
     return new Promise((resolve, reject) => {
-      server.once("error", (error) => reject(ListenError.from(error, options.hostname, options.port)));
-      server.listen({ host: options.hostname, port: options.port }, () => {
+      server.once("error", (error) => reject(ListenError.from(error, options)));
+      const where = unix ? { path } : { host: options.hostname, port: options.port };
+      server.listen(where, () => {
         server.on("error", () => {/* accept errors (such as EMFILE) must not crash the server */});
         const address = server.address();
         const bound = typeof address === "object" && address !== null ? address : { address: "", port: 0 };
         resolve({
-          addr: { transport: "tcp", hostname: bound.address, port: bound.port },
+          addr: unix
+            ? { transport: "unix", path: path! }
+            : { transport: "tcp", hostname: bound.address, port: bound.port },
           close: () => server.close(),
         });
       });

@@ -1,6 +1,7 @@
 /**
  * The one interface every runtime adapter (`deno.ts`, `bun.ts`, `node.ts`) implements: a TCP
- * listener whose sockets only move bytes and report what happens to them. No HTTP here.
+ * listener (plain or TLS) or a unix socket listener, whose sockets only move bytes and report what
+ * happens to them. No HTTP here: TLS is a transport, and what runs over it does not change.
  *
  * @module
  */
@@ -28,6 +29,58 @@ export interface NetAddr {
   readonly hostname: string;
   /** Port number. */
   readonly port: number;
+}
+
+/**
+ * A unix domain socket's address, as `Deno.serve` reports it.
+ *
+ * @example
+ * ```ts
+ * import type { UnixAddr } from "./transport.ts";
+ *
+ * const addr: UnixAddr = { transport: "unix", path: "/run/h1serve.sock" };
+ * ```
+ */
+export interface UnixAddr {
+  /** Always `"unix"`. */
+  readonly transport: "unix";
+  /** The socket file's path; `""` for a peer whose socket has no name (a client's, usually). */
+  readonly path: string;
+}
+
+/**
+ * Either kind of address: a listener's or a peer's.
+ *
+ * @example Tell the kinds apart
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Addr } from "./transport.ts";
+ *
+ * const where = (addr: Addr) => addr.transport === "unix" ? addr.path : `port ${addr.port}`;
+ * assert.equal(where({ transport: "tcp", hostname: "::1", port: 80 }), "port 80");
+ * ```
+ */
+export type Addr = NetAddr | UnixAddr;
+
+/**
+ * An address as logs write it: `host:port` (an IPv6 host in brackets), or for a unix socket
+ * `unix:` and its path.
+ *
+ * @param addr The address.
+ * @returns `127.0.0.1:8000`, `[::1]:8000`, `unix:/run/h1serve.sock`, or `unix` for an unnamed peer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addrText } from "./transport.ts";
+ *
+ * assert.equal(addrText({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
+ * assert.equal(addrText({ transport: "unix", path: "/tmp/a.sock" }), "unix:/tmp/a.sock");
+ * ```
+ */
+export function addrText(addr: Addr): string {
+  if (addr.transport === "unix") return addr.path === "" ? "unix" : `unix:${addr.path}`;
+  return hostPort(addr);
 }
 
 /**
@@ -60,7 +113,7 @@ export function hostPort(addr: NetAddr): string {
  * import assert from "node:assert/strict";
  * import { connect } from "node:net";
  * import { runtimeTransport } from "../server/serve.ts";
- * import type { SocketEvents } from "./transport.ts";
+ * import type { SocketEvents, NetAddr } from "./transport.ts";
  *
  * const received: string[] = [];
  * const closed = Promise.withResolvers<void>();
@@ -71,7 +124,8 @@ export function hostPort(addr: NetAddr): string {
  *   drain() {},
  *   close: () => closed.resolve(),
  * }));
- * const client = connect({ host: "127.0.0.1", port: listener.addr.port }, () => client.end("ping"));
+ * const { port } = listener.addr as NetAddr;
+ * const client = connect({ host: "127.0.0.1", port }, () => client.end("ping"));
  * client.resume();
  * await closed.promise;
  * listener.close();
@@ -98,12 +152,12 @@ export interface SocketEvents {
  * import assert from "node:assert/strict";
  * import { connect } from "node:net";
  * import { runtimeTransport } from "../server/serve.ts";
- * import { NO_EVENTS } from "./transport.ts";
+ * import { NO_EVENTS, type NetAddr } from "./transport.ts";
  *
  * const options = { hostname: "127.0.0.1", port: 0 };
  * const listener = await runtimeTransport().listen(options, (socket) => (socket.destroy(), NO_EVENTS));
  * const closed = await new Promise<boolean>((resolve) => {
- *   const client = connect({ host: "127.0.0.1", port: listener.addr.port });
+ *   const client = connect({ host: "127.0.0.1", port: (listener.addr as NetAddr).port });
  *   client.on("error", () => {});
  *   client.on("close", () => resolve(true));
  * });
@@ -125,18 +179,18 @@ export const NO_EVENTS: SocketEvents = Object.freeze({
  * ```ts
  * import assert from "node:assert/strict";
  * import { runtimeTransport } from "../server/serve.ts";
- * import type { TransportSocket } from "./transport.ts";
+ * import type { TransportSocket, NetAddr } from "./transport.ts";
  *
  * const text = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi";
  * const reply = new TextEncoder().encode(text);
  * const closed = Promise.withResolvers<void>();
  * const options = { hostname: "127.0.0.1", port: 0 };
  * const listener = await runtimeTransport().listen(options, (socket: TransportSocket) => {
- *   assert.equal(socket.remoteAddr.hostname, "127.0.0.1");
+ *   assert.equal((socket.remoteAddr as NetAddr).hostname, "127.0.0.1");
  *   const send = () => (socket.write(reply), socket.end());
  *   return { data: send, end() {}, drain() {}, close: () => closed.resolve() };
  * });
- * const response = await fetch(`http://127.0.0.1:${listener.addr.port}/`);
+ * const response = await fetch(`http://127.0.0.1:${(listener.addr as NetAddr).port}/`);
  * assert.equal(await response.text(), "hi");
  * await closed.promise;
  * listener.close();
@@ -144,7 +198,7 @@ export const NO_EVENTS: SocketEvents = Object.freeze({
  */
 export interface TransportSocket {
   /** The peer's address, known until the socket is dropped, also after it closed. */
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: Addr;
   /** How many bytes have been passed to {@link SocketEvents.data}, counting those of the call in progress. */
   readonly bytesRead: number;
   /**
@@ -187,19 +241,20 @@ export interface TransportSocket {
  * ```ts
  * import assert from "node:assert/strict";
  * import { runtimeTransport } from "../server/serve.ts";
- * import type { TransportListener } from "./transport.ts";
+ * import type { TransportListener, NetAddr } from "./transport.ts";
  *
  * const ignore = { data() {}, end() {}, drain() {}, close() {} };
  * const options = { hostname: "127.0.0.1", port: 0 };
  * const listener: TransportListener = await runtimeTransport().listen(options, () => ignore);
- * assert.equal(listener.addr.hostname, "127.0.0.1");
- * assert.ok(listener.addr.port > 0);
+ * const addr = listener.addr as NetAddr;
+ * assert.equal(addr.hostname, "127.0.0.1");
+ * assert.ok(addr.port > 0);
  * listener.close();
  * ```
  */
 export interface TransportListener {
   /** The address actually bound (the real port when port 0 was asked for). */
-  readonly addr: NetAddr;
+  readonly addr: Addr;
   /** Stops accepting connections. Open connections are not touched. */
   close(): void;
 }
@@ -226,7 +281,29 @@ export interface ListenOptions {
   readonly hostname: string;
   /** Port to bind; 0 picks a free one. */
   readonly port: number;
+  /** A unix socket's path, to listen on in place of the interface and port. */
+  readonly path?: string;
+  /** TLS over the TCP listener: its certificate chain and private key. */
+  readonly tls?: TlsFiles;
 }
+
+/**
+ * A TLS certificate chain and its private key, as PEM text (what `Deno.serve`'s `cert` and `key` take).
+ *
+ * @example
+ * ```ts ignore
+ * const tls: TlsFiles = { cert: await Deno.readTextFile("cert.pem"), key: await Deno.readTextFile("key.pem") };
+ * ```
+ */
+export interface TlsFiles {
+  /** The certificate chain, PEM: the server's certificate first. */
+  readonly cert: string;
+  /** The private key, PEM. */
+  readonly key: string;
+}
+
+/** The ALPN protocols a TLS listener offers (RFC 7301): HTTP/1.1 only. */
+export const ALPN_PROTOCOLS: readonly string[] = Object.freeze(["http/1.1"]);
 
 /**
  * One runtime's TCP API behind the interface the server uses.
@@ -265,95 +342,4 @@ export interface Transport {
   ): TransportListener | Promise<TransportListener>;
 }
 
-/**
- * Why a listener could not be opened.
- *
- * @example Map a runtime's error to a code
- * ```ts
- * import assert from "node:assert/strict";
- * import { ListenError, type ListenErrorCode } from "./transport.ts";
- *
- * const code: ListenErrorCode = ListenError.from({ name: "AddrNotAvailable" }, "10.9.9.9", 8000).code;
- * assert.equal(code, "ADDR_NOT_AVAILABLE");
- * assert.equal(ListenError.from(new Error("boom"), "0.0.0.0", 8000).code, "OTHER");
- * ```
- */
-export type ListenErrorCode = "ADDR_IN_USE" | "PERMISSION_DENIED" | "ADDR_NOT_AVAILABLE" | "OTHER";
-
-/**
- * The address could not be bound. The message is one line that names the cause and what to do.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ListenError } from "./transport.ts";
- *
- * const error = ListenError.from({ code: "EADDRINUSE" }, "0.0.0.0", 8000);
- * assert.equal(error.code, "ADDR_IN_USE");
- * assert.equal(
- *   error.message,
- *   "port 8000 is already in use: stop the other server or choose another with --port",
- * );
- * ```
- */
-export class ListenError extends Error {
-  /** The cause, independent of the runtime. */
-  readonly code: ListenErrorCode;
-  /** The interface that was asked for. */
-  readonly hostname: string;
-  /** The port that was asked for. */
-  readonly port: number;
-
-  /**
-   * Creates the error, with the one-line message for its cause.
-   * @param code The cause.
-   * @param hostname The interface that was asked for.
-   * @param port The port that was asked for.
-   * @param detail The runtime's own message, used when the cause is not recognised.
-   */
-  constructor(code: ListenErrorCode, hostname: string, port: number, detail = "") {
-    super(listenMessage(code, hostname, port, detail));
-    this.name = "ListenError";
-    this.code = code;
-    this.hostname = hostname;
-    this.port = port;
-  }
-
-  /**
-   * Maps a runtime's listen error (Node's `code`, Deno's error class name) to a {@link ListenError}.
-   *
-   * @param error What the runtime threw.
-   * @param hostname The interface that was asked for.
-   * @param port The port that was asked for.
-   * @returns The matching error.
-   */
-  static from(error: unknown, hostname: string, port: number): ListenError {
-    const { code, name, message } = (error ?? {}) as { code?: string; name?: string; message?: string };
-    const key = code ?? name ?? "";
-    if (key === "EADDRINUSE" || key === "AddrInUse") return new ListenError("ADDR_IN_USE", hostname, port);
-    if (key === "EACCES" || key === "PermissionDenied" || key === "EPERM") {
-      return new ListenError("PERMISSION_DENIED", hostname, port);
-    }
-    if (key === "EADDRNOTAVAIL" || key === "AddrNotAvailable" || key === "ENOTFOUND") {
-      return new ListenError("ADDR_NOT_AVAILABLE", hostname, port);
-    }
-    return new ListenError("OTHER", hostname, port, String(message ?? error).split("\n")[0]);
-  }
-}
-
-function listenMessage(code: ListenErrorCode, hostname: string, port: number, detail: string): string {
-  switch (code) {
-    case "ADDR_IN_USE":
-      return `port ${port} is already in use: stop the other server or choose another with --port`;
-    case "PERMISSION_DENIED":
-      return port < 1024
-        ? `port ${port} needs special privileges (ports below 1024 usually do): choose a port of 1024 or more with --port`
-        : `not allowed to listen on ${hostname}:${port}: check the runtime's network permission (Deno: --allow-net)`;
-    case "ADDR_NOT_AVAILABLE":
-      return `cannot listen on ${hostname}: no such local address; choose another with --hostname`;
-    case "OTHER":
-      return `cannot listen on ${hostname}:${port}: ${detail}`;
-    default:
-      throw new Error(`unreachable listen error ${code satisfies never}`);
-  }
-}
+export { checkPem, ListenError, type ListenErrorCode } from "./listen_error.ts";

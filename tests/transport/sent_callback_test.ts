@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { runtimeTransport } from "../../src/server/serve.ts";
+import type { NetAddr } from "../../src/transport/transport.ts";
 import { deferred, RawClient, within } from "../e2e/_helpers.ts";
 
 describe("the transport's sent callback", () => {
@@ -28,7 +29,7 @@ describe("the transport's sent callback", () => {
       socket.end();
       return { data() {}, end() {}, drain() {}, close() {} };
     });
-    const client = await RawClient.connect(listener.addr.port);
+    const client = await RawClient.connect((listener.addr as NetAddr).port);
     try {
       const received = await client.untilEnd();
       assert.equal(received.byteLength, chunks * size);

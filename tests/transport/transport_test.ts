@@ -18,9 +18,9 @@ describe("a transport socket", () => {
       data: (_bytes, socket) => socket.destroy(),
       end: (socket) => socket.end(),
       drain() {},
-      close: (socket) => seen.resolve(socket.remoteAddr),
+      close: (socket) => seen.resolve(socket.remoteAddr as NetAddr),
     }));
-    const client = await RawClient.connect(listener.addr.port);
+    const client = await RawClient.connect((listener.addr as NetAddr).port);
     const localPort = client.socket.localPort;
     await client.write("x");
     const addr = await within(seen.promise, 5000, "the server's socket to close");
@@ -43,7 +43,7 @@ describe("a transport socket", () => {
       drain() {},
       close: () => closed.resolve(),
     }));
-    const client = connect({ host: "127.0.0.1", port: listener.addr.port });
+    const client = connect({ host: "127.0.0.1", port: (listener.addr as NetAddr).port });
     client.on("connect", () => client.write("abc", () => setImmediate(() => client.write("defg"))));
     client.resume();
     await within(closed.promise, 5000, "the server's socket to close");
