@@ -42,9 +42,20 @@ const steps: Step[] = [
   // The core must use no runtime API and no timer: it type-checks against plain ES2022 alone.
   { name: "check-core-runtime-free", command: [bin("tsc"), "-p", "tsconfig.core.json"] },
   { name: "doc-lint", command: [deno, "doc", "--lint", "mod.ts", "src/core/mod.ts", "src/hono.ts"] },
+  // The examples run as a user's code would: the network, and files for a unix socket's.
   {
     name: "doc-examples",
-    command: [deno, "test", "--allow-net", "--doc", "--quiet", "mod.ts", "src/"],
+    command: [
+      deno,
+      "test",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--doc",
+      "--quiet",
+      "mod.ts",
+      "src/",
+    ],
   },
   // JSR: the package as it would be published, with no slow types.
   { name: "jsr-dry-run", command: [deno, "publish", "--dry-run", "--allow-dirty"] },
@@ -62,8 +73,9 @@ if (!args.has("--skip-install")) {
       ["chromium", "/usr/bin/chromium"],
       ["python3-websockets", "/usr/lib/python3/dist-packages/websockets"],
       ["python3-wsproto", "/usr/lib/python3/dist-packages/wsproto"],
+      ["openssl", "/usr/bin/openssl"],
     ],
-    "the curl, browser and WebSocket peer tests",
+    "the curl, browser, WebSocket peer and TLS tests",
   );
 }
 /** What `git status` says of the tracked files, or `null` outside a git checkout. */

@@ -38,8 +38,37 @@ export function runtimeTransport(): Transport {
 }
 
 /**
+ * Starts an HTTP/1.1 server on a unix domain socket: `serve({ path, ...options }, handler)`. The
+ * handler's and hooks' addresses are `{ transport: "unix", path }`.
+ *
+ * @param options The options, with the socket's path.
+ * @param handler The handler, unless it is in the options.
+ * @returns The running server, whose `addr` is `{ transport: "unix", path }`.
+ *
+ * @example Serve on a socket file and call it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { request } from "node:http";
+ * import { serve } from "./serve.ts";
+ *
+ * const path = `/tmp/h1serve-example-${process.pid}.sock`;
+ * const server = serve({ path }, (_request, info) => new Response(info.remoteAddr.transport));
+ * assert.deepEqual(await server.ready, { transport: "unix", path });
+ * const text = await new Promise<string>((resolve) => {
+ *   request({ socketPath: path, path: "/" }, (response) => {
+ *     let body = "";
+ *     response.on("data", (chunk) => (body += chunk));
+ *     response.on("end", () => resolve(body));
+ *   }).end();
+ * });
+ * assert.equal(text, "unix");
+ * await server.shutdown();
+ * ```
+ */
+export function serve(options: ServeUnixOptions, handler?: ServeHandler<UnixAddr>): Server<UnixAddr>;
+/**
  * Starts an HTTP/1.1 server, in the manner of `Deno.serve`: `serve(handler)`,
- * `serve(options, handler)` or `serve({ ...options, handler })`.
+ * `serve(options, handler)` or `serve({ ...options, handler })`; over TLS with `cert` and `key`.
  *
  * @param optionsOrHandler The options, or the handler alone.
  * @param handler The handler, when the first argument is the options.
@@ -57,7 +86,6 @@ export function runtimeTransport(): Transport {
  * await server.shutdown();
  * ```
  */
-export function serve(options: ServeUnixOptions, handler?: ServeHandler<UnixAddr>): Server<UnixAddr>;
 export function serve(optionsOrHandler: ServeOptions | ServeHandler, handler?: ServeHandler): Server;
 // The implementation takes either kind's options and handler (whose addresses, as parameters,
 // make them assignable only to `never`'s); the server itself handles both kinds of address.

@@ -34,6 +34,24 @@ import { ResponseMemo } from "./respond.ts";
 import type { RequestOrigin } from "../fetch/request.ts";
 
 /**
+ * Starts a server on the given transport, on a unix socket path (see `serve`'s unix form).
+ *
+ * @param transport The runtime adapter.
+ * @param options Where to listen (`path`), hooks and limits.
+ * @param handler The request handler (or `options.handler`).
+ * @returns The running server.
+ *
+ * @example
+ * ```ts ignore
+ * const server = serveWith(nodeTransport, { path: "/run/app.sock" }, () => new Response("hi"));
+ * ```
+ */
+export function serveWith(
+  transport: Transport,
+  options: ServeUnixOptions,
+  handler?: ServeHandler<UnixAddr>,
+): Server<UnixAddr>;
+/**
  * Starts a server on the given transport. `serve` picks the transport of the runtime (and puts
  * `FastResponse` in place of the global `Response`); this is the function behind it, for custom
  * transports and tests. It changes no global.
@@ -54,11 +72,6 @@ import type { RequestOrigin } from "../fetch/request.ts";
  * await server.shutdown();
  * ```
  */
-export function serveWith(
-  transport: Transport,
-  options: ServeUnixOptions,
-  handler?: ServeHandler<UnixAddr>,
-): Server<UnixAddr>;
 export function serveWith(transport: Transport, options: ServeOptions, handler?: ServeHandler): Server;
 export function serveWith(
   transport: Transport,

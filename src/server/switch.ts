@@ -42,9 +42,10 @@ export interface LiveConnection {
  * @example
  * ```ts
  * import type { Takeover } from "./switch.ts";
+ * import { addrText } from "../transport/transport.ts";
  *
  * function describe(takeover: Takeover): string {
- *   return `${takeover.remoteAddr.hostname}: ${takeover.rest.length} bytes already received`;
+ *   return `${addrText(takeover.remoteAddr)}: ${takeover.rest.length} bytes already received`;
  * }
  * ```
  */

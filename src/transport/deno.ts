@@ -47,6 +47,7 @@ declare const Deno: {
     key: string;
     alpnProtocols: string[];
   }): DenoListener;
+  removeSync(path: string): void;
 };
 
 /** Room for a 64 KiB payload and its WebSocket frame header (at most 14 bytes) in one read. */
@@ -216,6 +217,12 @@ export const denoTransport: Transport = {
         try {
           listener.close();
         } catch { /* already closed */ }
+        // Node and Bun remove a unix socket's file when its listener closes; Deno leaves it.
+        if (options.path !== undefined) {
+          try {
+            Deno.removeSync(options.path);
+          } catch { /* already gone */ }
+        }
       },
     };
   },

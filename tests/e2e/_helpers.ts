@@ -11,6 +11,7 @@ import { concatBytes } from "../../src/core/_bytes.ts";
 import { connect, type Socket } from "node:net";
 import { serve } from "../../src/server/serve.ts";
 import type { ServeHandler, ServeOptions, Server } from "../../src/server/options.ts";
+import type { Addr } from "../../src/transport/transport.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -468,7 +469,7 @@ export class RawClient {
 
 /** Tracks servers and raw clients of a test file, to clean them up in `after`/`t.after`. */
 export class Cleanup {
-  #servers: Server[] = [];
+  #servers: Server<Addr>[] = [];
   #clients: RawClient[] = [];
   #gates: Deferred<void>[] = [];
 
@@ -490,7 +491,7 @@ export class Cleanup {
   }
 
   /** Registers a server started elsewhere. */
-  addServer(server: Server): Server {
+  addServer<S extends Server<Addr>>(server: S): S {
     this.#servers.push(server);
     return server;
   }

@@ -2,7 +2,8 @@
  * A real browser as the client: headless Chromium (Debian's `/usr/bin/chromium`) driven by
  * playwright-core over its pipe. It renders the Hello World page (and checks its screenshot, which
  * it keeps in memory: the picture in the documentation is made by `deno task screenshot`), and
- * loads a page with 30 subresources over keep-alive connections, and runs a WebSocket echo of 1,000
+ * loads a page with 30 subresources over keep-alive connections, loads a page over HTTPS with a wss:
+ * echo, and runs a WebSocket echo of 1,000
  * messages from a page. playwright-core runs on Deno,
  * Bun and Node alike.
  */
@@ -14,7 +15,9 @@ import { helloHandler } from "../../src/cli/hello.ts";
 import { upgradeWebSocket } from "../../src/websocket/upgrade.ts";
 import type { NetAddr } from "../../src/transport/transport.ts";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../scripts/setup.ts";
+import { serve } from "../../src/server/serve.ts";
 import { Cleanup } from "./_helpers.ts";
+import { makeCertificate } from "./_tls.ts";
 
 const IMAGES = 20;
 const SCRIPTS = 10;
@@ -157,6 +160,45 @@ describe("headless Chromium as the client", () => {
       assert.ok(most >= 2, `at most ${most} request per connection`);
     },
   );
+
+  test("Chromium loads the page over HTTPS and echoes over wss:", BROWSER_TEST, async (t) => {
+    const certificate = makeCertificate();
+    t.after(() => certificate.remove());
+    const page =
+      `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>TLS</title></head><body><script>
+window.result = new Promise((resolve) => {
+  const ws = new WebSocket(location.origin.replace("https", "wss") + "/echo");
+  ws.onopen = () => ws.send("over TLS");
+  ws.onmessage = (event) => { ws.close(1000); resolve({ protocol: location.protocol, echo: event.data }); };
+});
+</script></body></html>`;
+    const server = cleanup.addServer(serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      cert: certificate.cert,
+      key: certificate.key,
+    }, (request) => {
+      if (new URL(request.url).pathname !== "/echo") {
+        return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+      }
+      const { socket, response } = upgradeWebSocket(request);
+      socket.onmessage = (event) => socket.send(event.data);
+      return response;
+    }));
+    const { port } = await server.ready;
+    // The test authority is not in Chromium's store: certificate errors are ignored for this context.
+    const context = await (await browser()).newContext({ ignoreHTTPSErrors: true });
+    try {
+      const tab = await context.newPage();
+      const response = await tab.goto(`https://localhost:${port}/`);
+      assert.equal(response?.status(), 200);
+      const security = await response?.securityDetails();
+      assert.equal(security?.subjectName, "localhost");
+      assert.deepEqual(await tab.evaluate("window.result"), { protocol: "https:", echo: "over TLS" });
+    } finally {
+      await context.close();
+    }
+  });
 
   test(
     "Chromium opens a WebSocket, echoes 1,000 messages with permessage-deflate, and closes cleanly",

@@ -4,20 +4,27 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { connect, createServer, type Server as NetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { HELLO_HTML } from "../../src/cli/hello.ts";
+import { makeCertificate } from "./_tls.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const execPath = process.execPath;
 
+/** The permissions a user gives Deno: the network, and files for TLS and unix sockets. */
+const DENO_NET = ["--allow-net"];
+const DENO_FILES = ["--allow-net", "--allow-read", "--allow-write"];
+
 /** The command that runs the CLI under a given runtime binary. */
-function cliCommand(name: string, binary: string, args: string[]): string[] {
-  if (name === "deno") return [binary, "run", "--allow-net", "mod.ts", ...args];
+function cliCommand(name: string, binary: string, args: string[], deno = DENO_NET): string[] {
+  if (name === "deno") return [binary, "run", ...deno, "mod.ts", ...args];
   if (name === "bun") return [binary, "run", "mod.ts", ...args];
   return [binary, "mod.ts", ...args];
 }
@@ -30,8 +37,8 @@ interface RunningCli {
 }
 
 /** Starts the CLI and resolves once it prints its startup line. */
-function startCli(args: string[], name = runtime, binary = execPath): Promise<RunningCli> {
-  const [command, ...rest] = cliCommand(name, binary, args);
+function startCli(args: string[], name = runtime, binary = execPath, deno = DENO_NET): Promise<RunningCli> {
+  const [command, ...rest] = cliCommand(name, binary, args, deno);
   const child = spawn(command, rest, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -42,7 +49,7 @@ function startCli(args: string[], name = runtime, binary = execPath): Promise<Ru
   return new Promise((resolve, reject) => {
     child.stdout!.on("data", (chunk: Uint8Array) => {
       stdout += new TextDecoder().decode(chunk);
-      const match = /h1serve listening on (http:\/\/\S+)/.exec(stdout);
+      const match = /h1serve listening on (\S+)/.exec(stdout);
       if (match) resolve({ child, url: match[1], stdout: () => stdout, exited });
     });
     exited.then(({ code }) => reject(new Error(`the CLI exited with ${code} before listening: ${stderr}`)));
@@ -61,8 +68,9 @@ function sendSignal(cli: RunningCli, signal: "SIGINT" | "SIGTERM"): void {
 function runCli(
   args: string[],
   wrap: string[] = [],
+  deno = DENO_NET,
 ): { code: number | null; stdout: string; stderr: string } {
-  const [command, ...rest] = [...wrap, ...cliCommand(runtime, execPath, args)];
+  const [command, ...rest] = [...wrap, ...cliCommand(runtime, execPath, args, deno)];
   const result = spawnSync(command, rest, {
     cwd: root,
     encoding: "utf8",
@@ -196,6 +204,61 @@ describe(`CLI on ${runtime}`, () => {
     const badPort = runCli(["--port", "99999"]);
     assert.equal(badPort.code, 2);
     assert.equal(badPort.stderr, 'h1serve: --port needs a number from 0 to 65535, got "99999"\n');
+  });
+
+  it("--cert and --key serve HTTPS, and say so in the startup line", async (t) => {
+    const certificate = makeCertificate();
+    t.after(() => certificate.remove());
+    const args = [
+      "--port",
+      "0",
+      "--hostname",
+      "127.0.0.1",
+      "--cert",
+      certificate.certFile,
+      "--key",
+      certificate.keyFile,
+    ];
+    const cli = await startCli(args, runtime, execPath, DENO_FILES);
+    children.push(cli.child);
+    assert.match(cli.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const url = cli.url.replace("127.0.0.1", "localhost");
+    const curl = spawnSync("curl", ["-sS", "--cacert", certificate.caFile, url], { encoding: "utf8" });
+    assert.equal(curl.status, 0, curl.stderr);
+    assert.equal(curl.stdout, HELLO_HTML);
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+  });
+
+  it("--unix serves on a socket file, logs its peers as unix, and removes the file on exit", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "h1serve-cli-")), "cli.sock");
+    const cli = await startCli(["--unix", path], runtime, execPath, DENO_FILES);
+    children.push(cli.child);
+    assert.equal(cli.url, path);
+    const curl = spawnSync("curl", ["-sS", "--unix-socket", path, "http://localhost/"], { encoding: "utf8" });
+    assert.equal(curl.status, 0, curl.stderr);
+    assert.equal(curl.stdout, HELLO_HTML);
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+    assert.match(cli.stdout(), /^unix GET \/ 200 \d+ bytes \d+ ms$/m);
+    assert.ok(!existsSync(path), "the socket file is gone");
+    rmSync(dirname(path), { recursive: true, force: true });
+  });
+
+  it("prints one line and exits 2 for --cert without --key, or a file it cannot read", () => {
+    const alone = runCli(["--cert", "cert.pem"]);
+    assert.equal(alone.code, 2);
+    assert.equal(alone.stderr, "h1serve: --cert needs --key too\n");
+    const missing = runCli(
+      ["--cert", "/nonexistent/cert.pem", "--key", "/nonexistent/key.pem"],
+      [],
+      DENO_FILES,
+    );
+    assert.equal(missing.code, 2);
+    assert.equal(
+      missing.stderr,
+      "h1serve: cannot read the certificate file /nonexistent/cert.pem: no such file\n",
+    );
   });
 
   it("--help prints the usage and exits 0", () => {
