@@ -51,6 +51,7 @@
  */
 
 import { denoBinary, ensureSystemTools, ensureToolchain } from "./setup.ts";
+import { makeCertificate, type TestCertificate } from "../tests/e2e/_tls.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const flag = (name: string, fallback: string) =>
@@ -58,7 +59,10 @@ const flag = (name: string, fallback: string) =>
     (Deno.args.includes(`--${name}`) ? Deno.args[Deno.args.indexOf(`--${name}`) + 1] : fallback);
 const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
-const scenarioNames = flag("scenarios", "hello,pipelined,close,post4k,big64k,idle10k,ws32,ws64k,wsidle10k")
+const scenarioNames = flag(
+  "scenarios",
+  "hello,hello-tls,pipelined,close,post4k,big64k,idle10k,ws32,ws64k,wsidle10k",
+)
   .split(",");
 const IDLE_CONNECTIONS = 10_000;
 await ensureToolchain();
@@ -84,6 +88,16 @@ const WS_SCENARIOS: Record<string, { bytes: number; inflight: number }> = {
   ws64k: { bytes: 64 * 1024, inflight: 1 },
 };
 
+/** The certificate of the TLS scenarios (from a test authority, as in the tests), made when first needed. */
+let testCertificate: TestCertificate | null = null;
+function certificate(): TestCertificate {
+  if (testCertificate === null) {
+    testCertificate = makeCertificate();
+    globalThis.addEventListener("unload", () => testCertificate?.remove());
+  }
+  return testCertificate;
+}
+
 /** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
 const COMMANDS: Record<string, string[]> = {
   deno: [denoBinary, "run", "--allow-all"],
@@ -97,10 +111,13 @@ interface Scenario {
   readonly lua?: string;
   /** Whether the raw ceiling can answer it (GET with keep-alive only). */
   readonly raw: boolean;
+  /** Whether it runs over TLS: every server with the same certificate, wrk on `https:`. */
+  readonly tls?: boolean;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
   hello: { path: "/", wrk: ["-c", "50"], raw: true },
+  "hello-tls": { path: "/", wrk: ["-c", "50"], raw: false, tls: true },
   pipelined: {
     path: "/",
     wrk: ["-c", "50"],
@@ -207,6 +224,7 @@ async function startServer(
   profile = "",
   forceGc = false,
   script = benchServer,
+  tls = false,
 ): Promise<Deno.ChildProcess> {
   const [command, ...runArgs] = COMMANDS[runtime];
   // A forced collection needs V8's gc() exposed on Node and Deno; Bun has Bun.gc.
@@ -226,6 +244,9 @@ async function startServer(
     env: {
       ...(profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile }),
       ...(forceGc ? { H1SERVE_FORCE_GC: "1" } : {}),
+      ...(tls
+        ? { H1SERVE_BENCH_CERT: certificate().certFile, H1SERVE_BENCH_KEY: certificate().keyFile }
+        : {}),
     },
     stdout: "piped",
     stderr: "inherit",
@@ -252,7 +273,7 @@ async function runWrk(
     await Deno.writeTextFile(script, scenario.lua);
     args.push("-s", script);
   }
-  args.push(`http://127.0.0.1:${port}${scenario.path}`);
+  args.push(`${scenario.tls ? "https" : "http"}://127.0.0.1:${port}${scenario.path}`);
   const output = await new Deno.Command("taskset", { args, stdout: "piped", stderr: "piped" }).output();
   const text = new TextDecoder().decode(output.stdout);
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
@@ -292,9 +313,9 @@ async function measure(
   script = benchServer,
 ): Promise<Result> {
   const profile = profileDir === "" ? "" : `${profileDir}/${runtime}-${name}-${kind}.cpuprofile`;
-  const server = await startServer(runtime, kind, port, profile, false, script);
+  const scenario = SCENARIOS[name];
+  const server = await startServer(runtime, kind, port, profile, false, script, scenario.tls);
   try {
-    const scenario = SCENARIOS[name];
     await runWrk(port, { ...scenario, wrk: [...scenario.wrk] }).catch(() => {}); // warm-up
     const before = cpuTicks(server.pid);
     const { requests, rps, p99 } = await runWrk(port, scenario);

@@ -3,7 +3,9 @@
  * `<runtime> scripts/bench_server.ts <kind> <port>`, where kind is `h1serve`, `native`
  * (Deno.serve, Bun.serve or node:http) or `raw` (the runtime's TCP API answering every request
  * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
- * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB.
+ * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB. With
+ * `H1SERVE_BENCH_CERT` and `H1SERVE_BENCH_KEY` (PEM files) h1serve and the native servers speak
+ * TLS (node:https on Node), with the same certificate.
  *
  * On Bun, three more kinds calibrate the memory of an idle connection (`deno task bench --runtimes
  * bun --scenarios idlefloor`): the raw server keeping, for each socket, `raw-object` an empty
@@ -18,7 +20,7 @@ import { serve } from "../mod.ts";
 
 declare const Deno: {
   serve(
-    options: { port: number; hostname: string; onListen(): void },
+    options: { port: number; hostname: string; onListen(): void; cert?: string; key?: string },
     handler: (r: Request) => Promise<Response>,
   ): void;
   listen(options: { port: number; hostname: string }): AsyncIterable<{
@@ -28,7 +30,12 @@ declare const Deno: {
   }>;
 };
 declare const Bun: {
-  serve(options: { port: number; hostname: string; fetch(r: Request): Promise<Response> }): void;
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch(r: Request): Promise<Response>;
+    tls?: { cert: string; key: string };
+  }): void;
   listen(options: {
     port: number;
     hostname: string;
@@ -142,15 +149,22 @@ const RAW_KEEPS: Record<
   },
 };
 
+const { readFileSync } = await import("node:fs");
+const certFile = process.env.H1SERVE_BENCH_CERT;
+const tls = certFile === undefined
+  ? undefined
+  : { cert: readFileSync(certFile, "utf8"), key: readFileSync(process.env.H1SERVE_BENCH_KEY!, "utf8") };
+
 // "ready" is printed once the server listens (Node binds asynchronously).
 if (kind === "h1serve") {
-  await serve({ port, hostname }, app).ready;
+  await serve({ port, hostname, ...tls }, app).ready;
 } else if (kind === "native") {
-  if (runtime === "deno") Deno.serve({ port, hostname, onListen() {} }, app);
-  else if (runtime === "bun") Bun.serve({ port, hostname, fetch: app });
+  if (runtime === "deno") Deno.serve({ port, hostname, onListen() {}, ...tls }, app);
+  else if (runtime === "bun") Bun.serve({ port, hostname, fetch: app, tls });
   else {
     const http = await import("node:http");
-    http.createServer((req, res) => {
+    const https = await import("node:https");
+    const listener = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
       const chunks: Uint8Array[] = [];
       req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
       req.on("end", () => {
@@ -158,7 +172,9 @@ if (kind === "h1serve") {
         else if (req.url === "/big") res.end(BIG);
         else res.end("Hello World!");
       });
-    }).listen(port, hostname, () => console.log("ready"));
+    };
+    const server = tls === undefined ? http.createServer(listener) : https.createServer(tls, listener);
+    server.listen(port, hostname, () => console.log("ready"));
   }
 } else if (kind === "raw" || (runtime === "bun" && kind in RAW_KEEPS)) {
   if (runtime === "deno") {

@@ -14,6 +14,7 @@ import {
   type ListenOptions,
   NO_EVENTS,
   type SocketEvents,
+  TLS12_CIPHERS,
   type Transport,
   type TransportListener,
   type TransportSocket,
@@ -43,7 +44,7 @@ interface BunListenOptions {
   hostname?: string;
   port?: number;
   unix?: string;
-  tls?: { cert: string; key: string; ALPNProtocols: string };
+  tls?: { cert: string; key: string; ALPNProtocols: string; ciphers: string };
   allowHalfOpen?: boolean;
   socket: BunSocketHandler;
 }
@@ -200,7 +201,8 @@ export const bunTransport: Transport = {
         allowHalfOpen: true,
         socket,
         // ALPN's wire form (RFC 7301 §3.1): each protocol name after its length.
-        tls: tls && { cert: tls.cert, key: tls.key, ALPNProtocols: alpnWire(ALPN_PROTOCOLS) },
+        tls: tls &&
+          { cert: tls.cert, key: tls.key, ALPNProtocols: alpnWire(ALPN_PROTOCOLS), ciphers: TLS12_CIPHERS },
       });
     } catch (error) {
       const code = (error as { code?: string } | null)?.code ?? "";

@@ -16,6 +16,7 @@ import {
   type ListenOptions,
   NO_EVENTS,
   type SocketEvents,
+  TLS12_CIPHERS,
   type Transport,
   type TransportListener,
   type TransportSocket,
@@ -157,11 +158,8 @@ export const nodeTransport: Transport = {
       checkPem(tls, options);
       try {
         const { cert, key } = tls;
-        const alpn = [...ALPN_PROTOCOLS];
-        server = createTlsServer(
-          { allowHalfOpen: true, noDelay: true, cert, key, ALPNProtocols: alpn },
-          connected,
-        );
+        const tlsOptions = { cert, key, ALPNProtocols: [...ALPN_PROTOCOLS], ciphers: TLS12_CIPHERS };
+        server = createTlsServer({ allowHalfOpen: true, noDelay: true, ...tlsOptions }, connected);
         // A client that fails the handshake is its own problem: the server goes on.
         server.on("tlsClientError", (_error, socket) => socket.destroy());
       } catch (error) {

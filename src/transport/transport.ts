@@ -306,6 +306,21 @@ export interface TlsFiles {
 export const ALPN_PROTOCOLS: readonly string[] = Object.freeze(["http/1.1"]);
 
 /**
+ * The TLS 1.2 cipher suites offered where the runtime takes an OpenSSL list (Node, Bun): forward
+ * secret and authenticated (AEAD) only, as Mozilla's "intermediate" configuration has them, without
+ * the CBC suites of the runtimes' defaults (which testssl.sh flags for LUCKY13). TLS 1.3's suites
+ * are all AEAD and stay the runtime's. Deno's TLS (rustls) offers AEAD suites only already.
+ */
+export const TLS12_CIPHERS: string = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
+/**
  * One runtime's TCP API behind the interface the server uses.
  *
  * @example Wrap the runtime's transport to count connections
