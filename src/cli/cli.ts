@@ -23,6 +23,8 @@ Options:
   --cert FILE     serve HTTPS with this PEM certificate chain (with --key)
   --key FILE      the PEM private key of --cert
   --unix PATH     listen on a unix domain socket at PATH, in place of --port and --hostname
+  --proxy-protocol  expect a PROXY protocol header (v1 or v2) first on every connection, as a
+                  proxy such as HAProxy sends it; log the client it names
   --verbose       also print each request's bytes exactly as they arrive, and why a request was rejected
   --quiet         print only the startup line
   --help          print this help and exit
@@ -40,6 +42,8 @@ export interface CliOptions {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** A unix socket path to listen on, or `null`. */
   readonly unix: string | null;
+  /** Whether connections start with a PROXY protocol header. */
+  readonly proxyProtocol: boolean;
   /** How much to print. */
   readonly logLevel: "quiet" | "normal" | "verbose";
   /** Whether `--help` was asked for. */
@@ -78,6 +82,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   let certFile: string | null = null;
   let keyFile: string | null = null;
   let unix: string | null = null;
+  let proxyProtocol = false;
   let logLevel: CliOptions["logLevel"] = "normal";
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -116,6 +121,10 @@ export function parseArgs(args: readonly string[]): CliOptions {
         else unix = text;
         break;
       }
+      case "--proxy-protocol":
+        if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
+        proxyProtocol = true;
+        break;
       case "--verbose":
       case "--quiet":
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
@@ -138,7 +147,10 @@ export function parseArgs(args: readonly string[]): CliOptions {
     throw new UsageError("--cert and --key work over TCP, not with --unix");
   }
   const tls = certFile === null ? null : { certFile, keyFile: keyFile! };
-  return { port, hostname, tls, unix, logLevel, help };
+  if (proxyProtocol && tls !== null) {
+    throw new UsageError("--proxy-protocol works on plain listeners: the header comes before TLS");
+  }
+  return { port, hostname, tls, unix, proxyProtocol, logLevel, help };
 }
 
 /**
@@ -202,9 +214,12 @@ export async function main(args: readonly string[]): Promise<void> {
     port: options.port,
     hostname: options.hostname,
     ...(options.unix === null ? {} : { path: options.unix }),
+    ...(options.proxyProtocol ? { proxyProtocol: true } : {}),
     ...tls,
     handler: helloHandler,
-    onConnection: normal ? (addr) => console.log(`connection from ${addrText(addr)}`) : undefined,
+    onConnection: normal
+      ? (addr, client) => console.log(`connection from ${peerText(addr, client)}`)
+      : undefined,
     onData: verbose
       ? (bytes, addr) => console.log(`${addrText(addr)} sent ${bytes.byteLength} bytes:\n${showBytes(bytes)}`)
       : undefined,
@@ -212,7 +227,7 @@ export async function main(args: readonly string[]): Promise<void> {
       ? (entry) =>
         console.log(
           `${
-            addrText(entry.remoteAddr)
+            peerText(entry.remoteAddr, entry.clientAddr)
           } ${entry.method} ${entry.target} ${entry.status} ${entry.bytes} bytes ${entry.durationMs} ms${
             entry.status === 101 ? " (WebSocket, open for that long)" : ""
           }`,
@@ -278,4 +293,11 @@ function readPem(file: string, what: string): string {
     console.error(`h1serve: cannot read the ${what} file ${file}: ${reason}`);
     process.exit(2);
   }
+}
+
+/** The client as logs show it: its address, and the proxy's after `via` when they differ. */
+function peerText(peer: Addr, client: Addr): string {
+  const text = addrText(peer);
+  const clientText = addrText(client);
+  return clientText === text ? text : `${clientText} via ${text}`;
 }

@@ -127,3 +127,17 @@ export {
 } from "./websocket/events.ts";
 export { WebSocketSession } from "./websocket/session.ts";
 export { type SwitchedProtocols, switchingProtocolsHead } from "./upgrade.ts";
+export {
+  formatIPv6,
+  isIPv4,
+  isIPv6,
+  PROXY_PROTOCOL_ERRORS,
+  type ProxyAddr,
+  type ProxyHeader,
+  type ProxyHeaderLimits,
+  ProxyHeaderParser,
+  type ProxyParseResult,
+  ProxyProtocolError,
+  type ProxyProtocolErrorCode,
+  type ProxyTlv,
+} from "./proxy_protocol.ts";

@@ -22,6 +22,7 @@ import type { ServeHandler, ServeHandlerInfo, ServeOptions, ServerLimits } from 
 import { Output } from "./output.ts";
 import { respond, type ResponseServices, type ResponseTarget } from "./respond.ts";
 import { runHook } from "./hooks.ts";
+import { clientAddrOf } from "./proxy_stage.ts";
 import { type LiveConnection, type ProtocolSwitch, SwitchedTakeover } from "./switch.ts";
 
 /** How long a closing connection reads (and drops) what the peer still sends, after its FIN. */
@@ -137,7 +138,8 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
 
   /** What the handler learns besides the request: the same for every request until the connection goes dormant. */
   get #handlerInfo(): ServeHandlerInfo<Addr> {
-    return this.#info ??= Object.freeze({ remoteAddr: this.#socket.remoteAddr });
+    const socket = this.#socket;
+    return this.#info ??= Object.freeze({ remoteAddr: socket.remoteAddr, clientAddr: clientAddrOf(socket) });
   }
 
   // ---- SocketEvents, called by the adapter ----
@@ -147,6 +149,15 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
     if (this.#closing) return; // lingering close: discard
     const onData = this.#server.options.onData;
     if (onData !== undefined) runHook("onData", () => onData(bytes, this.#handlerInfo.remoteAddr));
+    this.received(bytes);
+  }
+
+  /**
+   * Bytes arrived that `onData` has seen already: those after a PROXY header, in the read that
+   * ended it.
+   * @param bytes The bytes.
+   */
+  received(bytes: Uint8Array): void {
     this.core.receive(bytes, this.#server.clock.now());
     this.#process();
   }
@@ -228,6 +239,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
     if (onResponse) {
       const entry = {
         remoteAddr: this.#handlerInfo.remoteAddr,
+        clientAddr: this.#handlerInfo.clientAddr,
         method: head.method,
         target: head.target,
         status,

@@ -16,6 +16,7 @@ import type { SocketEvents, TransportSocket } from "../transport/transport.ts";
 import type { Clock, Ticker } from "./clock.ts";
 import { type ConnectionScope, HttpConnection } from "./connection.ts";
 import type { LiveConnection } from "./switch.ts";
+import { ProxyHeaderStage } from "./proxy_stage.ts";
 
 /**
  * The open connections of one server.
@@ -68,13 +69,16 @@ export class ConnectionTable {
    * @param socket The accepted socket.
    * @returns Its connection, or `null` when it was refused (and destroyed).
    */
-  accept(socket: TransportSocket): HttpConnection | null {
+  accept(socket: TransportSocket): (SocketEvents & LiveConnection) | null {
     if (this.#entries.size >= this.#server.limits.maxConnections) {
       // Over the limit: close before reading anything, so the excess costs no parsing and no memory.
       socket.destroy();
       return null;
     }
-    const connection = new HttpConnection(this.#server, socket, 0, true);
+    // Behind a proxy that speaks the PROXY protocol, its header comes first.
+    const connection = this.#server.options.proxyProtocol === true
+      ? new ProxyHeaderStage(this.#server, socket)
+      : new HttpConnection(this.#server, socket, 0, true);
     this.#entries.set(socket, connection);
     this.#ticker ??= this.#clock.every(this.#tickMs, () => this.#tick());
     return connection;

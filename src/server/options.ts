@@ -34,6 +34,11 @@ import type { Clock } from "./clock.ts";
 export interface ServeHandlerInfo<A extends Addr = NetAddr> {
   /** The peer's address: `{ transport: "tcp", hostname, port }`, or on a unix socket `{ transport: "unix", path }`. */
   readonly remoteAddr: A;
+  /**
+   * The client's address: with `proxyProtocol`, the one the proxy's PROXY header names (a proxy's
+   * own health check names none: then the peer's); otherwise the peer's, `remoteAddr`.
+   */
+  readonly clientAddr: Addr;
 }
 
 /**
@@ -47,7 +52,7 @@ export interface ServeHandlerInfo<A extends Addr = NetAddr> {
  * const handler: ServeHandler = async (request) => Response.json({ got: await request.text() });
  * const remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 50000 } as const;
  * const request = new Request("http://localhost/", { method: "POST", body: "hi" });
- * const response = await handler(request, { remoteAddr });
+ * const response = await handler(request, { remoteAddr, clientAddr: remoteAddr });
  * assert.deepEqual(await response.json(), { got: "hi" });
  * ```
  */
@@ -110,6 +115,8 @@ export interface ProtocolErrorInfo<A extends Addr = NetAddr> extends ProtocolErr
 export interface ResponseLogEntry<A extends Addr = NetAddr> {
   /** The peer. */
   readonly remoteAddr: A;
+  /** The client (see {@link ServeHandlerInfo.clientAddr}). */
+  readonly clientAddr: Addr;
   /** The request method. */
   readonly method: string;
   /** The request target as sent. */
@@ -177,8 +184,21 @@ export interface ServeOptions<A extends Addr = NetAddr> {
   readonly onError?: (error: unknown) => Response | Promise<Response>;
   /** Called for each request rejected for breaking the protocol, with the reason. */
   readonly onProtocolError?: (info: ProtocolErrorInfo<A>) => void;
-  /** Called for each new connection. */
-  readonly onConnection?: (remoteAddr: A) => void;
+  /**
+   * Called for each new connection, with the peer and the client (the same but behind a proxy).
+   * With `proxyProtocol`, once the PROXY header has been read.
+   */
+  readonly onConnection?: (remoteAddr: A, clientAddr: Addr) => void;
+  /**
+   * Whether every connection starts with a PROXY protocol header (version 1 or 2), as HAProxy,
+   * nginx's `proxy_protocol` and cloud load balancers send: the client it names becomes
+   * `info.clientAddr`. A connection without a valid header is closed with no answer, and reported
+   * to `onProtocolError` with a `PROXY_…` code and status 0. Only for listeners that only a proxy
+   * can reach: a client that can connect directly could name any address. Not with TLS (the header
+   * comes before the TLS handshake, which the runtime's TLS listener does not pass through).
+   * @default {false}
+   */
+  readonly proxyProtocol?: boolean;
   /** Called with bytes exactly as they arrive on a connection. */
   readonly onData?: (bytes: Uint8Array, remoteAddr: A) => void;
   /** Called when a response has been sent. */

@@ -205,7 +205,9 @@ class HttpServer implements Server<Addr>, ConnectionScope {
     const connection = this.table.accept(socket);
     if (connection === null) return NO_EVENTS;
     const onConnection = this.options.onConnection;
-    if (onConnection) runHook("onConnection", () => onConnection(socket.remoteAddr));
+    if (onConnection && this.options.proxyProtocol !== true) {
+      runHook("onConnection", () => onConnection(socket.remoteAddr, socket.remoteAddr));
+    }
     if (this.#shuttingDown) connection.requestClose();
     return connection;
   }
@@ -226,6 +228,9 @@ function listenOptions(options: ServeOptions<Addr>): ListenOptions {
     throw new TypeError("serve() needs both cert and key for TLS, or neither");
   }
   const where = { hostname: options.hostname ?? "0.0.0.0", port: options.port ?? 8000 };
+  if (cert !== undefined && options.proxyProtocol === true) {
+    throw new TypeError("serve() takes proxyProtocol on plain listeners only: the header comes before TLS");
+  }
   if (path !== undefined) {
     if (cert !== undefined) throw new TypeError("serve() takes TLS over TCP only, not on a unix socket path");
     return { ...where, path };

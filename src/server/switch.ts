@@ -11,6 +11,7 @@
 import type { Clock } from "./clock.ts";
 import type { ConnectionScope } from "./connection.ts";
 import { runHook } from "./hooks.ts";
+import { clientAddrOf } from "./proxy_stage.ts";
 import type { Addr, SocketEvents, TransportSocket } from "../transport/transport.ts";
 
 /**
@@ -222,6 +223,7 @@ export class SwitchedTakeover implements Takeover {
     if (onResponse) {
       const entry = {
         remoteAddr: this.remoteAddr,
+        clientAddr: clientAddrOf(this.socket),
         method: this.#method,
         target: this.#target,
         status: 101,

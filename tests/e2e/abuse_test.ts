@@ -315,7 +315,8 @@ describe("serve survives abusive clients", () => {
             }, { highWaterMark: 0 }),
           );
         }
-        return handler(request, { remoteAddr: { transport: "tcp", hostname: "", port: 0 } });
+        const remoteAddr = { transport: "tcp", hostname: "", port: 0 } as const;
+        return handler(request, { remoteAddr, clientAddr: remoteAddr });
       });
 
       // Mid-head, mid-body (length and chunked), and right after a complete head.

@@ -245,6 +245,24 @@ describe(`CLI on ${runtime}`, () => {
     rmSync(dirname(path), { recursive: true, force: true });
   });
 
+  it("--proxy-protocol logs the client a PROXY header names, via the proxy", async () => {
+    const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1", "--proxy-protocol"]);
+    children.push(cli.child);
+    const port = Number(new URL(cli.url).port);
+    const header = "PROXY TCP4 203.0.113.7 10.0.0.1 5555 80\r\n";
+    const reply = await rawExchange(port, `${header}GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+    assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+    // No header: closed unanswered (Bun's adapter closes at once, with a reset).
+    const unanswered = await rawExchange(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n").catch((error) =>
+      (error as { code?: string }).code === "ECONNRESET" ? "" : Promise.reject(error)
+    );
+    assert.equal(unanswered, "", "no header: closed unanswered");
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+    assert.match(cli.stdout(), /^connection from 203\.0\.113\.7:5555 via 127\.0\.0\.1:\d+$/m);
+    assert.match(cli.stdout(), /^203\.0\.113\.7:5555 via 127\.0\.0\.1:\d+ GET \/ 200 \d+ bytes \d+ ms$/m);
+  });
+
   it("prints one line and exits 2 for --cert without --key, or a file it cannot read", () => {
     const alone = runCli(["--cert", "cert.pem"]);
     assert.equal(alone.code, 2);
