@@ -74,8 +74,9 @@ if (!args.has("--skip-install")) {
       ["python3-websockets", "/usr/lib/python3/dist-packages/websockets"],
       ["python3-wsproto", "/usr/lib/python3/dist-packages/wsproto"],
       ["openssl", "/usr/bin/openssl"],
+      ["haproxy", "/usr/sbin/haproxy"],
     ],
-    "the curl, browser, WebSocket peer and TLS tests",
+    "the curl, browser, WebSocket peer, TLS and proxy tests",
   );
 }
 /** What `git status` says of the tracked files, or `null` outside a git checkout. */

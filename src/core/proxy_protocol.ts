@@ -133,6 +133,7 @@ export class ProxyProtocolError extends Error {
   readonly offset: number;
 
   /**
+   * Creates the error for one rule.
    * @param code Which rule.
    * @param offset Where parsing stopped.
    */
@@ -208,7 +209,10 @@ export class ProxyHeaderParser {
   #pieces = 0;
   #done = false;
 
-  /** @param limits The parser's limits. */
+  /**
+   * Makes a parser for one connection.
+   * @param limits The parser's limits.
+   */
   constructor(limits: ProxyHeaderLimits = {}) {
     this.#maxPieces = limits.maxPieces ?? 4;
     this.#maxV2Bytes = limits.maxV2Bytes ?? 4096;
