@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serve } from "../server/serve.ts";
+import { ForwardingPolicy } from "../server/forwarding.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
 
@@ -23,6 +24,8 @@ Options:
   --cert FILE     serve HTTPS with this PEM certificate chain (with --key)
   --key FILE      the PEM private key of --cert
   --unix PATH     listen on a unix domain socket at PATH, in place of --port and --hostname
+  --trust-proxy LIST  believe X-Forwarded-For and X-Forwarded-Proto from these peers: addresses or
+                  CIDR blocks, comma-separated, or the number of proxies in front
   --proxy-protocol  expect a PROXY protocol header (v1 or v2) first on every connection, as a
                   proxy such as HAProxy sends it; log the client it names
   --verbose       also print each request's bytes exactly as they arrive, and why a request was rejected
@@ -44,6 +47,8 @@ export interface CliOptions {
   readonly unix: string | null;
   /** Whether connections start with a PROXY protocol header. */
   readonly proxyProtocol: boolean;
+  /** The trusted proxies, or `null`. */
+  readonly trustProxy: readonly string[] | number | null;
   /** How much to print. */
   readonly logLevel: "quiet" | "normal" | "verbose";
   /** Whether `--help` was asked for. */
@@ -83,6 +88,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   let keyFile: string | null = null;
   let unix: string | null = null;
   let proxyProtocol = false;
+  let trustProxy: readonly string[] | number | null = null;
   let logLevel: CliOptions["logLevel"] = "normal";
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -121,6 +127,16 @@ export function parseArgs(args: readonly string[]): CliOptions {
         else unix = text;
         break;
       }
+      case "--trust-proxy": {
+        const text = value();
+        trustProxy = /^\d+$/.test(text) ? Number(text) : text.split(",").map((entry) => entry.trim());
+        try {
+          new ForwardingPolicy(trustProxy, "x-forwarded-for");
+        } catch (error) {
+          throw new UsageError(`--trust-proxy: ${(error as Error).message.replace(/^trustProxy: /, "")}`);
+        }
+        break;
+      }
       case "--proxy-protocol":
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
         proxyProtocol = true;
@@ -150,7 +166,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   if (proxyProtocol && tls !== null) {
     throw new UsageError("--proxy-protocol works on plain listeners: the header comes before TLS");
   }
-  return { port, hostname, tls, unix, proxyProtocol, logLevel, help };
+  return { port, hostname, tls, unix, proxyProtocol, trustProxy, logLevel, help };
 }
 
 /**
@@ -215,6 +231,7 @@ export async function main(args: readonly string[]): Promise<void> {
     hostname: options.hostname,
     ...(options.unix === null ? {} : { path: options.unix }),
     ...(options.proxyProtocol ? { proxyProtocol: true } : {}),
+    ...(options.trustProxy === null ? {} : { trustProxy: options.trustProxy }),
     ...tls,
     handler: helloHandler,
     onConnection: normal

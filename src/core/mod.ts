@@ -141,3 +141,11 @@ export {
   type ProxyProtocolErrorCode,
   type ProxyTlv,
 } from "./proxy_protocol.ts";
+export {
+  clientHop,
+  type ForwardedHop,
+  parseForwarded,
+  parseXForwardedFor,
+  TrustedAddresses,
+  type TrustProxy,
+} from "./forwarded.ts";

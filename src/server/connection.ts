@@ -23,6 +23,7 @@ import { Output } from "./output.ts";
 import { respond, type ResponseServices, type ResponseTarget } from "./respond.ts";
 import { runHook } from "./hooks.ts";
 import { clientAddrOf } from "./proxy_stage.ts";
+import type { ForwardingPolicy } from "./forwarding.ts";
 import { type LiveConnection, type ProtocolSwitch, SwitchedTakeover } from "./switch.ts";
 
 /** How long a closing connection reads (and drops) what the peer still sends, after its FIN. */
@@ -59,6 +60,8 @@ export interface ConnectionScope extends ResponseServices {
   readonly tickMs: number;
   /** The scheme of the server's requests, and the authority of those that name none. */
   readonly origin: RequestOrigin;
+  /** The trusted proxies (`trustProxy`), or `null`. */
+  readonly forwarding: ForwardingPolicy | null;
 }
 
 /**
@@ -91,6 +94,8 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   readonly #socket: TransportSocket;
   /** What the handler learns besides the request, made when first needed. */
   #info: ServeHandlerInfo<Addr> | null = null;
+  /** The client of the request being answered (behind trusted proxies, the request's own). */
+  #exchangeClient: Addr | null = null;
   /** The head of the request being answered, until its response is complete. */
   #head: RequestHead | null = null;
   /** When that request's head was handled (for `durationMs`), or 0 when nothing logs responses. */
@@ -239,7 +244,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
     if (onResponse) {
       const entry = {
         remoteAddr: this.#handlerInfo.remoteAddr,
-        clientAddr: this.#handlerInfo.clientAddr,
+        clientAddr: this.#exchangeClient ?? this.#handlerInfo.clientAddr,
         method: head.method,
         target: head.target,
         status,
@@ -327,6 +332,7 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
 
   #startExchange(head: RequestHead): void {
     this.#head = head;
+    this.#exchangeClient = null;
     this.#started = this.#server.options.onResponse === undefined ? 0 : this.#server.clock.now();
     this.#writtenBefore = this.output.written;
     if (!isRepresentableMethod(head.method)) return respond(this, textResponse(501, "Not Implemented"));
@@ -336,11 +342,21 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
       // GET and HEAD bodies are read and discarded, never shown: Request forbids them.
       if (head.method !== "GET" && head.method !== "HEAD") body = this.#body;
     }
-    const request = new ServerRequest({ head, url: requestUrl(head, this.#server.origin), body });
+    let info = this.#handlerInfo;
+    let origin = this.#server.origin;
+    const forwarding = this.#server.forwarding;
+    if (forwarding !== null) {
+      // Behind trusted proxies the client and the scheme are the request's own.
+      const seen = forwarding.resolve(head, info.clientAddr, origin);
+      origin = seen.origin;
+      info = Object.freeze({ remoteAddr: info.remoteAddr, clientAddr: seen.clientAddr });
+    }
+    this.#exchangeClient = info.clientAddr;
+    const request = new ServerRequest({ head, url: requestUrl(head, origin), body });
     this.#request = request;
     let result: Response | Promise<Response>;
     try {
-      result = this.#server.handler(request as unknown as Request, this.#handlerInfo);
+      result = this.#server.handler(request as unknown as Request, info);
     } catch (error) {
       result = Promise.reject(error);
     }

@@ -14,6 +14,7 @@ import {
 } from "../core/mod.ts";
 import type { Addr, NetAddr, UnixAddr } from "../transport/transport.ts";
 import type { Clock } from "./clock.ts";
+import type { TrustProxy } from "../core/mod.ts";
 
 /**
  * What the handler learns besides the request.
@@ -199,6 +200,23 @@ export interface ServeOptions<A extends Addr = NetAddr> {
    * @default {false}
    */
   readonly proxyProtocol?: boolean;
+  /**
+   * Which proxies in front of the server are believed when they name a request's client and scheme:
+   * addresses and CIDR blocks (IPv4 and IPv6; `"unix"` for a unix socket peer), or the number of
+   * proxies in front. For a request from a trusted peer, `info.clientAddr` is found by walking
+   * {@link ServeOptions.forwardedField} from the right, past trusted hops, to the first untrusted one,
+   * and `X-Forwarded-Proto` (or `Forwarded`'s `proto`) sets the URL's scheme; `Host` gives its
+   * authority as always. An untrusted peer's fields are ignored.
+   * @default {undefined} no proxy is trusted
+   */
+  readonly trustProxy?: TrustProxy;
+  /**
+   * The field that trusted proxies name clients in: `X-Forwarded-For` (with `X-Forwarded-Proto`), as
+   * nginx, HAProxy and most load balancers send, or `Forwarded` (RFC 7239). Only one is read: a
+   * client could send the other through a proxy that does not touch it.
+   * @default {"x-forwarded-for"}
+   */
+  readonly forwardedField?: "x-forwarded-for" | "forwarded";
   /** Called with bytes exactly as they arrive on a connection. */
   readonly onData?: (bytes: Uint8Array, remoteAddr: A) => void;
   /** Called when a response has been sent. */

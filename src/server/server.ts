@@ -32,6 +32,7 @@ import {
 } from "./options.ts";
 import { ResponseMemo } from "./respond.ts";
 import type { RequestOrigin } from "../fetch/request.ts";
+import { ForwardingPolicy } from "./forwarding.ts";
 
 /**
  * Starts a server on the given transport, on a unix socket path (see `serve`'s unix form).
@@ -106,6 +107,7 @@ class HttpServer implements Server<Addr>, ConnectionScope {
   /** How often timeouts are checked; also how long a busy connection waits before it goes dormant. */
   readonly tickMs: number;
   #addr: Addr | null = null;
+  readonly forwarding: ForwardingPolicy | null;
   /** The scheme and fallback authority of requests, known once listening. */
   origin: RequestOrigin = { scheme: "http", authority: "localhost" };
   #listener: TransportListener | null = null;
@@ -121,6 +123,9 @@ class HttpServer implements Server<Addr>, ConnectionScope {
     this.limits = server;
     this.context = new ConnectionContext(protocol);
     this.clock = options.clock ?? systemClock;
+    this.forwarding = options.trustProxy === undefined
+      ? null
+      : new ForwardingPolicy(options.trustProxy, options.forwardedField ?? "x-forwarded-for");
     const shortest = Math.min(
       protocol.headersTimeoutMs,
       protocol.bodyTimeoutMs,
