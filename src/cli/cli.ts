@@ -103,15 +103,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
       return next;
     };
     switch (flag) {
-      case "--port": {
-        const text = value();
-        const parsed = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
-        if (!(parsed >= 0 && parsed <= 65535)) {
-          throw new UsageError(`--port needs a number from 0 to 65535, got "${text}"`);
-        }
-        port = parsed;
+      case "--port":
+        port = portArg(value());
         break;
-      }
       case "--hostname": {
         hostname = value();
         if (hostname === "") throw new UsageError("--hostname needs a non-empty value (see --help)");
@@ -127,16 +121,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
         else unix = text;
         break;
       }
-      case "--trust-proxy": {
-        const text = value();
-        trustProxy = /^\d+$/.test(text) ? Number(text) : text.split(",").map((entry) => entry.trim());
-        try {
-          new ForwardingPolicy(trustProxy, "x-forwarded-for");
-        } catch (error) {
-          throw new UsageError(`--trust-proxy: ${(error as Error).message.replace(/^trustProxy: /, "")}`);
-        }
+      case "--trust-proxy":
+        trustProxy = trustProxyArg(value());
         break;
-      }
       case "--proxy-protocol":
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
         proxyProtocol = true;
@@ -154,19 +141,48 @@ export function parseArgs(args: readonly string[]): CliOptions {
         throw new UsageError(`unknown option ${JSON.stringify(flag)} (see --help)`);
     }
   }
-  if ((certFile === null) !== (keyFile === null)) {
+  const tls = tlsArgs(certFile, keyFile, unix, proxyProtocol);
+  return { port, hostname, tls, unix, proxyProtocol, trustProxy, logLevel, help };
+}
+
+/** `--port`'s value. */
+function portArg(text: string): number {
+  const parsed = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(parsed >= 0 && parsed <= 65535)) {
+    throw new UsageError(`--port needs a number from 0 to 65535, got "${text}"`);
+  }
+  return parsed;
+}
+
+/** `--trust-proxy`'s value: a hop count, or addresses and CIDR blocks, checked now. */
+function trustProxyArg(text: string): readonly string[] | number {
+  const trustProxy = /^\d+$/.test(text) ? Number(text) : text.split(",").map((entry) => entry.trim());
+  try {
+    new ForwardingPolicy(trustProxy, "x-forwarded-for");
+  } catch (error) {
+    throw new UsageError(`--trust-proxy: ${(error as Error).message.replace(/^trustProxy: /, "")}`);
+  }
+  return trustProxy;
+}
+
+/** `--cert` and `--key`, which come together, over TCP and without `--proxy-protocol`. */
+function tlsArgs(
+  certFile: string | null,
+  keyFile: string | null,
+  unix: string | null,
+  proxyProtocol: boolean,
+): CliOptions["tls"] {
+  if (certFile === null && keyFile === null) return null;
+  if (certFile === null || keyFile === null) {
     throw new UsageError(
       `${certFile === null ? "--key" : "--cert"} needs ${certFile === null ? "--cert" : "--key"} too`,
     );
   }
-  if (unix !== null && certFile !== null) {
-    throw new UsageError("--cert and --key work over TCP, not with --unix");
-  }
-  const tls = certFile === null ? null : { certFile, keyFile: keyFile! };
-  if (proxyProtocol && tls !== null) {
+  if (unix !== null) throw new UsageError("--cert and --key work over TCP, not with --unix");
+  if (proxyProtocol) {
     throw new UsageError("--proxy-protocol works on plain listeners: the header comes before TLS");
   }
-  return { port, hostname, tls, unix, proxyProtocol, trustProxy, logLevel, help };
+  return { certFile, keyFile };
 }
 
 /**

@@ -104,7 +104,7 @@ describe(`trustProxy on ${runtime}`, () => {
   });
 
   test("a bad trustProxy is a TypeError from serve", async () => {
-    await assert.rejects(async () => cleanup.server(whoAmI, { trustProxy: ["10.0.0.0/40"] }), TypeError);
-    await assert.rejects(async () => cleanup.server(whoAmI, { trustProxy: 0 }), TypeError);
+    await assert.rejects(() => cleanup.server(whoAmI, { trustProxy: ["10.0.0.0/40"] }), TypeError);
+    await assert.rejects(() => cleanup.server(whoAmI, { trustProxy: 0 }), TypeError);
   });
 });
