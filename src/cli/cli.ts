@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serve } from "../server/serve.ts";
 import { ForwardingPolicy } from "../server/forwarding.ts";
+import { workerCount, workerIdentity } from "../server/workers.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
 
@@ -24,6 +25,8 @@ Options:
   --cert FILE     serve HTTPS with this PEM certificate chain (with --key)
   --key FILE      the PEM private key of --cert
   --unix PATH     listen on a unix domain socket at PATH, in place of --port and --hostname
+  --workers N     serve with N processes sharing the port, or "auto" for one per CPU (default 1);
+                  SIGHUP restarts them one at a time
   --trust-proxy LIST  believe X-Forwarded-For and X-Forwarded-Proto from these peers: addresses or
                   CIDR blocks, comma-separated, or the number of proxies in front
   --proxy-protocol  expect a PROXY protocol header (v1 or v2) first on every connection, as a
@@ -49,6 +52,8 @@ export interface CliOptions {
   readonly proxyProtocol: boolean;
   /** The trusted proxies, or `null`. */
   readonly trustProxy: readonly string[] | number | null;
+  /** How many processes serve. */
+  readonly workers: number | "auto";
   /** How much to print. */
   readonly logLevel: "quiet" | "normal" | "verbose";
   /** Whether `--help` was asked for. */
@@ -89,6 +94,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   let unix: string | null = null;
   let proxyProtocol = false;
   let trustProxy: readonly string[] | number | null = null;
+  let workers: number | "auto" = 1;
   let logLevel: CliOptions["logLevel"] = "normal";
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -121,6 +127,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
         else unix = text;
         break;
       }
+      case "--workers":
+        workers = workersArg(value());
+        break;
       case "--trust-proxy":
         trustProxy = trustProxyArg(value());
         break;
@@ -142,7 +151,17 @@ export function parseArgs(args: readonly string[]): CliOptions {
     }
   }
   const tls = tlsArgs(certFile, keyFile, unix, proxyProtocol);
-  return { port, hostname, tls, unix, proxyProtocol, trustProxy, logLevel, help };
+  if (workers !== 1 && unix !== null) throw new UsageError("--workers shares a TCP port, not a unix socket");
+  return { port, hostname, tls, unix, proxyProtocol, trustProxy, workers, logLevel, help };
+}
+
+/** `--workers`' value: a count from 1, or `auto`. */
+function workersArg(text: string): number | "auto" {
+  if (text === "auto") return "auto";
+  if (!/^[1-9][0-9]{0,3}$/.test(text)) {
+    throw new UsageError(`--workers needs a count of 1 or more, or auto, got "${text}"`);
+  }
+  return Number(text);
 }
 
 /** `--port`'s value. */
@@ -248,6 +267,7 @@ export async function main(args: readonly string[]): Promise<void> {
     ...(options.unix === null ? {} : { path: options.unix }),
     ...(options.proxyProtocol ? { proxyProtocol: true } : {}),
     ...(options.trustProxy === null ? {} : { trustProxy: options.trustProxy }),
+    ...(options.workers === 1 ? {} : { workers: options.workers }),
     ...tls,
     handler: helloHandler,
     onConnection: normal
@@ -297,7 +317,11 @@ export async function main(args: readonly string[]): Promise<void> {
     console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  console.log(`h1serve listening on ${listeningText(addr, tls !== null)}`);
+  // A worker's own line comes from serve(), and its primary prefixes it with the worker's id.
+  if (options.workers === 1 || workerIdentity() === null) {
+    const count = options.workers === 1 ? "" : ` (${workerCount(options.workers)} workers)`;
+    console.log(`h1serve listening on ${listeningText(addr, tls !== null)}${count}`);
+  }
   await server.finished;
   process.exit(0);
 }

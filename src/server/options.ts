@@ -172,6 +172,17 @@ export interface ServeOptions<A extends Addr = NetAddr> {
   readonly cert?: string;
   /** The TLS private key, PEM text, for {@link ServeOptions.cert}. */
   readonly key?: string;
+  /**
+   * Processes to serve with, sharing the port (SO_REUSEPORT, Linux): a count, or `"auto"` for one per
+   * available CPU. Above 1, the process that calls `serve` becomes the primary and runs the program
+   * again for each worker (see `src/server/workers.ts`): restarts with backoff, graceful shutdown on
+   * SIGINT and SIGTERM, a rolling restart on SIGHUP, and each worker's output prefixed with its id.
+   * Not with `path`.
+   * @default {1}
+   */
+  readonly workers?: number | "auto";
+  /** SO_REUSEPORT on the listener, so that other processes may listen on the port too (Linux). */
+  readonly reusePort?: boolean;
   /** Shuts the server down, as {@link Server.shutdown} does, when aborted. */
   readonly signal?: AbortSignal;
   /** The handler, when it is not passed as the second argument. */

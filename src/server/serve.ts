@@ -13,6 +13,8 @@ import { nodeTransport } from "../transport/node.ts";
 import type { Addr, Transport, UnixAddr } from "../transport/transport.ts";
 import type { ServeHandler, ServeOptions, Server, ServeUnixOptions } from "./options.ts";
 import { serveWith } from "./server.ts";
+import { servePrimary, workerCount, workerIdentity } from "./workers.ts";
+import process from "node:process";
 
 /**
  * The transport of the runtime this code runs on.
@@ -93,12 +95,36 @@ export function serve(
   optionsOrHandler: ServeOptions<never> | ServeHandler<never>,
   handler?: ServeHandler<never>,
 ): Server<Addr> {
-  const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
+  let options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
+  const workers = options.workers === undefined ? 1 : workerCount(options.workers);
+  const worker = workers > 1 ? workerIdentity() : null;
+  if (workers > 1 && options.path !== undefined) {
+    throw new TypeError("serve() takes workers on TCP only, not with path");
+  }
+  if (workers > 1 && worker === null) {
+    return servePrimary(workers, options.hostname ?? "0.0.0.0", options.port ?? 8000) as Server<Addr>;
+  }
+  if (worker !== null) options = { ...options, port: worker.port, reusePort: true };
   const server = serveWith(
     runtimeTransport(),
     options as ServeOptions,
     (typeof optionsOrHandler === "function" ? optionsOrHandler : handler) as ServeHandler | undefined,
   ) as Server<Addr>;
   if (options.replaceGlobalResponse !== false) installFastResponse();
+  if (worker !== null) announceWorker(server, worker.id);
   return server;
+}
+
+/** A worker says when it listens (its primary waits for the line), and drains on SIGTERM or SIGINT. */
+function announceWorker(server: Server<Addr>, id: number): void {
+  server.ready.then((addr) => {
+    console.log(
+      `h1serve worker ${id} listening on ${
+        addr.transport === "tcp" ? `${addr.hostname}:${addr.port}` : addr.path
+      }`,
+    );
+  }, () => {});
+  const drain = () => server.shutdown().then(() => process.exit(0));
+  process.on("SIGTERM", drain);
+  process.on("SIGINT", drain);
 }

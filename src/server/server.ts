@@ -232,7 +232,11 @@ function listenOptions(options: ServeOptions<Addr>): ListenOptions {
   if ((cert === undefined) !== (key === undefined)) {
     throw new TypeError("serve() needs both cert and key for TLS, or neither");
   }
-  const where = { hostname: options.hostname ?? "0.0.0.0", port: options.port ?? 8000 };
+  const where = {
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 8000,
+    ...(options.reusePort === true ? { reusePort: true } : {}),
+  };
   if (cert !== undefined && options.proxyProtocol === true) {
     throw new TypeError("serve() takes proxyProtocol on plain listeners only: the header comes before TLS");
   }

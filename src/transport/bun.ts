@@ -46,6 +46,7 @@ interface BunListenOptions {
   unix?: string;
   tls?: { cert: string; key: string; ALPNProtocols: string; ciphers: string };
   allowHalfOpen?: boolean;
+  reusePort?: boolean;
   socket: BunSocketHandler;
 }
 declare const Bun: {
@@ -199,6 +200,7 @@ export const bunTransport: Transport = {
         hostname,
         port,
         allowHalfOpen: true,
+        reusePort: options.reusePort === true,
         socket,
         // ALPN's wire form (RFC 7301 §3.1): each protocol name after its length.
         tls: tls &&

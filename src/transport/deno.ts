@@ -37,7 +37,10 @@ interface DenoListener extends AsyncIterable<DenoConn> {
 }
 declare const Deno: {
   listen(
-    options: { hostname: string; port: number; transport: "tcp" } | { path: string; transport: "unix" },
+    options: { hostname: string; port: number; transport: "tcp"; reusePort?: boolean } | {
+      path: string;
+      transport: "unix";
+    },
   ): DenoListener;
   listenTls(options: {
     hostname: string;
@@ -46,6 +49,7 @@ declare const Deno: {
     cert: string;
     key: string;
     alpnProtocols: string[];
+    reusePort?: boolean;
   }): DenoListener;
   removeSync(path: string): void;
 };
@@ -232,9 +236,11 @@ export const denoTransport: Transport = {
 function openListener(options: ListenOptions): DenoListener {
   const { hostname, port, path, tls } = options;
   if (tls !== undefined) checkPem(tls, options);
+  // Only when asked: Deno.listen takes reusePort under --unstable-net alone.
+  const reuse = options.reusePort === true ? { reusePort: true } : {};
   try {
     if (path !== undefined) return Deno.listen({ path, transport: "unix" });
-    if (tls === undefined) return Deno.listen({ hostname, port, transport: "tcp" });
+    if (tls === undefined) return Deno.listen({ hostname, port, transport: "tcp", ...reuse });
     const { cert, key } = tls;
     return Deno.listenTls({
       hostname,
@@ -243,6 +249,7 @@ function openListener(options: ListenOptions): DenoListener {
       cert,
       key,
       alpnProtocols: [...ALPN_PROTOCOLS],
+      ...reuse,
     });
   } catch (error) {
     const name = (error as { name?: string } | null)?.name;

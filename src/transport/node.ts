@@ -168,7 +168,9 @@ export const nodeTransport: Transport = {
     }
     return new Promise((resolve, reject) => {
       server.once("error", (error) => reject(ListenError.from(error, options)));
-      const where = unix ? { path } : { host: options.hostname, port: options.port };
+      const where = unix
+        ? { path }
+        : { host: options.hostname, port: options.port, reusePort: options.reusePort === true };
       server.listen(where, () => {
         server.on("error", () => {/* accept errors (such as EMFILE) must not crash the server */});
         const address = server.address();

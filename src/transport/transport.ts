@@ -285,6 +285,11 @@ export interface ListenOptions {
   readonly path?: string;
   /** TLS over the TCP listener: its certificate chain and private key. */
   readonly tls?: TlsFiles;
+  /**
+   * SO_REUSEPORT (Linux): several processes listen on the same port, and the kernel spreads the
+   * connections among them. On Deno it needs `--unstable-net`.
+   */
+  readonly reusePort?: boolean;
 }
 
 /**
