@@ -111,6 +111,9 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   #closing = false;
   #closed = false;
   #lingerUntil = Infinity;
+  /** Whether a close was asked for before the first request came: it takes effect at the next tick or byte. */
+  #closeAtTick = false;
+  #graceGiven = false;
   /** Whether the connection went dormant: this object is done, and a new one serves the socket. */
   #dormant = false;
   /** Whether to go dormant as soon as the connection waits for its next request, rather than at a tick. */
@@ -164,6 +167,10 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
    */
   received(bytes: Uint8Array): void {
     this.core.receive(bytes, this.#server.clock.now());
+    if (this.#closeAtTick) {
+      this.#closeAtTick = false;
+      if (this.core.requestClose()) return this.#finish();
+    }
     this.#process();
   }
 
@@ -196,6 +203,15 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
 
   /** Closes once the response in progress is sent (a graceful shutdown). */
   requestClose(): void {
+    // A new connection with nothing received yet may have its first request on the way (it was
+    // accepted just before a shutdown): closing it now would fail that request, which clients do
+    // not retry as they do on a reused connection. It gets until the next tick; a request that
+    // arrives by then is answered, with Connection: close.
+    if (!this.#graceGiven && this.#socket.bytesRead === 0 && this.core.idle) {
+      this.#graceGiven = true;
+      this.#closeAtTick = true;
+      return;
+    }
     if (this.core.requestClose()) this.#finish();
   }
 
@@ -215,6 +231,10 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
       // is bounded by the send timeout above, not by the linger.
       if (this.output.writable && now >= this.#lingerUntil) this.#destroy();
       return;
+    }
+    if (this.#closeAtTick) {
+      this.#closeAtTick = false;
+      return this.requestClose();
     }
     const action = this.core.checkTimeout(now);
     switch (action) {

@@ -127,4 +127,8 @@ function announceWorker(server: Server<Addr>, id: number): void {
   const drain = () => server.shutdown().then(() => process.exit(0));
   process.on("SIGTERM", drain);
   process.on("SIGINT", drain);
+  // The primary holds the other end of stdin: its end means the primary is gone.
+  process.stdin.on("end", drain);
+  process.stdin.on("error", drain);
+  process.stdin.resume();
 }

@@ -193,7 +193,9 @@ export class WorkerPool {
     const [command, ...args] = this.#command;
     const child = spawn(command, args, {
       env: { ...process.env, [WORKER_ENV]: `${id}:${this.addr.port}` },
-      stdio: ["ignore", "pipe", "pipe"],
+      // Its stdin is a pipe that nothing writes to: when the primary is gone, it ends, and the
+      // worker drains and exits rather than serve on as an orphan.
+      stdio: ["pipe", "pipe", "pipe"],
     });
     let markReady!: () => void;
     let markFailed!: (error: Error) => void;

@@ -63,6 +63,36 @@ describe("serve shuts down", () => {
     assert.equal(server.shutdown(), server.finished, "shutdown again returns the same promise");
   });
 
+  test("a connection accepted just before a shutdown has its first request answered, with Connection: close", async () => {
+    const accepted = deferred();
+    const { server, port } = await cleanup.server(() => new Response("made it"), {
+      onConnection: () => accepted.resolve(),
+    });
+    const fresh = await cleanup.client(port);
+    await accepted.promise;
+    const finished = server.shutdown();
+    // The request was on its way when the shutdown began: it is answered, not dropped.
+    await fresh.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const response = await fresh.response();
+    assert.equal(response.status, 200);
+    assert.equal(response.text(), "made it");
+    assert.equal(response.header("connection"), "close");
+    await within(fresh.untilEnd(), 5000, "the connection to close");
+    await within(finished, 5000, "finished");
+  });
+
+  test("a connection that sends nothing is closed at the next tick of a shutdown", async () => {
+    const accepted = deferred();
+    const { server, port } = await cleanup.server(() => new Response(), {
+      onConnection: () => accepted.resolve(),
+    });
+    const silent = await cleanup.client(port);
+    await accepted.promise;
+    await within(server.shutdown(), 5000, "finished, with the silent connection closed");
+    await within(silent.untilEnd(), 5000, "the silent connection to close");
+    assert.equal(silent.receivedBytes, 0);
+  });
+
   test("serve shutdown answers the request in flight on a connection that sent a pipelined request after it, then closes", async () => {
     const gate = cleanup.gate();
     const entered = deferred();
