@@ -317,13 +317,16 @@ export async function main(args: readonly string[]): Promise<void> {
     console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  // A worker's own line comes from serve(), and its primary prefixes it with the worker's id.
-  if (options.workers === 1 || workerIdentity() === null) {
-    const count = options.workers === 1 ? "" : ` (${workerCount(options.workers)} workers)`;
-    console.log(`h1serve listening on ${listeningText(addr, tls !== null)}${count}`);
-  }
+  printListening(addr, tls !== null, options.workers);
   await server.finished;
   process.exit(0);
+}
+
+/** The startup line; a worker's own comes from serve(), and its primary prefixes it with the worker's id. */
+function printListening(addr: Addr, https: boolean, workers: number | "auto"): void {
+  if (workers !== 1 && workerIdentity() !== null) return;
+  const count = workers === 1 ? "" : ` (${workerCount(workers)} workers)`;
+  console.log(`h1serve listening on ${listeningText(addr, https)}${count}`);
 }
 
 /** Where the server listens, as a URL to open, or a unix socket and how to reach it with curl. */
