@@ -61,7 +61,7 @@ const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
 const scenarioNames = flag(
   "scenarios",
-  "hello,hello-tls,pipelined,close,post4k,big64k,idle10k,ws32,ws64k,wsidle10k",
+  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,idle10k,ws32,ws64k,wsidle10k",
 )
   .split(",");
 const IDLE_CONNECTIONS = 10_000;
@@ -225,6 +225,7 @@ async function startServer(
   forceGc = false,
   script = benchServer,
   tls = false,
+  workers = 0,
 ): Promise<Deno.ChildProcess> {
   const [command, ...runArgs] = COMMANDS[runtime];
   // A forced collection needs V8's gc() exposed on Node and Deno; Bun has Bun.gc.
@@ -240,10 +241,12 @@ async function startServer(
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profile.split("/").pop()}`];
   const child = new Deno.Command("taskset", {
-    args: ["-c", "0", command, ...profiling, ...args, script, kind, String(port)],
+    // The workers scenario gives the servers both cores (and wrk shares them); the others, core 0.
+    args: ["-c", workers > 0 ? "0,1" : "0", command, ...profiling, ...args, script, kind, String(port)],
     env: {
       ...(profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile }),
       ...(forceGc ? { H1SERVE_FORCE_GC: "1" } : {}),
+      ...(workers > 0 ? { H1SERVE_BENCH_WORKERS: String(workers) } : {}),
       ...(tls
         ? { H1SERVE_BENCH_CERT: certificate().certFile, H1SERVE_BENCH_KEY: certificate().keyFile }
         : {}),
@@ -283,6 +286,82 @@ async function runWrk(
     console.error(text + new TextDecoder().decode(output.stderr));
   }
   return { requests, rps, p99 };
+}
+
+/** CPU ticks of a process and all its descendants (a primary and its workers). */
+function treeTicks(pid: number): number {
+  let ticks = 0;
+  try {
+    ticks = cpuTicks(pid);
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const children = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      for (const child of children === "" ? [] : children.split(" ")) ticks += treeTicks(Number(child));
+    }
+  } catch { /* a process that just exited */ }
+  return ticks;
+}
+
+/**
+ * `hello-workers`: `hello` with 1 and 2 server processes on this machine's 2 cores, wrk (2 threads)
+ * sharing them: h1serve's `workers`, against Deno.serve and Bun.serve in processes with reusePort, and
+ * node:http under node:cluster. CPU counts every process of a server (primary and workers).
+ */
+async function workerRows(runtime: string): Promise<void> {
+  const own = runtime === "node" ? "cluster" : "reusePort";
+  const results = new Map<string, { rps: number; cpu: number }>();
+  for (const kind of ["h1serve", "native"]) {
+    for (const workers of [1, 2]) {
+      const serverPort = port++;
+      const server = await startServer(runtime, kind, serverPort, "", false, benchServer, false, workers);
+      try {
+        const wrk = async () => {
+          const args = [
+            "-c",
+            "0,1",
+            "wrk",
+            "-t2",
+            "-c",
+            "50",
+            "-d",
+            `${seconds}s`,
+            `http://127.0.0.1:${serverPort}/`,
+          ];
+          const output = await new Deno.Command("taskset", { args, stdout: "piped", stderr: "piped" })
+            .output();
+          const text = new TextDecoder().decode(output.stdout);
+          if (/Non-2xx|Socket errors/.test(text)) console.error(text);
+          return Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+        };
+        await wrk(); // warm-up
+        const before = treeTicks(server.pid);
+        const requests = await wrk();
+        const ticks = treeTicks(server.pid) - before;
+        results.set(`${kind} ${workers}`, {
+          rps: requests / seconds,
+          cpu: requests > 0 ? (ticks * 10_000) / requests : NaN,
+        });
+      } finally {
+        server.kill("SIGKILL");
+        await server.status;
+      }
+    }
+  }
+  for (const kind of ["h1serve", "native"]) {
+    const [one, two] = [results.get(`${kind} 1`)!, results.get(`${kind} 2`)!];
+    const label = kind === "native" ? own : kind;
+    const versus = kind === "h1serve"
+      ? `   vs ${own} at 2: ${fmt(two.rps / results.get("native 2")!.rps, 2)}x req/s, ${
+        fmt(two.cpu / results.get("native 2")!.cpu, 2)
+      }x cpu`
+      : "";
+    console.log(
+      `hello-workers ${label.padEnd(9)} 1: ${fmt(one.rps, 0).padStart(7)} req/s ${
+        fmt(one.cpu, 2).padStart(6)
+      } µs  2: ${fmt(two.rps, 0).padStart(7)} req/s ${fmt(two.cpu, 2).padStart(6)} µs  scaling ${
+        fmt(two.rps / one.rps, 2)
+      }x${versus}`,
+    );
+  }
 }
 
 /** The functions with the most self time in a .cpuprofile, as "share name file:line" lines. */
@@ -513,6 +592,10 @@ async function againstOwn(): Promise<void> {
             `${name.padEnd(11)} ${kind.padEnd(13)} ${fmt(kib, 2).padStart(5)} KiB of RSS per idle connection`,
           );
         }
+        continue;
+      }
+      if (name === "hello-workers") {
+        await workerRows(runtime);
         continue;
       }
       if (name === "idle10k") {

@@ -20,7 +20,14 @@ import { serve } from "../mod.ts";
 
 declare const Deno: {
   serve(
-    options: { port: number; hostname: string; onListen(): void; cert?: string; key?: string },
+    options: {
+      port: number;
+      hostname: string;
+      onListen(): void;
+      cert?: string;
+      key?: string;
+      reusePort?: boolean;
+    },
     handler: (r: Request) => Promise<Response>,
   ): void;
   listen(options: { port: number; hostname: string }): AsyncIterable<{
@@ -35,6 +42,7 @@ declare const Bun: {
     hostname: string;
     fetch(r: Request): Promise<Response>;
     tls?: { cert: string; key: string };
+    reusePort?: boolean;
   }): void;
   listen(options: {
     port: number;
@@ -155,13 +163,36 @@ const tls = certFile === undefined
   ? undefined
   : { cert: readFileSync(certFile, "utf8"), key: readFileSync(process.env.H1SERVE_BENCH_KEY!, "utf8") };
 
+/**
+ * `H1SERVE_BENCH_WORKERS=N` (the `hello-workers` scenario): h1serve with `workers: N`; Deno.serve and
+ * Bun.serve in N processes with `reusePort`, started by this one; node:http under node:cluster.
+ */
+const workers = Number(process.env.H1SERVE_BENCH_WORKERS ?? "1");
+/**
+ * An h1serve worker or a cluster worker prints no "ready": its primary does, once all listen (a reusePort
+ * copy prints its own, to the process that started it).
+ */
+let helper = process.env.H1SERVE_WORKER !== undefined;
+
 // "ready" is printed once the server listens (Node binds asynchronously).
 if (kind === "h1serve") {
-  await serve({ port, hostname, ...tls }, app).ready;
+  await serve({ port, hostname, ...tls, ...(workers > 1 ? { workers } : {}) }, app).ready;
+} else if (kind === "native" && workers > 1 && runtime !== "node" && !helper) {
+  await startCopies(workers);
+} else if (kind === "native" && workers > 1 && runtime === "node") {
+  helper = await nodeCluster(workers);
 } else if (kind === "native") {
-  if (runtime === "deno") Deno.serve({ port, hostname, onListen() {}, ...tls }, app);
-  else if (runtime === "bun") Bun.serve({ port, hostname, fetch: app, tls });
-  else {
+  const reusePort = process.env.H1SERVE_BENCH_COPY === "1";
+  if (reusePort) {
+    // A copy ends with the process that started it (its stdin ends).
+    process.stdin.on("end", () => process.exit(0));
+    process.stdin.resume();
+  }
+  if (runtime === "deno") {
+    Deno.serve({ port, hostname, onListen() {}, ...tls, ...(reusePort ? { reusePort } : {}) }, app);
+  } else if (runtime === "bun") {
+    Bun.serve({ port, hostname, fetch: app, tls, ...(reusePort ? { reusePort } : {}) });
+  } else {
     const http = await import("node:http");
     const https = await import("node:https");
     const listener = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
@@ -218,4 +249,38 @@ if (kind === "h1serve") {
   console.error(`unknown server kind ${kind}`);
   process.exit(2);
 }
-if (runtime !== "node" || kind === "h1serve") console.log("ready");
+if (!helper && (runtime !== "node" || kind === "h1serve" || workers > 1)) console.log("ready");
+
+/** Deno.serve or Bun.serve in `count` copies of this process with reusePort; each exits when this one goes. */
+async function startCopies(count: number): Promise<void> {
+  const { spawn } = await import("node:child_process");
+  await Promise.all(Array.from({ length: count }, () =>
+    new Promise<void>((resolve, reject) => {
+      const args = runtime === "deno"
+        ? ["run", "--allow-all", "--unstable-net", ...process.argv.slice(1)]
+        : process.argv.slice(1);
+      const copy = spawn(process.execPath, args, {
+        env: { ...process.env, H1SERVE_BENCH_COPY: "1", H1SERVE_BENCH_WORKERS: "1" },
+        stdio: ["pipe", "pipe", "inherit"],
+      });
+      copy.stdout!.on("data", (chunk: Uint8Array) => String(chunk).includes("ready") && resolve());
+      copy.on("exit", (code) => reject(new Error(`a copy exited with ${code}`)));
+    })));
+}
+
+/** node:http under node:cluster with `count` workers; whether this process is a worker. */
+async function nodeCluster(count: number): Promise<boolean> {
+  const cluster = (await import("node:cluster")).default;
+  if (cluster.isPrimary) {
+    let listening = 0;
+    await new Promise<void>((resolve) => {
+      cluster.on("listening", () => ++listening === count && resolve());
+      for (let i = 0; i < count; i++) cluster.fork();
+    });
+    return false;
+  }
+  process.on("disconnect", () => process.exit(0));
+  const http = await import("node:http");
+  http.createServer((_req, res) => res.end("Hello World!")).listen(port, hostname);
+  return true;
+}
