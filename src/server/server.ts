@@ -9,6 +9,7 @@
 import { ConnectionContext } from "../core/mod.ts";
 import {
   type Addr,
+  checkPem,
   hostPort,
   type ListenOptions,
   NO_EVENTS,
@@ -174,6 +175,8 @@ class HttpServer implements Server<Addr>, ConnectionScope {
   #listen(transport: Transport, where: ListenOptions): Promise<Addr> {
     let listening: TransportListener | Promise<TransportListener>;
     try {
+      // A file name where PEM text belongs is told apart here, whatever the transport.
+      if (where.tls !== undefined) checkPem(where.tls, where);
       listening = transport.listen(where, (socket) => this.#accept(socket));
     } catch (error) {
       listening = Promise.reject(error);

@@ -9,7 +9,6 @@ import { PendingWrites, runAll } from "./_pending_writes.ts";
 import {
   type Addr,
   ALPN_PROTOCOLS,
-  checkPem,
   ListenError,
   type ListenOptions,
   NO_EVENTS,
@@ -178,7 +177,6 @@ class BunAdapterSocket implements TransportSocket {
 export const bunTransport: Transport = {
   listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
     const { hostname, port, path, tls } = options;
-    if (tls !== undefined) checkPem(tls, options);
     const unix = path !== undefined;
     const socket: BunSocketHandler = {
       // No setNoDelay: Bun sets TCP_NODELAY on every socket it accepts (strace shows the setsockopt
@@ -207,10 +205,7 @@ export const bunTransport: Transport = {
           { cert: tls.cert, key: tls.key, ALPNProtocols: alpnWire(ALPN_PROTOCOLS), ciphers: TLS12_CIPHERS },
       });
     } catch (error) {
-      const code = (error as { code?: string } | null)?.code ?? "";
-      const known = ["EADDRINUSE", "EACCES", "EPERM", "EADDRNOTAVAIL"];
-      if (tls !== undefined && !known.includes(code)) throw ListenError.tls(error, options);
-      throw ListenError.from(error, options);
+      throw tls === undefined ? ListenError.from(error, options) : ListenError.fromTlsListen(error, options);
     }
     const listening = server;
     return {

@@ -10,7 +10,6 @@ import { PendingWrites, runAll } from "./_pending_writes.ts";
 import {
   type Addr,
   ALPN_PROTOCOLS,
-  checkPem,
   ListenError,
   type ListenOptions,
   NO_EVENTS,
@@ -235,7 +234,6 @@ export const denoTransport: Transport = {
 /** Opens the listener that the options ask for. */
 function openListener(options: ListenOptions): DenoListener {
   const { hostname, port, path, tls } = options;
-  if (tls !== undefined) checkPem(tls, options);
   // Only when asked: Deno.listen takes reusePort under --unstable-net alone.
   const reuse = options.reusePort === true ? { reusePort: true } : {};
   try {
@@ -252,10 +250,7 @@ function openListener(options: ListenOptions): DenoListener {
       ...reuse,
     });
   } catch (error) {
-    const name = (error as { name?: string } | null)?.name;
-    const known = ["AddrInUse", "PermissionDenied", "NotCapable", "AddrNotAvailable"];
-    if (tls !== undefined && !known.includes(name ?? "")) throw ListenError.tls(error, options);
-    throw ListenError.from(error, options);
+    throw tls === undefined ? ListenError.from(error, options) : ListenError.fromTlsListen(error, options);
   }
 }
 

@@ -111,6 +111,29 @@ export class ListenError extends Error {
     const { message } = (error ?? {}) as { message?: string };
     return new ListenError("TLS_INVALID", where, String(message ?? error).split("\n")[0]);
   }
+
+  /**
+   * Maps what a runtime threw when asked for a TLS listener, which binds and loads the certificate in
+   * one call: a recognised address or permission error is that; anything else the certificate or key.
+   *
+   * @param error What the runtime threw.
+   * @param where Where it was to listen.
+   * @returns The matching error.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ListenError } from "./transport.ts";
+   *
+   * const where = { hostname: "0.0.0.0", port: 8443 };
+   * assert.equal(ListenError.fromTlsListen({ code: "EADDRINUSE" }, where).code, "ADDR_IN_USE");
+   * assert.equal(ListenError.fromTlsListen(new Error("KeyMismatch"), where).code, "TLS_INVALID");
+   * ```
+   */
+  static fromTlsListen(error: unknown, where: ListenPlace): ListenError {
+    const mapped = ListenError.from(error, where);
+    return mapped.code === "OTHER" ? ListenError.tls(error, where) : mapped;
+  }
 }
 
 /** Where a listener was to be opened: an interface and port, or a unix socket path. */

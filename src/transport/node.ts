@@ -11,7 +11,6 @@ import { createServer as createTlsServer } from "node:tls";
 import {
   type Addr,
   ALPN_PROTOCOLS,
-  checkPem,
   ListenError,
   type ListenOptions,
   NO_EVENTS,
@@ -155,7 +154,6 @@ export const nodeTransport: Transport = {
     if (tls === undefined) {
       server = createServer({ allowHalfOpen: true, noDelay: true }, connected);
     } else {
-      checkPem(tls, options);
       try {
         const { cert, key } = tls;
         const tlsOptions = { cert, key, ALPNProtocols: [...ALPN_PROTOCOLS], ciphers: TLS12_CIPHERS };
