@@ -264,13 +264,37 @@ export function clientHop(
   hops: readonly ForwardedHop[],
   trust: TrustedAddresses | number,
 ): ForwardedHop | null {
+  if (typeof trust !== "number" && !trust.has(peer)) return null;
+  return clientHopBehind(hops, trust);
+}
+
+/**
+ * The client's hop when the peer is known to be a trusted proxy (a unix socket's peer, say): the
+ * walk of {@link clientHop} after its check of the peer.
+ *
+ * @param hops The hops the forwarding field names, left to right.
+ * @param trust Trusted addresses, or the number of proxies in front.
+ * @returns The client's hop (`null` when it is the peer itself).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clientHopBehind, parseXForwardedFor, TrustedAddresses } from "./forwarded.ts";
+ *
+ * const hops = parseXForwardedFor(["203.0.113.7, 10.0.0.2"]);
+ * assert.equal(clientHopBehind(hops, new TrustedAddresses(["10.0.0.0/8"]))?.address, "203.0.113.7");
+ * ```
+ */
+export function clientHopBehind(
+  hops: readonly ForwardedHop[],
+  trust: TrustedAddresses | number,
+): ForwardedHop | null {
   if (typeof trust === "number") {
     // The peer and `trust - 1` hops after it are proxies: the client is the next hop to the left.
     if (trust < 1 || hops.length === 0) return null;
     const index = Math.max(0, hops.length - trust);
     return hops[index].address === null ? null : hops[index];
   }
-  if (!trust.has(peer)) return null;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i];
     if (hop.address === null) return null;

@@ -143,6 +143,7 @@ export {
 } from "./proxy_protocol.ts";
 export {
   clientHop,
+  clientHopBehind,
   type ForwardedHop,
   parseForwarded,
   parseXForwardedFor,

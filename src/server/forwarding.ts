@@ -7,8 +7,7 @@
  */
 
 import {
-  clientHop,
-  type ForwardedHop,
+  clientHopBehind,
   parseForwarded,
   parseXForwardedFor,
   type RequestHead,
@@ -78,11 +77,8 @@ export class ForwardingPolicy {
     const hops = forwarded
       ? parseForwarded(fieldValues(head, "forwarded"))
       : parseXForwardedFor(fieldValues(head, "x-forwarded-for"));
-    // A unix peer is trusted as itself: the walk goes on from the hops, with a count or a list.
-    const start = peer.transport === "unix" ? "" : peer.hostname;
-    const hop: ForwardedHop | null = peer.transport === "unix" && typeof this.#trust !== "number"
-      ? walkFromTrustedPeer(hops, this.#trust)
-      : clientHop(start, hops, this.#trust);
+    // `trusts` has checked the peer (a unix one included): the walk goes on from the hops.
+    const hop = clientHopBehind(hops, this.#trust);
     const clientAddr: Addr = hop === null || hop.address === null
       ? peer
       : { transport: "tcp", hostname: hop.address, port: hop.port ?? 0 };
@@ -92,13 +88,6 @@ export class ForwardingPolicy {
     const scheme = proto === "http" || proto === "https" ? proto : origin.scheme;
     return { clientAddr, origin: scheme === origin.scheme ? origin : { ...origin, scheme } };
   }
-}
-
-/** The walk from a peer known to be trusted (a unix socket's), through the hops. */
-function walkFromTrustedPeer(hops: readonly ForwardedHop[], trust: TrustedAddresses): ForwardedHop | null {
-  const last = hops.at(-1);
-  if (last === undefined || last.address === null) return null;
-  return clientHop(last.address, hops, trust) ?? last;
 }
 
 /** Every value of the fields of this name (lowercase), in order. */
