@@ -8,7 +8,8 @@
  */
 
 import { concatBytes } from "../../src/core/_bytes.ts";
-import { connect, type Socket } from "node:net";
+import { type ChildProcess, spawn } from "node:child_process";
+import { connect, createServer, type Socket } from "node:net";
 import { serve } from "../../src/server/serve.ts";
 import type { ServeHandler, ServeOptions, Server } from "../../src/server/options.ts";
 import type { Addr } from "../../src/transport/transport.ts";
@@ -521,3 +522,43 @@ export class Cleanup {
 
 /** The one-line body of a protocol-error response must not echo request bytes. */
 export const ERROR_BODY_PATTERN: RegExp = /^[A-Za-z' -]+: [a-zA-Z0-9 ,'./-]+ \([A-Z0-9_]+\)\n$/;
+
+/** A port on 127.0.0.1 that was free a moment ago, for a program that binds it itself (a proxy). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Resolves once something accepts connections on the port: for a program that prints nothing when it
+ * is up (HAProxy, nginx). Rejects if the program exits first.
+ */
+export async function acceptsConnections(port: number, program: ChildProcess, name: string): Promise<void> {
+  for (;;) {
+    if (program.exitCode !== null) throw new Error(`${name} exited with ${program.exitCode}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve(true)));
+      socket.on("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the next attempt to connect
+  }
+}
+
+/** Runs a program to its end without blocking the event loop (a server may run in this process). */
+export function runProgram(
+  command: string,
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, [...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Uint8Array) => (stdout += new TextDecoder().decode(chunk)));
+  child.stderr.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}

@@ -8,38 +8,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import type { ServeHandler } from "../../src/server/options.ts";
-import { Cleanup, latin1, RawClient, within } from "./_helpers.ts";
+import { acceptsConnections, Cleanup, freePort, latin1, RawClient, within } from "./_helpers.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-
-/** A port that was free a moment ago (HAProxy binds it itself). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts connections on the port (HAProxy prints nothing when it is up). */
-async function listening(port: number, process: ChildProcess): Promise<void> {
-  for (;;) {
-    if (process.exitCode !== null) throw new Error(`haproxy exited with ${process.exitCode}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve(true)));
-      socket.on("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the next attempt to connect
-  }
-}
 
 const whoAmI: ServeHandler = (_request, info) =>
   Response.json({ client: info.clientAddr, peer: info.remoteAddr });
@@ -80,7 +55,7 @@ describe(`HAProxy in front of h1serve on ${runtime}`, () => {
     let stderr = "";
     haproxy = spawn("haproxy", ["-db", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
     haproxy.stderr!.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
-    await within(listening(front, haproxy), 10_000, () => `haproxy to listen: ${stderr}`);
+    await within(acceptsConnections(front, haproxy, "haproxy"), 10_000, () => `haproxy to listen: ${stderr}`);
     const client = await RawClient.connect(front);
     try {
       await client.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n");

@@ -10,39 +10,15 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { Cleanup, within } from "./_helpers.ts";
+import { acceptsConnections, Cleanup, freePort, within } from "./_helpers.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 /** nginx closes an idle upstream connection after this long; h1serve keeps one twice as long. */
 const NGINX_IDLE_MS = 500;
 const H1SERVE_IDLE_MS = 1000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once nginx accepts connections (it prints nothing when it is up). */
-async function listening(port: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve(true)));
-      socket.on("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the next attempt to connect
-  }
-}
 
 /** The nginx configuration of docs/DEPLOYMENT.md, on the test's ports and directory. */
 function nginxConfig(dir: string, front: number, upstreams: number[]): string {
@@ -115,7 +91,7 @@ describe(`nginx in front of two h1serve instances on ${runtime}`, () => {
       stdio: ["ignore", "ignore", "pipe"],
     });
     nginx.stderr!.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
-    await within(listening(front, nginx), 10_000, () => `nginx to listen: ${stderr}`);
+    await within(acceptsConnections(front, nginx, "nginx"), 10_000, () => `nginx to listen: ${stderr}`);
 
     const statuses = new Map<number, number>();
     const seen = new Set<string>();

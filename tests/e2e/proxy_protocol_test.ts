@@ -7,10 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, describe, test } from "node:test";
 import type { ProtocolErrorInfo, ResponseLogEntry, ServeHandler } from "../../src/server/options.ts";
-import { Cleanup, deferred, latin1, within } from "./_helpers.ts";
+import { Cleanup, deferred, latin1, runProgram, within } from "./_helpers.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
@@ -72,12 +71,11 @@ describe(`PROXY protocol on ${runtime}`, () => {
 
   test("curl --haproxy-protocol gets through", async () => {
     const { port } = await cleanup.server(whoAmI, { proxyProtocol: true });
-    const child = spawn("curl", ["-sS", "--haproxy-protocol", `http://127.0.0.1:${port}/`], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (chunk: Uint8Array) => (stdout += new TextDecoder().decode(chunk)));
-    const code = await new Promise((resolve) => child.on("close", resolve));
+    const { code, stdout } = await runProgram("curl", [
+      "-sS",
+      "--haproxy-protocol",
+      `http://127.0.0.1:${port}/`,
+    ]);
     assert.equal(code, 0);
     const seen = JSON.parse(stdout);
     // curl names its own connection's addresses: the client is the peer, as the proxy saw it.

@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { connect as connectTcp } from "node:net";
 import { connect as connectTls } from "node:tls";
 import * as tls from "node:tls";
@@ -19,7 +18,7 @@ import { serve } from "../../src/server/serve.ts";
 import type { ServeHandler, Server } from "../../src/server/options.ts";
 import { ListenError } from "../../src/transport/transport.ts";
 import { upgradeWebSocket } from "../../src/websocket/upgrade.ts";
-import { Cleanup, deferred, within } from "./_helpers.ts";
+import { Cleanup, deferred, runProgram, within } from "./_helpers.ts";
 import { makeCertificate, type TestCertificate } from "./_tls.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
@@ -49,19 +48,6 @@ async function runtimeFetch(url: string, ca: string): Promise<Response> {
   if (setDefault === undefined) throw new Error("this Node has no tls.setDefaultCACertificates");
   setDefault([...tls.getCACertificates("default"), ca]);
   return fetch(url);
-}
-
-/** Runs a program to its end without blocking the event loop (the server runs in this process). */
-function run(
-  command: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Uint8Array) => (stdout += new TextDecoder().decode(chunk)));
-  child.stderr.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 describe(`HTTPS on ${runtime}`, () => {
@@ -94,7 +80,7 @@ describe(`HTTPS on ${runtime}`, () => {
 
   test("curl with --cacert negotiates http/1.1 by ALPN and gets the page", async () => {
     const { port } = await httpsServer(() => new Response("over TLS"));
-    const result = await run("curl", [
+    const result = await runProgram("curl", [
       "-sS",
       "-v",
       "--cacert",

@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +13,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { serve } from "../../src/server/serve.ts";
 import { ListenError, type UnixAddr } from "../../src/transport/transport.ts";
-import { Cleanup, within } from "./_helpers.ts";
+import { Cleanup, runProgram, within } from "./_helpers.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const dir = mkdtempSync(join(tmpdir(), "h1serve-unix-"));
@@ -72,21 +71,11 @@ describe(`unix socket on ${runtime}`, () => {
     const path = freshPath();
     const server = cleanup.addServer(serve({ path }, () => new Response("over unix")));
     await server.ready;
-    const child = spawn("curl", [
-      "-sS",
-      "-v",
-      "--unix-socket",
-      path,
-      "http://localhost/",
-      "http://localhost/",
-    ], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Uint8Array) => (stdout += new TextDecoder().decode(chunk)));
-    child.stderr.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
-    const code = await within(new Promise((resolve) => child.on("close", resolve)), 10_000, "curl");
+    const { code, stdout, stderr } = await within(
+      runProgram("curl", ["-sS", "-v", "--unix-socket", path, "http://localhost/", "http://localhost/"]),
+      10_000,
+      "curl",
+    );
     assert.equal(code, 0, stderr);
     assert.equal(stdout, "over unix".repeat(2));
     assert.match(stderr, /Re-using existing|reusing/i);
