@@ -74,6 +74,7 @@ if (!args.has("--skip-install")) {
       ["python3-websockets", "/usr/lib/python3/dist-packages/websockets"],
       ["python3-wsproto", "/usr/lib/python3/dist-packages/wsproto"],
       ["openssl", "/usr/bin/openssl"],
+      ["haproxy", "/usr/sbin/haproxy"],
       ["nginx", "/usr/sbin/nginx"],
     ],
     "the curl, browser, WebSocket peer, TLS and proxy tests",

@@ -30,8 +30,9 @@ interface DenoConn {
   /** TCP connections only (not TLS or unix ones). */
   setNoDelay?(noDelay?: boolean): void;
 }
-interface DenoListener extends AsyncIterable<DenoConn> {
+interface DenoListener {
   readonly addr: DenoAddr;
+  accept(): Promise<DenoConn>;
   close(): void;
 }
 declare const Deno: {
@@ -57,6 +58,21 @@ declare const Deno: {
 const READ_SIZE = 65 * 1024;
 const SMALL_READ_SIZE = 2 * 1024;
 const HIGH_WATER = 64 * 1024;
+
+/**
+ * Accept errors that concern one connection, not the listener: its peer reset it between the kernel's
+ * accept and Deno's look at its address (a client, or a proxy's probe, that connects and resets at
+ * once). The next connection is accepted at once.
+ */
+const LOST_CONNECTION_CODES: ReadonlySet<string> = new Set([
+  "ENOTCONN",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPROTO",
+]);
+/** Accept errors of a full descriptor table or memory: accepting is tried again after a pause. */
+const RESOURCE_CODES: ReadonlySet<string> = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
+const RESOURCE_RETRY_MS = 50;
 
 class DenoSocket implements TransportSocket {
   events: SocketEvents = NO_EVENTS;
@@ -204,19 +220,17 @@ class DenoSocket implements TransportSocket {
 export const denoTransport: Transport = {
   listen(options: ListenOptions, accept: (socket: TransportSocket) => SocketEvents): TransportListener {
     const listener = openListener(options);
-    (async () => {
-      try {
-        for await (const conn of listener) {
-          conn.setNoDelay?.(true);
-          const socket = new DenoSocket(conn);
-          socket.events = accept(socket);
-          socket.readLoop();
-        }
-      } catch { /* the listener was closed */ }
-    })();
+    let closed = false;
+    acceptEach(listener, () => closed, (conn) => {
+      conn.setNoDelay?.(true);
+      const socket = new DenoSocket(conn);
+      socket.events = accept(socket);
+      socket.readLoop();
+    });
     return {
       addr: addrOf(listener.addr),
       close: () => {
+        closed = true;
         try {
           listener.close();
         } catch { /* already closed */ }
@@ -230,6 +244,27 @@ export const denoTransport: Transport = {
     };
   },
 };
+
+/**
+ * Accepts connections until the listener is closed. An error that concerns one connection, or a
+ * shortage of descriptors, does not stop it: Deno's `for await` over a listener ends at the first
+ * error, which would leave the port open with nobody accepting.
+ */
+async function acceptEach(listener: DenoListener, isClosed: () => boolean, onConn: (conn: DenoConn) => void) {
+  for (;;) {
+    let conn: DenoConn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (isClosed() || typeof code !== "string") return;
+      if (RESOURCE_CODES.has(code)) await new Promise((resolve) => setTimeout(resolve, RESOURCE_RETRY_MS));
+      else if (!LOST_CONNECTION_CODES.has(code)) return;
+      continue;
+    }
+    onConn(conn);
+  }
+}
 
 /** Opens the listener that the options ask for. */
 function openListener(options: ListenOptions): DenoListener {

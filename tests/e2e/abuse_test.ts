@@ -1,7 +1,7 @@
 /**
  * Abusive clients: hundreds of slowloris connections, a flood of over-long heads, ten thousand
- * pipelined requests from a client that never reads, and clients that vanish mid-exchange or
- * half-close. In each test the server keeps serving a normal `fetch`, buffers a bounded amount,
+ * pipelined requests from a client that never reads, clients that vanish mid-exchange or
+ * half-close, and connections reset before the server accepts them. In each test the server keeps serving a normal `fetch`, buffers a bounded amount,
  * and its `finished` promise resolves after `shutdown()` (so no connection was left open).
  *
  * Unhandled rejections need no code here: `node --test`, `deno test` and `bun test` each fail the
@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { after, describe, test } from "node:test";
 import type { ServeHandler, Server } from "../../src/server/options.ts";
@@ -18,12 +19,22 @@ import { Cleanup, deferred, latin1, settledValue, within } from "./_helpers.ts";
 const SLACK_MS = 1500;
 const TEST_TIMEOUT = { timeout: 15_000 };
 const RESPONSE_4K = new Uint8Array(4096).fill(0x62);
+const RESPONSE_16K = new Uint8Array(16 * 1024).fill(0x62);
+/** Connects to the port in argv[1] and resets (SO_LINGER 0) at once, argv[2] times. */
+const CONNECT_AND_RESET = `
+import socket, struct, sys
+for _ in range(int(sys.argv[2])):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`;
 
 const handler: ServeHandler = (request) => {
   const url = new URL(request.url);
   if (url.pathname === "/normal") return new Response("normal");
   // The path is echoed in a header so that a client can check the order of pipelined responses.
-  return new Response(RESPONSE_4K, { headers: { "x-path": url.pathname } });
+  const body = url.pathname.startsWith("/16k/") ? RESPONSE_16K : RESPONSE_4K;
+  return new Response(body, { headers: { "x-path": url.pathname } });
 };
 
 /** A normal client, served while the abuse goes on. */
@@ -243,14 +254,15 @@ describe("serve survives abusive clients", () => {
       });
       const pad = "p".repeat(150);
       const requests = new TextEncoder().encode(
-        Array.from({ length: COUNT }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: a\r\nX-Pad: ${pad}\r\n\r\n`)
+        Array.from({ length: COUNT }, (_, i) => `GET /16k/${i} HTTP/1.1\r\nHost: a\r\nX-Pad: ${pad}\r\n\r\n`)
           .join(""),
       );
       const total = requests.byteLength;
       const peer = await openPeer(srv.port);
       peers.push(peer);
       clientPort = peer.socket.localPort ?? -1;
-      // Stop reading: the responses (4 KiB each, 40 MB in all) pile up until the server must wait.
+      // Stop reading: the responses (16 KiB each, 160 MB in all) pile up until the server must wait.
+      // What the kernel's socket buffers hold on loopback (several MB) is then a small part of it.
       peer.socket.pause();
       peer.socket.removeAllListeners("data");
       const written = deferred();
@@ -276,10 +288,25 @@ describe("serve survives abusive clients", () => {
       await within(counter.until(COUNT), 12_000, () => `${COUNT} responses (got ${counter.count})`);
       await within(written.promise, 1000, "the client's write to complete");
       assert.deepEqual([...counter.statuses], [200]);
-      const outOfOrder = counter.paths.findIndex((path, i) => path !== `/${i}`);
+      const outOfOrder = counter.paths.findIndex((path, i) => path !== `/16k/${i}`);
       assert.equal(outOfOrder, -1, `response ${outOfOrder} is for ${counter.paths[outOfOrder]}`);
       assert.equal(accepted, total);
       peer.socket.destroy();
+      await stop(srv.server);
+    },
+  );
+
+  test(
+    "serve goes on accepting after connections that their clients reset before the server accepted them",
+    TEST_TIMEOUT,
+    async () => {
+      const srv = await cleanup.server(handler);
+      // spawnSync blocks this thread, where the server runs: the 20 connections are made and reset
+      // while they wait in the listener's queue, so each is reset by the time it is accepted.
+      const resets = spawnSync("/usr/bin/python3", ["-c", CONNECT_AND_RESET, String(srv.port), "20"]);
+      assert.equal(resets.status, 0, `python3: ${resets.stderr}`);
+      await assertServesFetch(srv.origin);
+      await assertServesFetch(srv.origin);
       await stop(srv.server);
     },
   );
