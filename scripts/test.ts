@@ -76,8 +76,9 @@ if (!args.has("--skip-install")) {
       ["openssl", "/usr/bin/openssl"],
       ["haproxy", "/usr/sbin/haproxy"],
       ["nginx", "/usr/sbin/nginx"],
+      ["wrk", "/usr/bin/wrk"],
     ],
-    "the curl, browser, WebSocket peer, TLS and proxy tests",
+    "the curl, browser, WebSocket peer, TLS, proxy and fleet tests",
   );
 }
 /** What `git status` says of the tracked files, or `null` outside a git checkout. */

@@ -12,22 +12,15 @@ import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { HELLO_HTML } from "../../src/cli/hello.ts";
+import { cliCommand, DENO_NET } from "./_processes.ts";
 import { makeCertificate } from "./_tls.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const execPath = process.execPath;
 
-/** The permissions a user gives Deno: the network, and files for TLS and unix sockets. */
-const DENO_NET = ["--allow-net"];
+/** The permissions a user gives Deno for TLS and unix sockets: the network, and files. */
 const DENO_FILES = ["--allow-net", "--allow-read", "--allow-write"];
-
-/** The command that runs the CLI under a given runtime binary. */
-function cliCommand(name: string, binary: string, args: string[], deno = DENO_NET): string[] {
-  if (name === "deno") return [binary, "run", ...deno, "mod.ts", ...args];
-  if (name === "bun") return [binary, "run", "mod.ts", ...args];
-  return [binary, "mod.ts", ...args];
-}
 
 interface RunningCli {
   readonly child: ChildProcess;
@@ -38,7 +31,7 @@ interface RunningCli {
 
 /** Starts the CLI and resolves once it prints its startup line. */
 function startCli(args: string[], name = runtime, binary = execPath, deno = DENO_NET): Promise<RunningCli> {
-  const [command, ...rest] = cliCommand(name, binary, args, deno);
+  const [command, ...rest] = cliCommand(args, deno, name, binary);
   const child = spawn(command, rest, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -70,7 +63,7 @@ function runCli(
   wrap: string[] = [],
   deno = DENO_NET,
 ): { code: number | null; stdout: string; stderr: string } {
-  const [command, ...rest] = [...wrap, ...cliCommand(runtime, execPath, args, deno)];
+  const [command, ...rest] = [...wrap, ...cliCommand(args, deno)];
   const result = spawnSync(command, rest, {
     cwd: root,
     encoding: "utf8",

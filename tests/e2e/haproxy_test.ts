@@ -1,18 +1,15 @@
 /**
  * HAProxy (Debian's `haproxy`, which the test command's setup installs) in front of h1serve on the
- * runtime under test, sending PROXY protocol version 2 (`send-proxy-v2`): the handler sees the
- * client's own address and port, not HAProxy's. HAProxy runs in the foreground on free ports with a
- * configuration written by the test, and is stopped at the end.
+ * runtime under test, with the configuration of docs/DEPLOYMENT.md: PROXY protocol version 2
+ * (`send-proxy-v2`) from HAProxy's own address, so that the handler sees the client's address and
+ * port, not HAProxy's.
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import type { ServeHandler } from "../../src/server/options.ts";
-import { acceptsConnections, Cleanup, freePort, latin1, RawClient, within } from "./_helpers.ts";
+import { Cleanup, freePort, latin1, RawClient } from "./_helpers.ts";
+import { haproxyConfig, PROXY_SOURCE, ProxyProcess } from "./_proxies.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
@@ -21,41 +18,16 @@ const whoAmI: ServeHandler = (_request, info) =>
 
 describe(`HAProxy in front of h1serve on ${runtime}`, () => {
   const cleanup = new Cleanup();
-  const dir = mkdtempSync(join(tmpdir(), "h1serve-haproxy-"));
-  let haproxy: ChildProcess | null = null;
+  let haproxy: ProxyProcess | null = null;
   after(async () => {
-    haproxy?.kill("SIGKILL");
+    await haproxy?.stop();
     await cleanup.run();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test("send-proxy-v2: the handler sees the client's address and port", async () => {
     const { port } = await cleanup.server(whoAmI, { proxyProtocol: true });
     const front = await freePort();
-    const config = join(dir, "haproxy.cfg");
-    writeFileSync(
-      config,
-      [
-        "global",
-        "  log stderr format raw local0 err",
-        "defaults",
-        "  mode tcp",
-        "  log global",
-        "  timeout connect 5s",
-        "  timeout client 30s",
-        "  timeout server 30s",
-        "frontend in",
-        `  bind 127.0.0.1:${front}`,
-        "  default_backend app",
-        "backend app",
-        `  server h1serve 127.0.0.1:${port} send-proxy-v2`,
-        "",
-      ].join("\n"),
-    );
-    let stderr = "";
-    haproxy = spawn("haproxy", ["-db", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-    haproxy.stderr!.on("data", (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
-    await within(acceptsConnections(front, haproxy, "haproxy"), 10_000, () => `haproxy to listen: ${stderr}`);
+    haproxy = await ProxyProcess.haproxy(front, haproxyConfig(front, [port]));
     const client = await RawClient.connect(front);
     try {
       await client.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n");
@@ -65,7 +37,7 @@ describe(`HAProxy in front of h1serve on ${runtime}`, () => {
         hostname: "127.0.0.1",
         port: client.socket.localPort,
       });
-      assert.notEqual(seen.peer.port, client.socket.localPort, "the peer is HAProxy's own connection");
+      assert.equal(seen.peer.hostname, PROXY_SOURCE, "the peer is HAProxy's own connection");
     } finally {
       client.destroy();
     }

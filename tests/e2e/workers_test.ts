@@ -5,41 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import process from "node:process";
 import { after, describe, test } from "node:test";
 import { within } from "./_helpers.ts";
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-
-function command(args: string[]): string[] {
-  if (runtime === "deno") {
-    return [process.execPath, "run", "--allow-net", "--allow-run", "--allow-env", "mod.ts", ...args];
-  }
-  if (runtime === "bun") return [process.execPath, "run", "mod.ts", ...args];
-  return [process.execPath, "mod.ts", ...args];
-}
-
-/** The CLI's output so far, and a wait for a line that matches. */
-class Output {
-  text = "";
-  #waiters: (() => void)[] = [];
-  add(chunk: string): void {
-    this.text += chunk;
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-  async match(pattern: RegExp, what: string): Promise<RegExpExecArray> {
-    const find = async () => {
-      for (;;) {
-        const found = pattern.exec(this.text);
-        if (found) return found;
-        await new Promise<void>((resolve) => this.#waiters.push(resolve));
-      }
-    };
-    return await within(find(), 20_000, () => `${what} in:\n${this.text}`);
-  }
-}
+import { CliProcess, DENO_WORKERS, runtime } from "./_processes.ts";
 
 /** A request on a connection of its own, so that the kernel may give it to either worker. */
 async function get(url: string): Promise<number> {
@@ -49,21 +18,14 @@ async function get(url: string): Promise<number> {
 }
 
 describe(`--workers on ${runtime}`, () => {
-  let child: ChildProcess | null = null;
-  after(() => {
-    if (child?.exitCode === null) child.kill("SIGKILL");
-  });
+  let running: CliProcess | null = null;
+  after(() => running?.kill());
 
   test("two workers serve, a killed one is replaced, SIGHUP rolls them, SIGTERM drains and exits 0", async () => {
-    const [program, ...args] = command(["--workers", "2", "--port", "0", "--hostname", "127.0.0.1"]);
-    const cli = spawn(program, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    child = cli;
-    const output = new Output();
-    cli.stdout!.setEncoding("utf8").on("data", (chunk: string) => output.add(chunk));
-    cli.stderr!.setEncoding("utf8").on("data", (chunk: string) => output.add(chunk));
-    const exited = new Promise<number | null>((resolve) => cli.on("exit", (code) => resolve(code)));
+    const cli = new CliProcess(["--workers", "2", "--port", "0", "--hostname", "127.0.0.1"], DENO_WORKERS);
+    running = cli;
 
-    const [, url] = await output.match(
+    const [, url] = await cli.match(
       /^h1serve listening on (http:\/\/\S+) \(2 workers\)$/m,
       "the startup line",
     );
@@ -71,19 +33,19 @@ describe(`--workers on ${runtime}`, () => {
     for (const id of [1, 2]) {
       pids.set(
         id,
-        Number((await output.match(new RegExp(`worker ${id} started \\(pid (\\d+)\\)`), "a pid"))[1]),
+        Number((await cli.match(new RegExp(`worker ${id} started \\(pid (\\d+)\\)`), "a pid"))[1]),
       );
     }
 
     // Both workers answer: 40 connections, each given to one of them by the kernel.
     for (let i = 0; i < 40; i++) assert.equal(await get(url), 200);
-    await output.match(/^\[worker 1\] \S+ GET \/ 200 /m, "a request served by worker 1");
-    await output.match(/^\[worker 2\] \S+ GET \/ 200 /m, "a request served by worker 2");
+    await cli.match(/^\[worker 1\] \S+ GET \/ 200 /m, "a request served by worker 1");
+    await cli.match(/^\[worker 2\] \S+ GET \/ 200 /m, "a request served by worker 2");
 
     // A worker that dies is replaced.
     process.kill(pids.get(1)!, "SIGKILL");
-    await output.match(/worker 1 exited with null; starting another in \d+ ms/, "the primary to notice");
-    await output.match(/^\[worker 3\] h1serve worker 3 listening on /m, "the replacement to listen");
+    await cli.match(/worker 1 exited with null; starting another in \d+ ms/, "the primary to notice");
+    await cli.match(/^\[worker 3\] h1serve worker 3 listening on /m, "the replacement to listen");
     assert.equal(await get(url), 200);
 
     // A rolling restart while requests keep coming: none fails.
@@ -97,17 +59,17 @@ describe(`--workers on ${runtime}`, () => {
         else failures++;
       }
     })();
-    process.kill(cli.pid!, "SIGHUP");
-    await output.match(/rolling restart done/, "the rolling restart");
+    cli.signal("SIGHUP");
+    await cli.match(/rolling restart done/, "the rolling restart");
     rolling = false;
     await load;
     assert.equal(failures, 0, `${failures} failed of ${answered + failures}`);
     assert.ok(answered > 0);
-    await output.match(/^\[worker 5\] h1serve worker 5 listening on /m, "the second new worker");
+    await cli.match(/^\[worker 5\] h1serve worker 5 listening on /m, "the second new worker");
 
-    process.kill(cli.pid!, "SIGTERM");
-    assert.equal(await within(exited, 20_000, "the CLI to exit"), 0);
-    const every = [...output.text.matchAll(/worker \d+ started \(pid (\d+)\)/g)].map((match) =>
+    cli.signal("SIGTERM");
+    assert.equal(await within(cli.exited, 20_000, "the CLI to exit"), 0);
+    const every = [...cli.text.matchAll(/worker \d+ started \(pid (\d+)\)/g)].map((match) =>
       Number(match[1])
     );
     assert.equal(every.length, 5);
