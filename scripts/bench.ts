@@ -50,7 +50,7 @@
  * @module
  */
 
-import { denoBinary, ensureSystemTools, ensureToolchain } from "./setup.ts";
+import { denoBinary, ensureSystemTools, ensureToolchain, untilReady } from "./setup.ts";
 import { makeCertificate, type TestCertificate } from "../tests/e2e/_tls.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -117,7 +117,7 @@ interface Scenario {
 
 const SCENARIOS: Record<string, Scenario> = {
   hello: { path: "/", wrk: ["-c", "50"], raw: true },
-  "hello-tls": { path: "/", wrk: ["-c", "50"], raw: false, tls: true },
+  "hello-tls": { path: "/", wrk: ["-c", "50"], raw: true, tls: true },
   pipelined: {
     path: "/",
     wrk: ["-c", "50"],
@@ -254,15 +254,7 @@ async function startServer(
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${runtime} ${kind} server exited before it was ready`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
+  await untilReady(child, `the ${runtime} ${kind} server`);
   return child;
 }
 

@@ -4,14 +4,16 @@
  * (Deno.serve, Bun.serve or node:http) or `raw` (the runtime's TCP API answering every request
  * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
  * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB. With
- * `H1SERVE_BENCH_CERT` and `H1SERVE_BENCH_KEY` (PEM files) h1serve and the native servers speak
- * TLS (node:https on Node), with the same certificate.
+ * `H1SERVE_BENCH_CERT` and `H1SERVE_BENCH_KEY` (PEM files) h1serve, the native servers and the raw
+ * ceiling speak TLS (node:https and node:tls on Node, `Deno.listenTls`, `Bun.listen` with `tls`), with
+ * the same certificate.
  *
  * On Bun, three more kinds calibrate the memory of an idle connection (`deno task bench --runtimes
  * bun --scenarios idlefloor`): the raw server keeping, for each socket, `raw-object` an empty
  * object, `raw-class` an 8-field class instance (the Bun adapter socket's size), `raw-class-map`
  * that instance, the peer's address and a `Map` entry. With `H1SERVE_FORCE_GC=1` a Bun server
- * makes a full collection every 200 ms.
+ * makes a full collection every 200 ms. With `H1SERVE_HEAP_LOG=FILE` (`deno task soak`) the server
+ * appends its JS heap after a full collection to FILE every 10 s.
  *
  * @module
  */
@@ -30,12 +32,16 @@ declare const Deno: {
     },
     handler: (r: Request) => Promise<Response>,
   ): void;
-  listen(options: { port: number; hostname: string }): AsyncIterable<{
-    read(buffer: Uint8Array): Promise<number | null>;
-    write(bytes: Uint8Array): Promise<number>;
-    close(): void;
-  }>;
+  listen(options: { port: number; hostname: string }): AsyncIterable<DenoRawConn>;
+  listenTls(
+    options: { port: number; hostname: string; cert: string; key: string },
+  ): AsyncIterable<DenoRawConn>;
 };
+interface DenoRawConn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
 declare const Bun: {
   serve(options: {
     port: number;
@@ -47,6 +53,7 @@ declare const Bun: {
   listen(options: {
     port: number;
     hostname: string;
+    tls?: { cert: string; key: string };
     socket: {
       open?(socket: { data: unknown; readonly remoteAddress: string }): void;
       data(socket: { write(bytes: Uint8Array): number }, bytes: Uint8Array): void;
@@ -124,6 +131,28 @@ if (profileFile && runtime === "deno") {
 }
 
 if (process.env.H1SERVE_FORCE_GC === "1" && runtime === "bun") setInterval(() => Bun.gc(true), 200);
+
+// `deno task soak`: every 10 s, a full collection and the JS heap then (in KiB), appended to this file,
+// so that a growth of RSS can be told apart from a growth of live objects.
+const heapLog = process.env.H1SERVE_HEAP_LOG;
+if (heapLog !== undefined) {
+  const { appendFileSync } = await import("node:fs");
+  const collect = runtime === "bun" ? () => Bun.gc(true) : (globalThis as { gc?: () => void }).gc;
+  const v8 = await import("node:v8");
+  const newSpace = () => {
+    try {
+      return v8.getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0;
+    } catch {
+      return 0; // Bun's JavaScriptCore has no V8 spaces
+    }
+  };
+  setInterval(() => {
+    collect?.();
+    const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const kib = (bytes: number) => Math.round(bytes / 1024);
+    appendFileSync(heapLog, `${kib(heapUsed)} ${kib(external)} ${kib(arrayBuffers)} ${kib(newSpace())}\n`);
+  }, 10_000);
+}
 
 /**
  * What a raw Bun server keeps per socket, for the idle-memory calibration: as many fields as the
@@ -210,7 +239,10 @@ if (kind === "h1serve") {
 } else if (kind === "raw" || (runtime === "bun" && kind in RAW_KEEPS)) {
   if (runtime === "deno") {
     (async () => {
-      for await (const conn of Deno.listen({ port, hostname })) {
+      const listener = tls === undefined
+        ? Deno.listen({ port, hostname })
+        : Deno.listenTls({ port, hostname, ...tls });
+      for await (const conn of listener) {
         (async () => {
           const buffer = new Uint8Array(64 * 1024);
           try {
@@ -227,6 +259,7 @@ if (kind === "h1serve") {
     Bun.listen({
       port,
       hostname,
+      tls,
       socket: {
         open: RAW_KEEPS[kind],
         data: (socket, bytes) => {
@@ -237,13 +270,16 @@ if (kind === "h1serve") {
     });
   } else {
     const net = await import("node:net");
-    net.createServer((socket) => {
+    const nodeTls = await import("node:tls");
+    const onSocket = (socket: import("node:net").Socket) => {
       socket.on("data", (bytes: Uint8Array) => {
         const count = countHeads(bytes);
         if (count > 0) socket.write(answers(count));
       });
       socket.on("error", () => socket.destroy());
-    }).listen(port, hostname, () => console.log("ready"));
+    };
+    const server = tls === undefined ? net.createServer(onSocket) : nodeTls.createServer(tls, onSocket);
+    server.listen(port, hostname, () => console.log("ready"));
   }
 } else {
   console.error(`unknown server kind ${kind}`);

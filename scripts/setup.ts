@@ -129,3 +129,21 @@ function exists(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * Waits until a server started by a script (`scripts/bench_server.ts`) prints "ready" on its piped
+ * stdout, then stops reading it.
+ * @param child The server, spawned with `stdout: "piped"`.
+ * @param what Its name, for the error when it exits first.
+ */
+export async function untilReady(child: Deno.ChildProcess, what: string): Promise<void> {
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${what} exited before it was ready`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+}

@@ -157,9 +157,14 @@ export interface WrkSummary {
   readonly text: string;
 }
 
-/** Runs wrk against a URL for some seconds, on one thread and a few connections. */
-export async function runWrk(url: string, seconds: number, connections = 8): Promise<WrkSummary> {
-  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", url];
+/** Runs wrk against a URL for some seconds, on one thread and a few connections (and a Lua script in `extra`). */
+export async function runWrk(
+  url: string,
+  seconds: number,
+  connections = 8,
+  extra: readonly string[] = [],
+): Promise<WrkSummary> {
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", ...extra, url];
   const { code, stdout, stderr } = await runProgram("wrk", args);
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${stderr}`);
   const errors: Record<string, number> = {};
