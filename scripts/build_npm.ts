@@ -71,6 +71,7 @@ async function build(): Promise<void> {
       ".": { types: "./mod.d.ts", default: "./mod.js" },
       "./core": { types: "./src/core/mod.d.ts", default: "./src/core/mod.js" },
       "./hono": { types: "./src/hono.d.ts", default: "./src/hono.js" },
+      "./testing": { types: "./src/testing/mod.d.ts", default: "./src/testing/mod.js" },
     },
     bin: { h1serve: "./bin/h1serve.js" },
     engines: { node: ">=22" },
@@ -102,11 +103,14 @@ async function smokeTest(): Promise<void> {
 import { serve, upgradeWebSocket, HELLO_HTML } from "h1serve";
 import { ServerConnection } from "h1serve/core";
 import { upgradeWebSocket as honoUpgrade } from "h1serve/hono";
+import { exchange } from "h1serve/testing";
 
 const conn = new ServerConnection({ now: 0 });
 conn.receive(new TextEncoder().encode("GET /x HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n"), 0);
 assert.equal(conn.nextEvent().type, "request");
 assert.equal(typeof honoUpgrade, "function");
+const exchanged = await exchange(() => new Response("in memory"), "GET / HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n");
+assert.equal(exchanged.responses[0].text, "in memory");
 const server = serve({ port: 0, hostname: "127.0.0.1" }, (request) => {
   if (request.headers.get("upgrade") !== "websocket") return new Response(HELLO_HTML);
   const { socket, response } = upgradeWebSocket(request);
