@@ -41,7 +41,10 @@ const steps: Step[] = [
   { name: "check", command: [deno, "check", "mod.ts", "src/", "tests/", "scripts/"] },
   // The core must use no runtime API and no timer: it type-checks against plain ES2022 alone.
   { name: "check-core-runtime-free", command: [bin("tsc"), "-p", "tsconfig.core.json"] },
-  { name: "doc-lint", command: [deno, "doc", "--lint", "mod.ts", "src/core/mod.ts", "src/hono.ts", "src/testing/mod.ts"] },
+  {
+    name: "doc-lint",
+    command: [deno, "doc", "--lint", "mod.ts", "src/core/mod.ts", "src/hono.ts", "src/testing/mod.ts"],
+  },
   // The examples run as a user's code would: the network, and files for a unix socket's.
   {
     name: "doc-examples",

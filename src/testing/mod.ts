@@ -105,7 +105,9 @@ export async function exchange(
   const { end = false, ...serveOptions } = options;
   const connection = await connect(handler, serveOptions);
   try {
-    const pieces: readonly Piece[] = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
+    const pieces: readonly Piece[] = typeof input === "string" || input instanceof Uint8Array
+      ? [input]
+      : input;
     for (const piece of pieces) {
       if (typeof piece === "string" || piece instanceof Uint8Array) connection.write(piece);
       else await connection.advance(piece.advanceMs);
@@ -309,12 +311,16 @@ class InMemoryConnection implements TestConnection {
     for (;;) {
       const responses = this.responses();
       if (responses.length > this.#read) return responses[this.#read++];
-      if (this.closed) throw new Error(`the server closed the connection before a response (${this.#leftover()})`);
+      if (this.closed) {
+        throw new Error(`the server closed the connection before a response (${this.#leftover()})`);
+      }
       if (this.#quiet()) {
         // One more turn: what the server started may still be on its way.
         await this.#turn();
         if (this.responses().length > this.#read || this.closed || !this.#quiet()) continue;
-        throw new Error(`no response: the server waits for more bytes or for time to pass (${this.#leftover()})`);
+        throw new Error(
+          `no response: the server waits for more bytes or for time to pass (${this.#leftover()})`,
+        );
       }
       await this.#change();
     }

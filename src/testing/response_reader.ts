@@ -77,12 +77,19 @@ const latin1 = (bytes: Uint8Array) => {
  * assert.equal(result.kind === "response" && result.response.status, 204);
  * ```
  */
-export function readResponse(bytes: Uint8Array, at: number, method: string | undefined, closed: boolean): ReadResult {
+export function readResponse(
+  bytes: Uint8Array,
+  at: number,
+  method: string | undefined,
+  closed: boolean,
+): ReadResult {
   const headEnd = indexOfBlankLine(bytes, at);
   if (headEnd === -1) return { kind: "incomplete" };
   const lines = latin1(bytes.subarray(at, headEnd)).split("\r\n");
   const statusLine = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/.exec(lines[0]);
-  if (statusLine === null) return { kind: "malformed", reason: `not a status line: ${JSON.stringify(lines[0])}` };
+  if (statusLine === null) {
+    return { kind: "malformed", reason: `not a status line: ${JSON.stringify(lines[0])}` };
+  }
   const fields = parseFields(lines.slice(1));
   if (typeof fields === "string") return { kind: "malformed", reason: fields };
   const status = Number(statusLine[2]);
@@ -96,7 +103,14 @@ export function readResponse(bytes: Uint8Array, at: number, method: string | und
     const chunked = readChunked(bytes, bodyStart);
     if (chunked === null) return { kind: "incomplete" };
     if (typeof chunked === "string") return { kind: "malformed", reason: chunked };
-    return done(head, "chunked", chunked.body, chunked.trailers, bytes.subarray(at, chunked.end), chunked.end);
+    return done(
+      head,
+      "chunked",
+      chunked.body,
+      chunked.trailers,
+      bytes.subarray(at, chunked.end),
+      chunked.end,
+    );
   }
   const lengths = field("content-length");
   if (lengths.length > 0) {

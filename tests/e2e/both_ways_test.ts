@@ -29,7 +29,9 @@ const handler: ServeHandler = async (request) => {
     });
     return new Response(body, { headers: { "content-type": "text/plain" } });
   }
-  if (url.pathname === "/missing") return new Response("no such page", { status: 404, headers: { "x-why": "gone" } });
+  if (url.pathname === "/missing") {
+    return new Response("no such page", { status: 404, headers: { "x-why": "gone" } });
+  }
   const body = request.body === null ? "" : await request.text();
   return new Response(`${request.method} ${url.pathname} ${body}`, { headers: { "x-case": "echo" } });
 };
@@ -44,10 +46,16 @@ const CASES: readonly Case[] = [
   { name: "a GET", pieces: [`GET /a HTTP/1.1\r\n${host}\r\n`] },
   { name: "three pipelined GETs in one write", pieces: [`GET /1 HTTP/1.1\r\n${host}\r\n`.repeat(3)] },
   { name: "a request a byte at a time", pieces: [...`GET /bytes HTTP/1.1\r\n${host}\r\n`] },
-  { name: "a POST with Content-Length", pieces: [`POST /p HTTP/1.1\r\n${host}Content-Length: 5\r\n\r\nhello`] },
+  {
+    name: "a POST with Content-Length",
+    pieces: [`POST /p HTTP/1.1\r\n${host}Content-Length: 5\r\n\r\nhello`],
+  },
   {
     name: "a chunked POST in two writes",
-    pieces: [`POST /c HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n`, "2\r\nde\r\n0\r\n\r\n"],
+    pieces: [
+      `POST /c HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n`,
+      "2\r\nde\r\n0\r\n\r\n",
+    ],
   },
   {
     name: "Expect: 100-continue, the body after the head",
@@ -66,7 +74,10 @@ const CASES: readonly Case[] = [
     name: "Content-Length with Transfer-Encoding",
     pieces: [`POST / HTTP/1.1\r\n${host}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
   },
-  { name: "a GET, then a malformed request", pieces: [`GET /ok HTTP/1.1\r\n${host}\r\nGET /bad HTTP/1.1\r\n\r\n`] },
+  {
+    name: "a GET, then a malformed request",
+    pieces: [`GET /ok HTTP/1.1\r\n${host}\r\nGET /bad HTTP/1.1\r\n\r\n`],
+  },
 ];
 
 /** What must be the same both ways: a response without its Date value. */
@@ -109,7 +120,8 @@ describe(`the same cases in memory and on a socket on ${runtime}`, () => {
         await client.writePieces(pieces);
         const finals = inMemory.responses.filter((response) => response.status >= 200).length;
         await client.until(
-          () => readAll(client.received, methods, client.ended).filter((r) => r.status >= 200).length >= finals,
+          () =>
+            readAll(client.received, methods, client.ended).filter((r) => r.status >= 200).length >= finals,
           `${finals} responses`,
         );
         let onSocket = readAll(client.received, methods, client.ended);
@@ -120,7 +132,10 @@ describe(`the same cases in memory and on a socket on ${runtime}`, () => {
           // Still open: it answers one more request.
           const before = client.receivedBytes;
           await client.write(`GET /probe HTTP/1.1\r\n${host}\r\n`);
-          await client.until(() => readAll(client.received.subarray(before), [], false).length > 0, "the probe");
+          await client.until(
+            () => readAll(client.received.subarray(before), [], false).length > 0,
+            "the probe",
+          );
         }
         assert.deepEqual(onSocket.map(comparable), inMemory.responses.map(comparable));
         assert.ok(inMemory.responses.length > 0, "a response");
