@@ -111,8 +111,11 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   #closing = false;
   #closed = false;
   #lingerUntil = Infinity;
-  /** Whether a close was asked for before the first request came: it takes effect at the next tick or byte. */
-  #closeAtTick = false;
+  /**
+   * Ticks left before a close asked for before the first request came takes effect (0: none asked
+   * for); a byte that arrives first makes it take effect after that request.
+   */
+  #closeInTicks = 0;
   #graceGiven = false;
   /** Whether the connection went dormant: this object is done, and a new one serves the socket. */
   #dormant = false;
@@ -167,8 +170,8 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
    */
   received(bytes: Uint8Array): void {
     this.core.receive(bytes, this.#server.clock.now());
-    if (this.#closeAtTick) {
-      this.#closeAtTick = false;
+    if (this.#closeInTicks > 0) {
+      this.#closeInTicks = 0;
       if (this.core.requestClose()) return this.#finish();
     }
     this.#process();
@@ -205,11 +208,12 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   requestClose(): void {
     // A new connection with nothing received yet may have its first request on the way (it was
     // accepted just before a shutdown): closing it now would fail that request, which clients do
-    // not retry as they do on a reused connection. It gets until the next tick; a request that
-    // arrives by then is answered, with Connection: close.
+    // not retry as they do on a reused connection. It gets a whole tick (until the second tick from
+    // now: the next one may be due at once); a request that arrives by then is answered, with
+    // Connection: close.
     if (!this.#graceGiven && this.#socket.bytesRead === 0 && this.core.idle) {
       this.#graceGiven = true;
-      this.#closeAtTick = true;
+      this.#closeInTicks = 2;
       return;
     }
     if (this.core.requestClose()) this.#finish();
@@ -232,8 +236,8 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
       if (this.output.writable && now >= this.#lingerUntil) this.#destroy();
       return;
     }
-    if (this.#closeAtTick) {
-      this.#closeAtTick = false;
+    if (this.#closeInTicks > 0) {
+      if (--this.#closeInTicks > 0) return;
       return this.requestClose();
     }
     const action = this.core.checkTimeout(now);

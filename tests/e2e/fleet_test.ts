@@ -8,10 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import { freePort, within } from "./_helpers.ts";
-import { CliProcess, DENO_WORKERS, runtime } from "./_processes.ts";
+import { CliProcess, DENO_WORKERS, runtime, withMigratedRequests } from "./_processes.ts";
 import { haproxyConfig, nginxConfig, PROXY_SOURCE, ProxyProcess, runWrk } from "./_proxies.ts";
 
 const LOAD_SECONDS = 20;
@@ -139,28 +138,6 @@ async function underLoad(fleets: Fleet[], restart: (instance: Instance) => Promi
       // The client is wrk on 127.0.0.1 (with its port under PROXY protocol), never the proxy.
       for (const client of instance.clients()) assert.match(client, /^127\.0\.0\.1(:\d+)?$/);
     }
-  }
-}
-
-const MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req";
-
-/**
- * Runs with `net.ipv4.tcp_migrate_req = 1`, as docs/DEPLOYMENT.md asks of a production host for
- * rolling restarts, and puts the setting back after. Without it Linux resets the connections that
- * are queued for a worker's listener when that worker drains, and under this load some of them are
- * requests (18 of 58,000 through nginx in one run on Deno): no server can answer those.
- */
-async function withMigratedRequests(run: () => Promise<void>): Promise<void> {
-  const before = readFileSync(MIGRATE_REQ, "utf8").trim();
-  try {
-    writeFileSync(MIGRATE_REQ, "1");
-  } catch (error) {
-    throw new Error(`this test sets ${MIGRATE_REQ} to 1, which needs root: ${error}`);
-  }
-  try {
-    await run();
-  } finally {
-    writeFileSync(MIGRATE_REQ, before);
   }
 }
 

@@ -177,4 +177,35 @@ describe("the server's timeouts on a fake clock", () => {
     socket.close();
     assert.equal(clock.tasks, 0, "no tick runs once no connection is open");
   });
+  test("a connection accepted just before a tick of a shutdown keeps a whole tick for its first request", async () => {
+    // Ticks come every second from the first connection; the second comes 1 ms before one, and the
+    // shutdown at once.
+    const { server, transport, clock } = await memoryServer(ok);
+    const first = transport.connect();
+    clock.advance(999);
+    const socket = transport.connect();
+    const finished = server.shutdown();
+    clock.advance(1); // the next tick: too soon to close a connection whose request may be on its way
+    assert.equal(socket.ended, false);
+    clock.advance(998);
+    const written = socket.whenWritten();
+    socket.receive(get());
+    await written;
+    assert.match(socket.written, /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n/);
+    socket.close(); // the client read its answer and closed
+    first.close();
+    await finished;
+  });
+
+  test("a connection that sends nothing after a shutdown is closed at the second tick", async () => {
+    const { server, transport, clock } = await memoryServer(ok);
+    const socket = transport.connect();
+    const finished = server.shutdown();
+    clock.advance(1999);
+    assert.equal(socket.ended, false);
+    clock.advance(1);
+    assert.equal(socket.ended, true, "the server's FIN");
+    socket.close();
+    await finished;
+  });
 });
