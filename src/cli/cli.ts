@@ -12,6 +12,7 @@ import { ForwardingPolicy } from "../server/forwarding.ts";
 import { workerCount, workerIdentity } from "../server/workers.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
+import { DEFAULT_TRACE_FORMAT, formatTraceEvent, type TraceFormat } from "./trace_format.ts";
 
 /** The `--help` text. */
 export const USAGE: string = `h1serve: serves the Hello World page over HTTP/1.1
@@ -31,6 +32,11 @@ Options:
                   CIDR blocks, comma-separated, or the number of proxies in front
   --proxy-protocol  expect a PROXY protocol header (v1 or v2) first on every connection, as a
                   proxy such as HAProxy sends it; log the client it names
+  --trace         print every connection as it happens: the bytes in and out with CR and LF shown,
+                  each head's framing and keep-alive, rejections with a caret under the byte,
+                  who closed (secrets redacted, bodies cut at 256 bytes)
+  --trace-secrets with --trace, show Authorization, Cookie, Set-Cookie and Proxy-Authorization
+  --trace-body N  with --trace, show at most N bytes of each piece of a body (default 256)
   --verbose       also print each request's bytes exactly as they arrive, and why a request was rejected
   --quiet         print only the startup line
   --help          print this help and exit
@@ -56,6 +62,8 @@ export interface CliOptions {
   readonly workers: number | "auto";
   /** How much to print. */
   readonly logLevel: "quiet" | "normal" | "verbose";
+  /** How to print the wire trace, or `null` without `--trace`. */
+  readonly trace: TraceFormat | null;
   /** Whether `--help` was asked for. */
   readonly help: boolean;
 }
@@ -96,6 +104,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   let trustProxy: readonly string[] | number | null = null;
   let workers: number | "auto" = 1;
   let logLevel: CliOptions["logLevel"] = "normal";
+  let trace: TraceFormat | null = null;
   let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -137,6 +146,11 @@ export function parseArgs(args: readonly string[]): CliOptions {
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
         proxyProtocol = true;
         break;
+      case "--trace":
+      case "--trace-secrets":
+      case "--trace-body":
+        trace = traceArg(flag, flag === "--trace-body" ? value() : inline, trace);
+        break;
       case "--verbose":
       case "--quiet":
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
@@ -152,7 +166,20 @@ export function parseArgs(args: readonly string[]): CliOptions {
   }
   const tls = tlsArgs(certFile, keyFile, unix, proxyProtocol);
   if (workers !== 1 && unix !== null) throw new UsageError("--workers shares a TCP port, not a unix socket");
-  return { port, hostname, tls, unix, proxyProtocol, trustProxy, workers, logLevel, help };
+  return { port, hostname, tls, unix, proxyProtocol, trustProxy, workers, logLevel, trace, help };
+}
+
+/** The trace flags: `--trace`, `--trace-secrets` (no value), `--trace-body N`. */
+function traceArg(flag: string, value: string | undefined, trace: TraceFormat | null): TraceFormat {
+  const format = trace ?? DEFAULT_TRACE_FORMAT;
+  if (flag === "--trace-body") {
+    if (!/^[0-9]{1,9}$/.test(value!)) {
+      throw new UsageError(`--trace-body needs a number of bytes, got "${value}"`);
+    }
+    return { ...format, bodyBytes: Number(value) };
+  }
+  if (value !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
+  return flag === "--trace-secrets" ? { ...format, secrets: true } : format;
 }
 
 /** `--workers`' value: a count from 1, or `auto`. */
@@ -257,11 +284,45 @@ export async function main(args: readonly string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const normal = options.logLevel !== "quiet";
-  const verbose = options.logLevel === "verbose";
+  const serveOptions = serveOptionsOf(options);
+  // TCP or unix, chosen at run time: the hooks above take either kind of address.
+  const server = serve(serveOptions as ServeOptions) as unknown as Server<Addr>;
+  // Signal handlers come first, so that a signal sent right after the startup line is handled.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.error(`h1serve: ${signal} again, exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    if (options.logLevel !== "quiet") {
+      console.log(`${signal}: finishing the requests in flight, then exiting`);
+    }
+    server.shutdown();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  let addr: Addr;
+  try {
+    addr = await server.ready;
+  } catch (error) {
+    console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  printListening(addr, options.tls !== null, options.workers);
+  await server.finished;
+  process.exit(0);
+}
+
+/** What `serve` is given for the command line's options: where, TLS, the hooks that print. */
+function serveOptionsOf(options: CliOptions): ServeOptions<Addr> {
+  // The trace tells all that the log lines would, and more: with it they are not printed.
+  const normal = options.logLevel !== "quiet" && options.trace === null;
+  const verbose = options.logLevel === "verbose" && options.trace === null;
+  const traceFormat = options.trace;
   const tls = options.tls &&
     { cert: readPem(options.tls.certFile, "certificate"), key: readPem(options.tls.keyFile, "key") };
-  const serveOptions: ServeOptions<Addr> = {
+  return {
     port: options.port,
     hostname: options.hostname,
     ...(options.unix === null ? {} : { path: options.unix }),
@@ -270,6 +331,9 @@ export async function main(args: readonly string[]): Promise<void> {
     ...(options.workers === 1 ? {} : { workers: options.workers }),
     ...tls,
     handler: helloHandler,
+    ...(traceFormat === null
+      ? {}
+      : { trace: (event) => console.log(formatTraceEvent(event, traceFormat).join("\n")) }),
     onConnection: normal
       ? (addr, client) => console.log(`connection from ${peerText(addr, client)}`)
       : undefined,
@@ -295,31 +359,6 @@ export async function main(args: readonly string[]): Promise<void> {
         )
       : undefined,
   };
-  // TCP or unix, chosen at run time: the hooks above take either kind of address.
-  const server = serve(serveOptions as ServeOptions) as unknown as Server<Addr>;
-  // Signal handlers come first, so that a signal sent right after the startup line is handled.
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      console.error(`h1serve: ${signal} again, exiting without waiting`);
-      process.exit(1);
-    }
-    stopping = true;
-    if (normal) console.log(`${signal}: finishing the requests in flight, then exiting`);
-    server.shutdown();
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  let addr: Addr;
-  try {
-    addr = await server.ready;
-  } catch (error) {
-    console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  }
-  printListening(addr, tls !== null, options.workers);
-  await server.finished;
-  process.exit(0);
 }
 
 /** The startup line; a worker's own comes from serve(), and its primary prefixes it with the worker's id. */

@@ -14,6 +14,7 @@ import {
 } from "../core/mod.ts";
 import type { Addr, NetAddr, UnixAddr } from "../transport/transport.ts";
 import type { Clock } from "./clock.ts";
+import type { TraceEvent } from "./trace.ts";
 import type { TrustProxy } from "../core/mod.ts";
 
 /**
@@ -249,6 +250,12 @@ export interface ServeOptions<A extends Addr = NetAddr> {
    * @default {systemClock}
    */
   readonly clock?: Clock;
+  /**
+   * The wire trace: every connection's bytes in and out, its ends and closes, backpressure, answered
+   * requests and rejections, as they happen (see {@link TraceEvent}; the CLI's `--trace` prints them).
+   * Without it the server runs with no trace code in its path.
+   */
+  readonly trace?: (event: TraceEvent) => void;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
 import { ResponseMemo } from "./respond.ts";
 import type { RequestOrigin } from "../fetch/request.ts";
 import { ForwardingPolicy } from "./forwarding.ts";
+import { Tracer } from "./trace.ts";
 
 /**
  * Starts a server on the given transport, on a unix socket path (see `serve`'s unix form).
@@ -81,7 +82,19 @@ export function serveWith(
   handler?: ServeHandler<never>,
 ): Server<Addr> {
   // Either kind's options and handler (see `serve`): the server gives each the addresses of its kind.
-  const any = options as unknown as ServeOptions<Addr>;
+  let any = options as unknown as ServeOptions<Addr>;
+  const trace = any.trace;
+  if (trace !== undefined) {
+    // The wire trace wraps the transport and the two hooks that name a connection's requests.
+    const tracer = new Tracer(trace, any.clock ?? systemClock);
+    const { onResponse, onProtocolError } = any;
+    transport = tracer.transport(transport);
+    any = {
+      ...any,
+      onResponse: (entry) => (tracer.response(entry), onResponse?.(entry)),
+      onProtocolError: (info) => (tracer.rejected(info), onProtocolError?.(info)),
+    };
+  }
   return new HttpServer(transport, any, (handler ?? options.handler) as unknown as ServeHandler<Addr>);
 }
 

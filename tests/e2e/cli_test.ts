@@ -123,6 +123,37 @@ describe(`CLI on ${runtime}`, () => {
     );
   });
 
+  it("--trace shows each connection's bytes with CR and LF visible, framing, secrets redacted, a caret under a rejected byte", async () => {
+    const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1", "--trace"]);
+    children.push(cli.child);
+    const port = new URL(cli.url).port;
+    const answer = await rawExchange(
+      Number(port),
+      "GET / HTTP/1.1\r\nHost: a\r\nCookie: id=42\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    await rawExchange(Number(port), "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n");
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+    const out = cli.stdout();
+    for (
+      const expected of [
+        /^\[#1\] connection from 127\.0\.0\.1:\d+$/m,
+        /^\[#1\] ← \d+ bytes$/m,
+        /^\[#1\] ← {3}GET \/ HTTP\/1\.1␍␊$/m,
+        /^\[#1\] ← {3}Cookie: ‹redacted, 6 bytes; --trace-secrets shows it›␍␊$/m,
+        /^\[#1\] ← {3}\(request: no body: .*; Connection: close, the connection ends after this\)$/m,
+        /^\[#1\] → {3}HTTP\/1\.1 200 OK␍␊$/m,
+        /^\[#1\] → {3}\(response: body framed by Content-Length: 177 \(RFC 9112 §6\.2\); Connection: close, /m,
+        /^\[#1\] → {3}<h1>The Hello World! HTML page<\/h1>␊$/m,
+        /^\[#1\] request 1: GET \/ → 200, \d+ bytes, \d+ ms$/m,
+        /^\[#2\] rejected: 400 OBS_FOLD \(RFC 9112 §5\.2\) at byte 33: .+\n\[#2\] {3}␠?folded␍␊\n\[#2\] {3}\^$/m,
+        /^\[#2\] closed by the (server|client \(or the network\))$/m,
+      ]
+    ) assert.match(out, expected);
+    assert.doesNotMatch(out, /id=42/, "the cookie's value is not printed");
+  });
+
   it("echoes WebSocket messages at /echo, and logs the WebSocket with 101 and its lifetime once it closes", async () => {
     const cli = await startCli(["--port", "0", "--hostname", "127.0.0.1"]);
     children.push(cli.child);
