@@ -177,11 +177,19 @@ function describeHead(lines: string[]): string {
   else framing = "no body: neither Content-Length nor Transfer-Encoding (RFC 9112 §6.3, rule 7)";
   const connection = field("connection").join(",").toLowerCase();
   const version = isResponse ? start.slice(0, 8) : start.slice(-8);
-  const keepAlive = connection.includes("close")
-    ? "Connection: close, the connection ends after this"
+  const closing = connection.includes("close")
+    ? "Connection: close"
     : version === "HTTP/1.0" && !connection.includes("keep-alive")
-    ? "HTTP/1.0 without keep-alive, the connection ends after this"
-    : "the connection stays open for the next request (keep-alive)";
+    ? "HTTP/1.0 without keep-alive"
+    : null;
+  // A request's fields are the client's wish; a response's are the server's decision.
+  const keepAlive = isResponse
+    ? closing === null
+      ? "the connection stays open for the next request (keep-alive)"
+      : `${closing}, the connection ends after this`
+    : closing === null
+    ? "the client would keep the connection open (keep-alive)"
+    : `${closing}, the client wants the connection to end after this`;
   return `${isResponse ? "response" : "request"}: ${framing}; ${keepAlive}`;
 }
 

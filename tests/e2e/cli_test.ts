@@ -142,7 +142,7 @@ describe(`CLI on ${runtime}`, () => {
         /^\[#1\] ← \d+ bytes$/m,
         /^\[#1\] ← {3}GET \/ HTTP\/1\.1␍␊$/m,
         /^\[#1\] ← {3}Cookie: ‹redacted, 6 bytes; --trace-secrets shows it›␍␊$/m,
-        /^\[#1\] ← {3}\(request: no body: .*; Connection: close, the connection ends after this\)$/m,
+        /^\[#1\] ← {3}\(request: no body: .*; Connection: close, the client wants the connection to end after this\)$/m,
         /^\[#1\] → {3}HTTP\/1\.1 200 OK␍␊$/m,
         /^\[#1\] → {3}\(response: body framed by Content-Length: 177 \(RFC 9112 §6\.2\); Connection: close, /m,
         /^\[#1\] → {3}<h1>The Hello World! HTML page<\/h1>␊$/m,

@@ -86,7 +86,7 @@ describe("the trace printed", () => {
       "[#3] ←   Cookie: ‹redacted, 6 bytes; --trace-secrets shows it›␍␊",
       "[#3] ←   Content-Length: 10␍␊",
       "[#3] ←   ␍␊",
-      "[#3] ←   (request: body framed by Content-Length: 10 (RFC 9112 §6.2); the connection stays open for the next request (keep-alive))",
+      "[#3] ←   (request: body framed by Content-Length: 10 (RFC 9112 §6.2); the client would keep the connection open (keep-alive))",
       "[#3] ←   0123",
       "[#3] ←   … 6 more bytes",
     ]);
@@ -104,7 +104,10 @@ describe("the trace printed", () => {
       /up to the close .*Connection: close/,
     );
     assert.match(head("HTTP/1.1 304 Not Modified\r\n\r\n")!, /no body \(by its status\)/);
-    assert.match(head("GET / HTTP/1.0\r\n\r\n")!, /no body: neither .*HTTP\/1\.0 without keep-alive/);
+    assert.match(
+      head("GET / HTTP/1.0\r\n\r\n")!,
+      /no body: neither .*HTTP\/1\.0 without keep-alive, the client wants/,
+    );
   });
 
   test("a rejection with a caret under its byte", async () => {
