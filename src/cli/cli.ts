@@ -5,13 +5,14 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serve } from "../server/serve.ts";
 import { ForwardingPolicy } from "../server/forwarding.ts";
 import { workerCount, workerIdentity } from "../server/workers.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
+import { HarRecorder } from "./har.ts";
 import { DEFAULT_TRACE_FORMAT, formatTraceEvent, type TraceFormat } from "./trace_format.ts";
 
 /** The `--help` text. */
@@ -37,6 +38,7 @@ Options:
                   who closed (secrets redacted, bodies cut at 256 bytes)
   --trace-secrets with --trace, show Authorization, Cookie, Set-Cookie and Proxy-Authorization
   --trace-body N  with --trace, show at most N bytes of each piece of a body (default 256)
+  --trace-file F  write every exchange to F as a HAR 1.2 file when the server stops
   --verbose       also print each request's bytes exactly as they arrive, and why a request was rejected
   --quiet         print only the startup line
   --help          print this help and exit
@@ -64,6 +66,8 @@ export interface CliOptions {
   readonly logLevel: "quiet" | "normal" | "verbose";
   /** How to print the wire trace, or `null` without `--trace`. */
   readonly trace: TraceFormat | null;
+  /** Where to write the HAR file of the exchanges, or `null`. */
+  readonly harFile: string | null;
   /** Whether `--help` was asked for. */
   readonly help: boolean;
 }
@@ -105,6 +109,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   let workers: number | "auto" = 1;
   let logLevel: CliOptions["logLevel"] = "normal";
   let trace: TraceFormat | null = null;
+  let harFile: string | null = null;
   let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -146,6 +151,10 @@ export function parseArgs(args: readonly string[]): CliOptions {
         if (inline !== undefined) throw new UsageError(`${flag} takes no value (see --help)`);
         proxyProtocol = true;
         break;
+      case "--trace-file":
+        harFile = value();
+        if (harFile === "") throw new UsageError("--trace-file needs a file name (see --help)");
+        break;
       case "--trace":
       case "--trace-secrets":
       case "--trace-body":
@@ -166,7 +175,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
   }
   const tls = tlsArgs(certFile, keyFile, unix, proxyProtocol);
   if (workers !== 1 && unix !== null) throw new UsageError("--workers shares a TCP port, not a unix socket");
-  return { port, hostname, tls, unix, proxyProtocol, trustProxy, workers, logLevel, trace, help };
+  return { port, hostname, tls, unix, proxyProtocol, trustProxy, workers, logLevel, trace, harFile, help };
 }
 
 /** The trace flags: `--trace`, `--trace-secrets` (no value), `--trace-body N`. */
@@ -284,7 +293,8 @@ export async function main(args: readonly string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const serveOptions = serveOptionsOf(options);
+  const har = options.harFile === null ? null : new HarRecorder(options.tls === null ? "http" : "https");
+  const serveOptions = serveOptionsOf(options, har);
   // TCP or unix, chosen at run time: the hooks above take either kind of address.
   const server = serve(serveOptions as ServeOptions) as unknown as Server<Addr>;
   // Signal handlers come first, so that a signal sent right after the startup line is handled.
@@ -311,11 +321,22 @@ export async function main(args: readonly string[]): Promise<void> {
   }
   printListening(addr, options.tls !== null, options.workers);
   await server.finished;
+  if (har !== null) writeHar(options.harFile!, har);
   process.exit(0);
 }
 
+/** Writes the HAR file; a failure is one line, and the exit stays 0 (the serving went well). */
+function writeHar(path: string, har: HarRecorder): void {
+  try {
+    writeFileSync(path, JSON.stringify(har.toJSON(), null, 2));
+    console.log(`h1serve: wrote ${har.toJSON().log.entries.length} exchanges to ${path}`);
+  } catch (error) {
+    console.error(`h1serve: could not write ${path}: ${(error as Error).message}`);
+  }
+}
+
 /** What `serve` is given for the command line's options: where, TLS, the hooks that print. */
-function serveOptionsOf(options: CliOptions): ServeOptions<Addr> {
+function serveOptionsOf(options: CliOptions, har: HarRecorder | null): ServeOptions<Addr> {
   // The trace tells all that the log lines would, and more: with it they are not printed.
   const normal = options.logLevel !== "quiet" && options.trace === null;
   const verbose = options.logLevel === "verbose" && options.trace === null;
@@ -331,9 +352,12 @@ function serveOptionsOf(options: CliOptions): ServeOptions<Addr> {
     ...(options.workers === 1 ? {} : { workers: options.workers }),
     ...tls,
     handler: helloHandler,
-    ...(traceFormat === null
-      ? {}
-      : { trace: (event) => console.log(formatTraceEvent(event, traceFormat).join("\n")) }),
+    ...(traceFormat === null && har === null ? {} : {
+      trace: (event) => {
+        har?.add(event);
+        if (traceFormat !== null) console.log(formatTraceEvent(event, traceFormat).join("\n"));
+      },
+    }),
     onConnection: normal
       ? (addr, client) => console.log(`connection from ${peerText(addr, client)}`)
       : undefined,

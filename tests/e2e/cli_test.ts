@@ -4,13 +4,14 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect, createServer, type Server as NetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import harValidator from "har-validator";
 import { HELLO_HTML } from "../../src/cli/hello.ts";
 import { cliCommand, DENO_NET } from "./_processes.ts";
 import { makeCertificate } from "./_tls.ts";
@@ -152,6 +153,47 @@ describe(`CLI on ${runtime}`, () => {
       ]
     ) assert.match(out, expected);
     assert.doesNotMatch(out, /id=42/, "the cookie's value is not printed");
+  });
+
+  it("--trace-file writes every exchange, pipelined ones too, as a HAR 1.2 file that the HAR schema accepts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "h1serve-har-"));
+    try {
+      const file = join(dir, "trace.har");
+      const cli = await startCli(
+        ["--port", "0", "--hostname", "127.0.0.1", "--trace-file", file],
+        runtime,
+        execPath,
+        DENO_FILES,
+      );
+      children.push(cli.child);
+      const port = Number(new URL(cli.url).port);
+      assert.equal((await fetch(`${cli.url}?q=1`)).status, 200);
+      await rawExchange(
+        port,
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      sendSignal(cli, "SIGTERM");
+      assert.equal((await cli.exited).code, 0);
+      assert.match(cli.stdout(), /^h1serve: wrote 4 exchanges to .*trace\.har$/m);
+      const har = JSON.parse(readFileSync(file, "utf8"));
+      await harValidator.har(har); // rejects with the schema's errors for an archive that is not HAR 1.2
+      const seen = har.log.entries.map((
+        entry: { request: { method: string; url: string }; response: { status: number; bodySize: number } },
+      ) => [
+        entry.request.method,
+        entry.request.url.replace(/:\d+\//, "/"),
+        entry.response.status,
+        entry.response.bodySize,
+      ]);
+      assert.deepEqual(seen, [
+        ["GET", "http://127.0.0.1/?q=1", 200, HELLO_HTML.length],
+        ["GET", "http://x/a", 404, seen[1][3]],
+        ["HEAD", "http://x/", 200, 0],
+        ["GET", "http://x/", 200, HELLO_HTML.length],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("echoes WebSocket messages at /echo, and logs the WebSocket with 101 and its lifetime once it closes", async () => {

@@ -1,0 +1,224 @@
+/**
+ * `--trace-file FILE.har`: every exchange the trace saw, as an HTTP Archive (HAR 1.2) that browsers'
+ * devtools and HAR viewers open. The requests and responses are read back from each connection's
+ * bytes in and out, in order (pipelined ones too); the timings come from the trace's clock.
+ *
+ * @module
+ */
+
+import type { TraceEvent } from "../server/trace.ts";
+import { readResponse } from "../testing/response_reader.ts";
+
+/** The most bytes kept of one connection's input or output. */
+const KEPT_BYTES = 1024 * 1024;
+
+/** One HAR 1.2 entry (the fields h1serve fills). */
+export interface HarEntry {
+  /** When the request's first byte arrived, ISO 8601. */
+  readonly startedDateTime: string;
+  /** The whole exchange, in milliseconds. */
+  readonly time: number;
+  /** The request. */
+  readonly request: Record<string, unknown>;
+  /** The response. */
+  readonly response: Record<string, unknown>;
+  /** No cache was involved. */
+  readonly cache: Record<string, never>;
+  /** Send, wait and receive, in milliseconds. */
+  readonly timings: { readonly send: number; readonly wait: number; readonly receive: number };
+  /** The connection's id in the trace. */
+  readonly connection: string;
+}
+
+interface Flow {
+  readonly id: number;
+  host: string;
+  input: Uint8Array[];
+  inputBytes: number;
+  output: Uint8Array[];
+  outputBytes: number;
+  /** When each answered request was logged, with its method and duration. */
+  readonly answered: { at: number; method: string; durationMs: number }[];
+  firstIn: number;
+}
+
+/**
+ * Collects the trace's events and writes them out as HAR 1.2.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HarRecorder } from "./har.ts";
+ *
+ * const har = new HarRecorder("http");
+ * assert.deepEqual(har.toJSON().log.entries, []);
+ * ```
+ */
+export class HarRecorder {
+  readonly #scheme: string;
+  readonly #flows = new Map<number, Flow>();
+  readonly #entries: HarEntry[] = [];
+
+  /**
+   * Makes a recorder.
+   * @param scheme `http` or `https`, for the requests' URLs.
+   */
+  constructor(scheme: string) {
+    this.#scheme = scheme;
+  }
+
+  /**
+   * Takes one trace event.
+   * @param event The event.
+   */
+  add(event: TraceEvent): void {
+    if (event.type === "open") {
+      this.#flows.set(event.id, {
+        id: event.id,
+        host: "localhost",
+        input: [],
+        inputBytes: 0,
+        output: [],
+        outputBytes: 0,
+        answered: [],
+        firstIn: event.at,
+      });
+      return;
+    }
+    const flow = this.#flows.get(event.id);
+    if (flow === undefined) return;
+    if (event.type === "in" && flow.inputBytes < KEPT_BYTES) {
+      if (flow.inputBytes === 0) flow.firstIn = event.at;
+      flow.input.push(event.bytes);
+      flow.inputBytes += event.bytes.byteLength;
+    } else if (event.type === "out" && flow.outputBytes < KEPT_BYTES) {
+      flow.output.push(event.bytes);
+      flow.outputBytes += event.bytes.byteLength;
+    } else if (event.type === "response") {
+      flow.answered.push({ at: event.at, method: event.entry.method, durationMs: event.entry.durationMs });
+    } else if (event.type === "close") {
+      this.#finish(flow);
+    }
+  }
+
+  /**
+   * The archive so far (connections still open are read as they stand).
+   * @returns HAR 1.2, as an object.
+   */
+  toJSON(): { log: { version: string; creator: { name: string; version: string }; entries: HarEntry[] } } {
+    for (const flow of this.#flows.values()) this.#finish(flow);
+    const entries = [...this.#entries].sort((a, b) => a.startedDateTime.localeCompare(b.startedDateTime));
+    return { log: { version: "1.2", creator: { name: "h1serve", version: "0.1.0" }, entries } };
+  }
+
+  #finish(flow: Flow): void {
+    this.#flows.delete(flow.id);
+    const input = join(flow.input);
+    const output = join(flow.output);
+    let inAt = 0;
+    let outAt = 0;
+    for (const answered of flow.answered) {
+      const request = readRequest(input, inAt);
+      if (request === null) break;
+      inAt = request.end;
+      let response = readResponse(output, outAt, answered.method, true);
+      // Interim (1xx) responses come before the final one.
+      while (
+        response.kind === "response" && response.response.status < 200 && response.response.status !== 101
+      ) {
+        outAt = response.end;
+        response = readResponse(output, outAt, answered.method, true);
+      }
+      if (response.kind !== "response") break;
+      outAt = response.end;
+      const { status, reason, fields, body, raw } = response.response;
+      const started = answered.at - answered.durationMs;
+      const host = request.fields.find(([name]) => name.toLowerCase() === "host")?.[1] ?? flow.host;
+      const url = `${this.#scheme}://${host}${request.target.startsWith("/") ? request.target : "/"}`;
+      const mimeType = fields.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
+      this.#entries.push({
+        startedDateTime: new Date(started).toISOString(),
+        time: answered.durationMs,
+        request: {
+          method: request.method,
+          url,
+          httpVersion: request.version,
+          cookies: [],
+          headers: request.fields.map(([name, value]) => ({ name, value })),
+          queryString: queryOf(url),
+          headersSize: request.headBytes,
+          bodySize: request.bodyBytes,
+        },
+        response: {
+          status,
+          statusText: reason,
+          httpVersion: response.response.version,
+          cookies: [],
+          headers: fields.map(([name, value]) => ({ name, value })),
+          content: { size: body.byteLength, mimeType, text: new TextDecoder().decode(body) },
+          redirectURL: fields.find(([name]) => name.toLowerCase() === "location")?.[1] ?? "",
+          headersSize: raw.byteLength - body.byteLength,
+          bodySize: body.byteLength,
+        },
+        cache: {},
+        timings: { send: 0, wait: answered.durationMs, receive: 0 },
+        connection: String(flow.id),
+      });
+    }
+  }
+}
+
+/** A request's head and the length of its body, read from `at`; `null` when there is none. */
+function readRequest(bytes: Uint8Array, at: number): {
+  method: string;
+  target: string;
+  version: string;
+  fields: [string, string][];
+  headBytes: number;
+  bodyBytes: number;
+  end: number;
+} | null {
+  let headEnd = -1;
+  for (let i = at; i + 3 < bytes.byteLength; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      headEnd = i;
+      break;
+    }
+  }
+  if (headEnd === -1) return null;
+  const lines = new TextDecoder("latin1").decode(bytes.subarray(at, headEnd)).split("\r\n");
+  const [method = "", target = "", version = "HTTP/1.1"] = lines[0].split(" ");
+  const fields = lines.slice(1).map((line): [string, string] => {
+    const colon = line.indexOf(":");
+    return [line.slice(0, colon), line.slice(colon + 1).trim()];
+  });
+  const field = (name: string) => fields.find(([n]) => n.toLowerCase() === name)?.[1];
+  const bodyStart = headEnd + 4;
+  let end = bodyStart;
+  if ((field("transfer-encoding") ?? "").toLowerCase().includes("chunked")) {
+    const text = new TextDecoder("latin1").decode(bytes.subarray(bodyStart));
+    const last = text.search(/(^|\r\n)0(;[^\r]*)?\r\n(?:[^\r]+\r\n)*\r\n/);
+    end = last === -1 ? bytes.byteLength : bodyStart + text.slice(last).indexOf("\r\n\r\n") + last + 4;
+  } else {
+    end = Math.min(bytes.byteLength, bodyStart + Number(field("content-length") ?? 0));
+  }
+  return { method, target, version, fields, headBytes: bodyStart - at, bodyBytes: end - bodyStart, end };
+}
+
+function queryOf(url: string): { name: string; value: string }[] {
+  try {
+    return [...new URL(url).searchParams].map(([name, value]) => ({ name, value }));
+  } catch {
+    return [];
+  }
+}
+
+function join(parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return bytes;
+}
