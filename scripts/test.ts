@@ -38,7 +38,7 @@ function* walk(dir: string): Generator<string> {
 const steps: Step[] = [
   { name: "fmt", command: [deno, "fmt", "--check"] },
   { name: "lint", command: [deno, "lint"] },
-  { name: "check", command: [deno, "check", "mod.ts", "src/", "tests/", "scripts/"] },
+  { name: "check", command: [deno, "check", "mod.ts", "src/", "tests/", "scripts/", "examples/"] },
   // The core must use no runtime API and no timer: it type-checks against plain ES2022 alone.
   { name: "check-core-runtime-free", command: [bin("tsc"), "-p", "tsconfig.core.json"] },
   {
