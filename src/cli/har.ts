@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../core/_bytes.ts";
 import type { TraceEvent } from "../server/trace.ts";
 import { readResponse } from "../testing/response_reader.ts";
 
@@ -113,8 +114,8 @@ export class HarRecorder {
 
   #finish(flow: Flow): void {
     this.#flows.delete(flow.id);
-    const input = join(flow.input);
-    const output = join(flow.output);
+    const input = concatBytes(flow.input);
+    const output = concatBytes(flow.output);
     let inAt = 0;
     let outAt = 0;
     for (const answered of flow.answered) {
@@ -211,14 +212,4 @@ function queryOf(url: string): { name: string; value: string }[] {
   } catch {
     return [];
   }
-}
-
-function join(parts: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.byteLength;
-  }
-  return bytes;
 }

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { concatBytes } from "../core/_bytes.ts";
 import type { ServeHandler, ServeOptions, Server } from "../server/options.ts";
 import { serveWith } from "../server/server.ts";
 import { FakeClock } from "./fake_clock.ts";
@@ -268,14 +269,7 @@ class InMemoryConnection implements TestConnection {
   }
 
   get received(): Uint8Array {
-    const parts = this.socket.writtenBytes;
-    const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-    let at = 0;
-    for (const part of parts) {
-      bytes.set(part, at);
-      at += part.byteLength;
-    }
-    return bytes;
+    return concatBytes(this.socket.writtenBytes, true);
   }
 
   get closed(): boolean {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../core/_bytes.ts";
+
 /** How a response's body was delimited on the wire. */
 export type Framing = "none" | "content-length" | "chunked" | "close";
 
@@ -193,13 +195,7 @@ function readChunked(
     if (typeof parsed === "string") return parsed;
     trailers.push(parsed[0]);
   }
-  const body = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let filled = 0;
-  for (const part of parts) {
-    body.set(part, filled);
-    filled += part.byteLength;
-  }
-  return { body, trailers, end: offset };
+  return { body: concatBytes(parts, true), trailers, end: offset };
 }
 
 function indexOfLineEnd(bytes: Uint8Array, from: number): number {
