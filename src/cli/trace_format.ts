@@ -86,12 +86,16 @@ export function formatTraceEvent(event: TraceEvent, format: TraceFormat = DEFAUL
       return [`${tag} the server stops reading (its output waits for the client to read)`];
     case "resume":
       return [`${tag} the server reads again`];
-    case "end":
-      return [
-        `${tag} ${event.by === "client" ? "the client" : "the server"} sent FIN: it sends nothing more`,
-      ];
+    case "end": {
+      const who = event.by === "client" ? "the client" : "the server";
+      return [`${tag} ${who} sent FIN: it sends nothing more${because(event.why)}`];
+    }
     case "close":
-      return [`${tag} closed by ${event.by === "client" ? "the client (or the network)" : "the server"}`];
+      return [
+        `${tag} closed by ${event.by === "client" ? "the client (or the network)" : "the server"}${
+          because(event.why)
+        }`,
+      ];
     case "response": {
       const { entry, n } = event;
       return [
@@ -109,6 +113,11 @@ export function formatTraceEvent(event: TraceEvent, format: TraceFormat = DEFAUL
       ];
     }
   }
+}
+
+/** A reason in parentheses, or nothing. */
+function because(why: string | undefined): string {
+  return why === undefined ? "" : ` (${why})`;
 }
 
 /** A piece of input or output: a count, then its lines, with heads annotated and bodies cut. */

@@ -86,7 +86,7 @@ export function serveWith(
   const trace = any.trace;
   if (trace !== undefined) {
     // The wire trace wraps the transport and the two hooks that name a connection's requests.
-    const tracer = new Tracer(trace, any.clock ?? systemClock);
+    const tracer = new Tracer(trace, any.clock ?? systemClock, any.limits?.keepAliveTimeoutMs);
     const { onResponse, onProtocolError } = any;
     transport = tracer.transport(transport);
     any = {

@@ -24,7 +24,8 @@ import type { ProtocolErrorInfo, ResponseLogEntry } from "./options.ts";
  * - `open`: a connection was accepted.
  * - `in` and `out`: bytes the client sent, and bytes the server wrote, as they pass.
  * - `pause` and `resume`: the server stopped reading (backpressure), and started again.
- * - `end`: a FIN, from the client or the server. `close`: the connection closed, and by whom.
+ * - `end`: a FIN, from the client or the server. `close`: the connection closed, and by whom; for the
+ *   server's, `why` as far as the trace saw it (a rejection, `Connection: close`, the keep-alive timeout).
  * - `response`: request `n` of the connection was answered (the server's `onResponse` entry).
  * - `rejected`: the input broke a rule of the protocol, at byte `offset` of the connection's input;
  *   `line` is the line of input that holds it and `column` where in that line (for a caret).
@@ -52,6 +53,8 @@ export type TraceEvent =
     readonly id: number;
     readonly at: number;
     readonly by: "client" | "server";
+    /** Why the server ended or closed it, as far as the trace saw (absent for the client's). */
+    readonly why?: string;
   }
   | {
     readonly type: "response";
@@ -76,6 +79,12 @@ const KEPT_INPUT = 16 * 1024;
 interface Traced {
   readonly id: number;
   answered: number;
+  /** Whether the server rejected this connection's input. */
+  rejected: boolean;
+  /** Whether the server's last response head said `Connection: close`. */
+  closeAnnounced: boolean;
+  /** When bytes last went in or out. */
+  lastActivity: number;
   input: Uint8Array;
   /** The offset in the connection's input of `input[0]`. */
   inputStart: number;
@@ -100,16 +109,19 @@ export class Tracer {
   readonly #sink: (event: TraceEvent) => void;
   readonly #clock: Clock;
   readonly #byPeer = new Map<string, Traced>();
+  readonly #keepAliveMs: number;
   #next = 1;
 
   /**
    * Makes a tracer.
    * @param sink Where the events go.
    * @param clock The server's clock, for `at`.
+   * @param keepAliveMs The server's keep-alive timeout, to name it as the reason of a close.
    */
-  constructor(sink: (event: TraceEvent) => void, clock: Clock) {
+  constructor(sink: (event: TraceEvent) => void, clock: Clock, keepAliveMs = 65_000) {
     this.#sink = sink;
     this.#clock = clock;
+    this.#keepAliveMs = keepAliveMs;
   }
 
   /**
@@ -144,6 +156,7 @@ export class Tracer {
   rejected(info: ProtocolErrorInfo<Addr>): void {
     const traced = this.#byPeer.get(peerKey(info.remoteAddr));
     if (traced === undefined) return;
+    traced.rejected = true;
     const { input, inputStart } = traced;
     const at = Math.min(Math.max(info.offset - inputStart, 0), input.byteLength);
     let start = at;
@@ -162,14 +175,29 @@ export class Tracer {
   }
 
   #accept(socket: TransportSocket, accept: (socket: TransportSocket) => SocketEvents): SocketEvents {
-    const traced: Traced = { id: this.#next++, answered: 0, input: new Uint8Array(0), inputStart: 0 };
+    const traced: Traced = {
+      id: this.#next++,
+      answered: 0,
+      rejected: false,
+      closeAnnounced: false,
+      lastActivity: this.#clock.now(),
+      input: new Uint8Array(0),
+      inputStart: 0,
+    };
     const key = peerKey(socket.remoteAddr);
     this.#byPeer.set(key, traced);
     this.#emit({ type: "open", id: traced.id, at: this.#clock.now(), remoteAddr: socket.remoteAddr });
-    const wrapped = new TracedSocket(socket, traced.id, (event) => this.#emit(event), this.#clock);
+    const wrapped = new TracedSocket(
+      socket,
+      traced,
+      (event) => this.#emit(event),
+      this.#clock,
+      this.#keepAliveMs,
+    );
     wrapped.events = accept(wrapped);
     return {
       data: (bytes) => {
+        traced.lastActivity = this.#clock.now();
         this.#keep(traced, bytes);
         this.#emit({ type: "in", id: traced.id, at: this.#clock.now(), bytes });
         wrapped.events.data(bytes, wrapped);
@@ -213,16 +241,36 @@ class TracedSocket implements TransportSocket {
   events: SocketEvents;
   destroyed = false;
   readonly #inner: TransportSocket;
+  readonly #traced: Traced;
   readonly #id: number;
   readonly #emit: (event: TraceEvent) => void;
   readonly #clock: Clock;
+  readonly #keepAliveMs: number;
 
-  constructor(inner: TransportSocket, id: number, emit: (event: TraceEvent) => void, clock: Clock) {
+  constructor(
+    inner: TransportSocket,
+    traced: Traced,
+    emit: (event: TraceEvent) => void,
+    clock: Clock,
+    keepAliveMs: number,
+  ) {
     this.#inner = inner;
-    this.#id = id;
+    this.#traced = traced;
+    this.#id = traced.id;
     this.#emit = emit;
     this.#clock = clock;
+    this.#keepAliveMs = keepAliveMs;
     this.events = inner.events;
+  }
+
+  /** Why the server ends or closes the connection, from what the trace saw of it. */
+  #why(): string {
+    const traced = this.#traced;
+    if (traced.rejected) return "after rejecting the input";
+    if (traced.closeAnnounced) return "after a response with Connection: close";
+    const idle = this.#clock.now() - traced.lastActivity;
+    if (idle >= this.#keepAliveMs) return `the keep-alive timeout: ${idle} ms without a request`;
+    return `after ${idle} ms without a byte: a timeout, a shutdown, or the client's FIN`;
   }
 
   get remoteAddr(): Addr {
@@ -259,20 +307,25 @@ class TracedSocket implements TransportSocket {
   }
 
   end(): void {
-    this.#emit({ type: "end", id: this.#id, at: this.#clock.now(), by: "server" });
+    this.#emit({ type: "end", id: this.#id, at: this.#clock.now(), by: "server", why: this.#why() });
     this.#inner.end();
   }
 
   destroy(): void {
-    if (!this.destroyed) this.#emit({ type: "close", id: this.#id, at: this.#clock.now(), by: "server" });
+    if (!this.destroyed) {
+      this.#emit({ type: "close", id: this.#id, at: this.#clock.now(), by: "server", why: this.#why() });
+    }
     this.destroyed = true;
     this.#inner.destroy();
   }
 
   #out(bytes: Uint8Array): void {
-    if (bytes.byteLength > 0) {
-      this.#emit({ type: "out", id: this.#id, at: this.#clock.now(), bytes: bytes.slice() });
-    }
+    if (bytes.byteLength === 0) return;
+    const traced = this.#traced;
+    traced.lastActivity = this.#clock.now();
+    const head = String.fromCharCode(...bytes.subarray(0, 1024));
+    if (/^HTTP\/1\.[01] \d{3}/.test(head)) traced.closeAnnounced = /\r\nconnection: *close\r\n/i.test(head);
+    this.#emit({ type: "out", id: this.#id, at: this.#clock.now(), bytes: bytes.slice() });
   }
 }
 

@@ -149,7 +149,9 @@ describe(`CLI on ${runtime}`, () => {
         /^\[#1\] → {3}<h1>The Hello World! HTML page<\/h1>␊$/m,
         /^\[#1\] request 1: GET \/ → 200, \d+ bytes, \d+ ms$/m,
         /^\[#2\] rejected: 400 OBS_FOLD \(RFC 9112 §5\.2\) at byte 33: .+\n\[#2\] {3}␠?folded␍␊\n\[#2\] {3}\^$/m,
-        /^\[#2\] closed by the (server|client \(or the network\))$/m,
+        /^\[#1\] the server sent FIN: it sends nothing more \(after a response with Connection: close\)$/m,
+        /^\[#2\] the server sent FIN: it sends nothing more \(after rejecting the input\)$/m,
+        /^\[#2\] closed by the (server \(after rejecting the input\)|client \(or the network\))$/m,
       ]
     ) assert.match(out, expected);
     assert.doesNotMatch(out, /id=42/, "the cookie's value is not printed");

@@ -43,6 +43,8 @@ describe("the trace's events", () => {
     assert.equal(new TextDecoder().decode(rejected.line), " folded\r\n");
     assert.equal(rejected.column, 0);
     // The server answers 400, sends its FIN, and the client closes.
+    const serverEnd = events.find((event) => event.type === "end" && event.by === "server");
+    assert.equal(serverEnd?.type === "end" && serverEnd.why, "after rejecting the input");
     const ends = events.filter((event) => event.type === "end" || event.type === "close");
     assert.deepEqual(ends.map((event) => `${event.type} ${"by" in event ? event.by : ""}`), [
       "end server",
@@ -59,6 +61,8 @@ describe("the trace's events", () => {
     const byServer = events.filter((event) => event.type === "end" || event.type === "close")
       .map((event) => `${event.type} ${"by" in event ? event.by : ""}`);
     assert.deepEqual(byServer[0], "end server", byServer.join(", "));
+    const end = events.find((event) => event.type === "end");
+    assert.equal(end?.type === "end" && end.why, "the keep-alive timeout: 65000 ms without a request");
     await connection.close();
     const second: TraceEvent[] = [];
     const other = await connect(hello, { trace: (event) => second.push(event) });
