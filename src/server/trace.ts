@@ -83,6 +83,8 @@ interface Traced {
   rejected: boolean;
   /** Whether the server's last response head said `Connection: close`. */
   closeAnnounced: boolean;
+  /** Whether the client sent its FIN. */
+  clientEnded: boolean;
   /** When bytes last went in or out. */
   lastActivity: number;
   input: Uint8Array;
@@ -180,6 +182,7 @@ export class Tracer {
       answered: 0,
       rejected: false,
       closeAnnounced: false,
+      clientEnded: false,
       lastActivity: this.#clock.now(),
       input: new Uint8Array(0),
       inputStart: 0,
@@ -203,6 +206,7 @@ export class Tracer {
         wrapped.events.data(bytes, wrapped);
       },
       end: () => {
+        traced.clientEnded = true;
         this.#emit({ type: "end", id: traced.id, at: this.#clock.now(), by: "client" });
         wrapped.events.end(wrapped);
       },
@@ -268,9 +272,10 @@ class TracedSocket implements TransportSocket {
     const traced = this.#traced;
     if (traced.rejected) return "after rejecting the input";
     if (traced.closeAnnounced) return "after a response with Connection: close";
+    if (traced.clientEnded) return "after the client's FIN, with every request answered";
     const idle = this.#clock.now() - traced.lastActivity;
     if (idle >= this.#keepAliveMs) return `the keep-alive timeout: ${idle} ms without a request`;
-    return `after ${idle} ms without a byte: a timeout, a shutdown, or the client's FIN`;
+    return `after ${idle} ms without a byte: a timeout or a shutdown`;
   }
 
   get remoteAddr(): Addr {
