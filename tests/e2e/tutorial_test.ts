@@ -103,4 +103,47 @@ describe(`the tutorial on ${runtime}`, () => {
       );
     },
   );
+  test(
+    "step 2: the classroom program breaks on split, pipelined, kept-alive and slow requests, and h1serve does not",
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      const classroom = new Step("examples/tutorial/01_classroom.ts", ["0"]);
+      running.push(classroom);
+      const port =
+        (await classroom.line(/^listening on http:\/\/127\.0\.0\.1:(\d+)\/$/m, "the listening line"))[1];
+      const broken = new Step("examples/tutorial/02_why_it_breaks.ts", [port]);
+      running.push(broken);
+      assert.equal(await broken.exited, 0, broken.out);
+      assert.equal(
+        broken.out,
+        [
+          "a request in two pieces: 1 answer(s) (200), the first before the request was all sent",
+          "two pipelined requests in one write: 1 answer(s) (200)",
+          "two requests on one connection, one after the other: 1 answer(s) (200)",
+          "a request a byte at a time: 1 answer(s) (200), the first before the request was all sent",
+          "",
+        ].join("\n"),
+      );
+
+      const h1serve = new Step("mod.ts", ["--port", "0", "--hostname", "127.0.0.1", "--quiet"]);
+      running.push(h1serve);
+      const h1port =
+        (await h1serve.line(/^h1serve listening on http:\/\/127\.0\.0\.1:(\d+)\/$/m, "h1serve's line"))[1];
+      const fine = new Step("examples/tutorial/02_why_it_breaks.ts", [h1port]);
+      running.push(fine);
+      assert.equal(await fine.exited, 0, fine.out);
+      assert.equal(
+        fine.out,
+        [
+          "a request in two pieces: 1 answer(s) (200)",
+          "two pipelined requests in one write: 2 answer(s) (200, 200)",
+          "two requests on one connection, one after the other: 2 answer(s) (200, 200)",
+          "a request a byte at a time: 1 answer(s) (200)",
+          "",
+        ].join("\n"),
+      );
+    },
+  );
 });
