@@ -327,9 +327,10 @@ export async function main(args: readonly string[]): Promise<void> {
 
 /** Writes the HAR file; a failure is one line, and the exit stays 0 (the serving went well). */
 function writeHar(path: string, har: HarRecorder): void {
+  const archive = har.toJSON();
   try {
-    writeFileSync(path, JSON.stringify(har.toJSON(), null, 2));
-    console.log(`h1serve: wrote ${har.toJSON().log.entries.length} exchanges to ${path}`);
+    writeFileSync(path, JSON.stringify(archive, null, 2));
+    console.log(`h1serve: wrote ${archive.log.entries.length} exchanges to ${path}`);
   } catch (error) {
     console.error(`h1serve: could not write ${path}: ${(error as Error).message}`);
   }

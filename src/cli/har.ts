@@ -6,9 +6,9 @@
  * @module
  */
 
-import { concatBytes } from "../core/_bytes.ts";
+import { concatBytes, latin1 } from "../core/_bytes.ts";
 import type { TraceEvent } from "../server/trace.ts";
-import { readResponse } from "../testing/response_reader.ts";
+import { indexOfBlankLine, parseFields, readChunked, readResponses } from "../testing/response_reader.ts";
 
 /** The most bytes kept of one connection's input or output. */
 const KEPT_BYTES = 1024 * 1024;
@@ -33,14 +33,12 @@ export interface HarEntry {
 
 interface Flow {
   readonly id: number;
-  host: string;
-  input: Uint8Array[];
+  readonly input: Uint8Array[];
   inputBytes: number;
-  output: Uint8Array[];
+  readonly output: Uint8Array[];
   outputBytes: number;
   /** When each answered request was logged, with its method and duration. */
   readonly answered: { at: number; method: string; durationMs: number }[];
-  firstIn: number;
 }
 
 /**
@@ -76,20 +74,17 @@ export class HarRecorder {
     if (event.type === "open") {
       this.#flows.set(event.id, {
         id: event.id,
-        host: "localhost",
         input: [],
         inputBytes: 0,
         output: [],
         outputBytes: 0,
         answered: [],
-        firstIn: event.at,
       });
       return;
     }
     const flow = this.#flows.get(event.id);
     if (flow === undefined) return;
     if (event.type === "in" && flow.inputBytes < KEPT_BYTES) {
-      if (flow.inputBytes === 0) flow.firstIn = event.at;
       flow.input.push(event.bytes);
       flow.inputBytes += event.bytes.byteLength;
     } else if (event.type === "out" && flow.outputBytes < KEPT_BYTES) {
@@ -115,26 +110,20 @@ export class HarRecorder {
   #finish(flow: Flow): void {
     this.#flows.delete(flow.id);
     const input = concatBytes(flow.input);
-    const output = concatBytes(flow.output);
+    // The final responses (a 101 is one), in the order of the requests: interim ones are not exchanges.
+    const methods = flow.answered.map(({ method }) => method);
+    const finals = readResponses(concatBytes(flow.output), methods, true).filter((response) =>
+      response.status >= 200 || response.status === 101
+    );
     let inAt = 0;
-    let outAt = 0;
-    for (const answered of flow.answered) {
+    for (const [i, answered] of flow.answered.entries()) {
       const request = readRequest(input, inAt);
-      if (request === null) break;
+      const response = finals[i];
+      if (request === null || response === undefined) break;
       inAt = request.end;
-      let response = readResponse(output, outAt, answered.method, true);
-      // Interim (1xx) responses come before the final one.
-      while (
-        response.kind === "response" && response.response.status < 200 && response.response.status !== 101
-      ) {
-        outAt = response.end;
-        response = readResponse(output, outAt, answered.method, true);
-      }
-      if (response.kind !== "response") break;
-      outAt = response.end;
-      const { status, reason, fields, body, raw } = response.response;
+      const { status, reason, fields, body, raw } = response;
       const started = answered.at - answered.durationMs;
-      const host = request.fields.find(([name]) => name.toLowerCase() === "host")?.[1] ?? flow.host;
+      const host = request.fields.find(([name]) => name.toLowerCase() === "host")?.[1] ?? "localhost";
       const url = `${this.#scheme}://${host}${request.target.startsWith("/") ? request.target : "/"}`;
       const mimeType = fields.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
       this.#entries.push({
@@ -153,7 +142,7 @@ export class HarRecorder {
         response: {
           status,
           statusText: reason,
-          httpVersion: response.response.version,
+          httpVersion: response.version,
           cookies: [],
           headers: fields.map(([name, value]) => ({ name, value })),
           content: { size: body.byteLength, mimeType, text: new TextDecoder().decode(body) },
@@ -179,27 +168,18 @@ function readRequest(bytes: Uint8Array, at: number): {
   bodyBytes: number;
   end: number;
 } | null {
-  let headEnd = -1;
-  for (let i = at; i + 3 < bytes.byteLength; i++) {
-    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
-      headEnd = i;
-      break;
-    }
-  }
+  const headEnd = indexOfBlankLine(bytes, at);
   if (headEnd === -1) return null;
-  const lines = new TextDecoder("latin1").decode(bytes.subarray(at, headEnd)).split("\r\n");
+  const lines = latin1(bytes, at, headEnd).split("\r\n");
   const [method = "", target = "", version = "HTTP/1.1"] = lines[0].split(" ");
-  const fields = lines.slice(1).map((line): [string, string] => {
-    const colon = line.indexOf(":");
-    return [line.slice(0, colon), line.slice(colon + 1).trim()];
-  });
+  const fields = parseFields(lines.slice(1));
+  if (typeof fields === "string") return null;
   const field = (name: string) => fields.find(([n]) => n.toLowerCase() === name)?.[1];
   const bodyStart = headEnd + 4;
-  let end = bodyStart;
+  let end: number;
   if ((field("transfer-encoding") ?? "").toLowerCase().includes("chunked")) {
-    const text = new TextDecoder("latin1").decode(bytes.subarray(bodyStart));
-    const last = text.search(/(^|\r\n)0(;[^\r]*)?\r\n(?:[^\r]+\r\n)*\r\n/);
-    end = last === -1 ? bytes.byteLength : bodyStart + text.slice(last).indexOf("\r\n\r\n") + last + 4;
+    const chunked = readChunked(bytes, bodyStart);
+    end = chunked === null || typeof chunked === "string" ? bytes.byteLength : chunked.end;
   } else {
     end = Math.min(bytes.byteLength, bodyStart + Number(field("content-length") ?? 0));
   }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { latin1 } from "../core/_bytes.ts";
 import type { TraceEvent } from "../server/trace.ts";
 import { addrText } from "../transport/transport.ts";
 
@@ -130,7 +131,7 @@ function bytesLines(tag: string, arrow: string, bytes: Uint8Array, format: Trace
     let end = bytes.indexOf(10, at);
     end = end === -1 ? bytes.byteLength : end + 1;
     const line = bytes.subarray(at, end);
-    const text = latin1(line);
+    const text = latin1(line, 0, line.byteLength);
     if (head === null && START_LINE.test(text)) head = [];
     if (head !== null) {
       lines.push(`${tag} ${arrow}   ${format.secrets ? visible(line) : redacted(line, text)}`);
@@ -200,10 +201,4 @@ function describeHead(lines: string[]): string {
     ? "the client would keep the connection open (keep-alive)"
     : `${closing}, the client wants the connection to end after this`;
   return `${isResponse ? "response" : "request"}: ${framing}; ${keepAlive}`;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return text;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { latin1 } from "../core/_bytes.ts";
 import type {
   Addr,
   ListenOptions,
@@ -328,7 +329,7 @@ class TracedSocket implements TransportSocket {
     if (bytes.byteLength === 0) return;
     const traced = this.#traced;
     traced.lastActivity = this.#clock.now();
-    const head = String.fromCharCode(...bytes.subarray(0, 1024));
+    const head = latin1(bytes, 0, Math.min(bytes.byteLength, 1024));
     if (/^HTTP\/1\.[01] \d{3}/.test(head)) traced.closeAnnounced = /\r\nconnection: *close\r\n/i.test(head);
     this.#emit({ type: "out", id: this.#id, at: this.#clock.now(), bytes: bytes.slice() });
   }

@@ -22,16 +22,22 @@
  * @module
  */
 
-import { concatBytes } from "../core/_bytes.ts";
+import { concatBytes, latin1 } from "../core/_bytes.ts";
 import type { ServeHandler, ServeOptions, Server } from "../server/options.ts";
 import { serveWith } from "../server/server.ts";
 import { FakeClock } from "./fake_clock.ts";
 import { type MemorySocket, MemoryTransport } from "./memory_transport.ts";
-import { readResponse, type TestResponse } from "./response_reader.ts";
+import { readResponses, type TestResponse } from "./response_reader.ts";
 
 export { FakeClock } from "./fake_clock.ts";
 export { MemorySocket, MemoryTransport } from "./memory_transport.ts";
-export { type Framing, readResponse, type ReadResult, type TestResponse } from "./response_reader.ts";
+export {
+  type Framing,
+  readResponse,
+  readResponses,
+  type ReadResult,
+  type TestResponse,
+} from "./response_reader.ts";
 
 /**
  * The server's options in a test: hooks and limits as `serve` takes them. Where it listens is the
@@ -115,9 +121,10 @@ export async function exchange(
     }
     if (end) connection.end();
     await connection.settled();
+    const bytes = connection.received;
     return {
-      bytes: connection.received,
-      text: latin1(connection.received),
+      bytes,
+      text: latin1(bytes, 0, bytes.byteLength),
       responses: connection.responses(),
       closed: connection.closed,
     };
@@ -286,19 +293,7 @@ class InMemoryConnection implements TestConnection {
   }
 
   responses(): TestResponse[] {
-    const bytes = this.received;
-    const responses: TestResponse[] = [];
-    let at = 0;
-    let final = 0;
-    while (at < bytes.byteLength) {
-      const result = readResponse(bytes, at, this.#methods[final], this.closed);
-      if (result.kind !== "response") break;
-      responses.push(result.response);
-      if (result.response.status >= 200 || result.response.status === 101) final++;
-      at = result.end;
-      if (result.response.status === 101) break; // the bytes after it are another protocol's
-    }
-    return responses;
+    return readResponses(this.received, this.#methods, this.closed);
   }
 
   async read(): Promise<TestResponse> {
@@ -384,12 +379,4 @@ class InMemoryConnection implements TestConnection {
   #turn(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, 0));
   }
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.byteLength; i += 8192) {
-    text += String.fromCharCode(...bytes.subarray(i, Math.min(i + 8192, bytes.byteLength)));
-  }
-  return text;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concatBytes } from "../core/_bytes.ts";
+import { concatBytes, latin1 } from "../core/_bytes.ts";
 
 /** How a response's body was delimited on the wire. */
 export type Framing = "none" | "content-length" | "chunked" | "close";
@@ -54,11 +54,6 @@ export type ReadResult =
   | { readonly kind: "malformed"; readonly reason: string };
 
 const decoder = new TextDecoder();
-const latin1 = (bytes: Uint8Array) => {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return text;
-};
 
 /**
  * Reads the response that starts at `at`.
@@ -87,7 +82,7 @@ export function readResponse(
 ): ReadResult {
   const headEnd = indexOfBlankLine(bytes, at);
   if (headEnd === -1) return { kind: "incomplete" };
-  const lines = latin1(bytes.subarray(at, headEnd)).split("\r\n");
+  const lines = latin1(bytes, at, headEnd).split("\r\n");
   const statusLine = /^(HTTP\/\d\.\d) (\d{3}) ?(.*)$/.exec(lines[0]);
   if (statusLine === null) {
     return { kind: "malformed", reason: `not a status line: ${JSON.stringify(lines[0])}` };
@@ -126,6 +121,43 @@ export function readResponse(
   return done(head, "close", bytes.slice(bodyStart), [], bytes.subarray(at), bytes.byteLength);
 }
 
+/**
+ * Every complete response in a stream of them, in order, interim (1xx) ones included; up to a 101,
+ * after which the bytes are another protocol's.
+ *
+ * @param bytes Everything the server wrote.
+ * @param methods The requests' methods, in order (a response to HEAD has no body); missing ones count as GET.
+ * @param closed Whether the server closed the connection.
+ * @returns The responses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readResponses } from "./response_reader.ts";
+ *
+ * const bytes = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+ * assert.deepEqual(readResponses(bytes, ["POST"], false).map((response) => response.status), [100, 200]);
+ * ```
+ */
+export function readResponses(
+  bytes: Uint8Array,
+  methods: readonly string[],
+  closed: boolean,
+): TestResponse[] {
+  const responses: TestResponse[] = [];
+  let at = 0;
+  let final = 0;
+  while (at < bytes.byteLength) {
+    const result = readResponse(bytes, at, methods[final], closed);
+    if (result.kind !== "response") break;
+    responses.push(result.response);
+    at = result.end;
+    if (result.response.status === 101) break;
+    if (result.response.status >= 200) final++;
+  }
+  return responses;
+}
+
 function done(
   head: { version: string; status: number; reason: string; fields: [string, string][] },
   framing: Framing,
@@ -148,14 +180,16 @@ function done(
   return { kind: "response", response, end };
 }
 
-function indexOfBlankLine(bytes: Uint8Array, from: number): number {
+/** Where the blank line that ends a head starts, from `from` on, or -1. */
+export function indexOfBlankLine(bytes: Uint8Array, from: number): number {
   for (let i = from; i + 3 < bytes.byteLength; i++) {
     if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
   }
   return -1;
 }
 
-function parseFields(lines: string[]): [string, string][] | string {
+/** Field lines as `[name, value]` pairs, or why one is no field line. */
+export function parseFields(lines: string[]): [string, string][] | string {
   const fields: [string, string][] = [];
   for (const line of lines) {
     const colon = line.indexOf(":");
@@ -166,7 +200,7 @@ function parseFields(lines: string[]): [string, string][] | string {
 }
 
 /** A chunked body from `at`: `null` while incomplete, a reason when malformed. */
-function readChunked(
+export function readChunked(
   bytes: Uint8Array,
   at: number,
 ): { body: Uint8Array; trailers: [string, string][]; end: number } | null | string {
@@ -175,7 +209,7 @@ function readChunked(
   for (;;) {
     const lineEnd = indexOfLineEnd(bytes, offset);
     if (lineEnd === -1) return null;
-    const sizeText = latin1(bytes.subarray(offset, lineEnd)).split(";")[0].trim();
+    const sizeText = latin1(bytes, offset, lineEnd).split(";")[0].trim();
     if (!/^[0-9a-fA-F]+$/.test(sizeText)) return `chunk size ${JSON.stringify(sizeText)}`;
     const size = parseInt(sizeText, 16);
     offset = lineEnd + 2;
@@ -188,7 +222,7 @@ function readChunked(
   for (;;) {
     const lineEnd = indexOfLineEnd(bytes, offset);
     if (lineEnd === -1) return null;
-    const line = latin1(bytes.subarray(offset, lineEnd));
+    const line = latin1(bytes, offset, lineEnd);
     offset = lineEnd + 2;
     if (line === "") break;
     const parsed = parseFields([line]);

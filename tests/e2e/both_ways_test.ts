@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import type { ServeHandler } from "../../src/server/options.ts";
-import { exchange, readResponse, type TestResponse } from "../../src/testing/mod.ts";
+import { exchange, readResponses, type TestResponse } from "../../src/testing/mod.ts";
 import { Cleanup, RawClient } from "./_helpers.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
@@ -91,20 +91,6 @@ function comparable(response: TestResponse) {
   };
 }
 
-/** The responses in bytes received so far, read as `exchange` reads them. */
-function readAll(bytes: Uint8Array, methods: readonly string[], closed: boolean): TestResponse[] {
-  const responses: TestResponse[] = [];
-  let at = 0;
-  let final = 0;
-  for (;;) {
-    const result = readResponse(bytes, at, methods[final], closed);
-    if (result.kind !== "response") return responses;
-    responses.push(result.response);
-    if (result.response.status >= 200) final++;
-    at = result.end;
-  }
-}
-
 describe(`the same cases in memory and on a socket on ${runtime}`, () => {
   const cleanup = new Cleanup();
   after(() => cleanup.run());
@@ -121,19 +107,20 @@ describe(`the same cases in memory and on a socket on ${runtime}`, () => {
         const finals = inMemory.responses.filter((response) => response.status >= 200).length;
         await client.until(
           () =>
-            readAll(client.received, methods, client.ended).filter((r) => r.status >= 200).length >= finals,
+            readResponses(client.received, methods, client.ended).filter((r) => r.status >= 200).length >=
+              finals,
           `${finals} responses`,
         );
-        let onSocket = readAll(client.received, methods, client.ended);
+        let onSocket = readResponses(client.received, methods, client.ended);
         if (inMemory.closed) {
           await client.untilEnd();
-          onSocket = readAll(client.received, methods, true);
+          onSocket = readResponses(client.received, methods, true);
         } else {
           // Still open: it answers one more request.
           const before = client.receivedBytes;
           await client.write(`GET /probe HTTP/1.1\r\n${host}\r\n`);
           await client.until(
-            () => readAll(client.received.subarray(before), [], false).length > 0,
+            () => readResponses(client.received.subarray(before), [], false).length > 0,
             "the probe",
           );
         }
