@@ -22,28 +22,37 @@ export const DENO_NET: readonly string[] = ["--allow-net"];
 /** And for `--workers`, whose primary starts processes and hands them its environment. */
 export const DENO_WORKERS: readonly string[] = ["--allow-net", "--allow-run", "--allow-env"];
 
-/** The command that runs the CLI under a runtime binary (by default the one running the tests). */
+/**
+ * The command that runs the CLI (or another program file of the repository, such as a tutorial
+ * step) under a runtime binary (by default the one running the tests).
+ */
 export function cliCommand(
   args: readonly string[],
   deno: readonly string[] = DENO_NET,
   name: string = runtime,
   binary: string = process.execPath,
+  file = "mod.ts",
 ): string[] {
-  if (name === "deno") return [binary, "run", ...deno, "mod.ts", ...args];
-  if (name === "bun") return [binary, "run", "mod.ts", ...args];
-  return [binary, "mod.ts", ...args];
+  if (name === "deno") return [binary, "run", ...deno, file, ...args];
+  if (name === "bun") return [binary, "run", file, ...args];
+  return [binary, file, ...args];
 }
 
-/** A running CLI: everything it printed (stdout and stderr), a wait for a line, and its exit. */
+/**
+ * A running CLI (or program file): everything it printed (stdout and stderr), a wait for a line,
+ * and its exit.
+ */
 export class CliProcess {
   readonly child: ChildProcess;
   /** Resolves with the exit code (`null` when a signal ended it). */
   readonly exited: Promise<number | null>;
   text = "";
+  /** Whether it has exited (Deno's `child_process` may leave `exitCode` null after a signal). */
+  done = false;
   #waiters: (() => void)[] = [];
 
-  constructor(args: readonly string[], deno: readonly string[] = DENO_NET) {
-    const [program, ...rest] = cliCommand(args, deno);
+  constructor(args: readonly string[], deno: readonly string[] = DENO_NET, file = "mod.ts") {
+    const [program, ...rest] = cliCommand(args, deno, runtime, process.execPath, file);
     this.child = spawn(program, rest, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const add = (chunk: string) => {
       this.text += chunk;
@@ -51,7 +60,9 @@ export class CliProcess {
     };
     this.child.stdout!.setEncoding("utf8").on("data", add);
     this.child.stderr!.setEncoding("utf8").on("data", add);
-    this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code) => ((this.done = true), resolve(code)))
+    );
   }
 
   /** Resolves with the first match of the pattern in the output from `from` on, within 20 s. */
@@ -77,7 +88,14 @@ export class CliProcess {
 
   /** Ends it at once, if it still runs (for a test's cleanup). */
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    if (!this.done) this.child.kill("SIGKILL");
+  }
+
+  /** Sends SIGTERM, if it still runs, and resolves once it has exited. */
+  async stop(): Promise<void> {
+    if (this.done) return;
+    this.signal("SIGTERM");
+    await this.exited;
   }
 }
 
