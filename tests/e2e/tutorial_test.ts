@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import { RawClient } from "./_helpers.ts";
 import { CliProcess, runtime } from "./_processes.ts";
@@ -11,8 +12,41 @@ import { CliProcess, runtime } from "./_processes.ts";
 const CLASSROOM = "examples/tutorial/01_classroom.ts";
 const WHY_IT_BREAKS = "examples/tutorial/02_why_it_breaks.ts";
 
-/** A step's file, run as a reader runs it: Deno with `--allow-net`. */
-const step = (file: string, args: string[]) => new CliProcess(args, ["--allow-net"], file);
+/** A step's file, run as a reader runs it: Deno with `--allow-net`, or with `deno` permissions. */
+const step = (file: string, args: string[], deno = ["--allow-net"]) => new CliProcess(args, deno, file);
+
+/**
+ * The output docs/TUTORIAL.md shows for a step: the first fenced block with no language in the
+ * step's section (its command lines are a `sh` block before it).
+ */
+function shownOutput(stepNumber: number): string {
+  const tutorial = readFileSync(new URL("../../docs/TUTORIAL.md", import.meta.url), "utf8");
+  const start = tutorial.indexOf(`\n## Step ${stepNumber}:`);
+  assert.notEqual(start, -1, `docs/TUTORIAL.md has no step ${stepNumber}`);
+  const end = tutorial.indexOf("\n## ", start + 1);
+  const section = tutorial.slice(start, end === -1 ? undefined : end);
+  // Fences at the start of a line, in pairs: an opening one names its language, a closing one nothing.
+  const blocks: { language: string; text: string }[] = [];
+  let open: { language: string; lines: string[] } | null = null;
+  for (const line of section.split("\n")) {
+    if (!line.startsWith("```")) open?.lines.push(line);
+    else if (open === null) open = { language: line.slice(3), lines: [] };
+    else {
+      blocks.push({ language: open.language, text: open.lines.join("\n") + "\n" });
+      open = null;
+    }
+  }
+  const output = blocks.find((block) => block.language === "");
+  assert.ok(output, `step ${stepNumber} of docs/TUTORIAL.md shows no output`);
+  return output.text;
+}
+
+/** Runs a step that prints and exits, with no permissions on Deno: what it printed, once it exited 0. */
+async function printed(file: string): Promise<string> {
+  const program = step(file, [], []);
+  assert.equal(await program.exited, 0, program.text);
+  return program.text;
+}
 
 describe(`the tutorial on ${runtime}`, () => {
   const running: CliProcess[] = [];
@@ -97,4 +131,15 @@ describe(`the tutorial on ${runtime}`, () => {
       ]);
     },
   );
+  test("step 3: the hand parsers and h1serve's core print what docs/TUTORIAL.md shows", async () => {
+    const output = await printed("examples/tutorial/03_parsing_by_hand.ts");
+    assert.equal(output, shownOutput(3));
+    // The point of the step, whatever the text around it: the two readings differ, the core refuses.
+    assert.equal(output.match(/: 1 request: POST \/\n/g)?.length, 5);
+    assert.equal(output.match(/: 2 requests: POST \/, GET \/admin\n/g)?.length, 5);
+    assert.equal(
+      output.match(/^ {2}h1serve's core: HTTP\/1\.1 400 Bad Request \(connection: close\)/gm)?.length,
+      5,
+    );
+  });
 });
