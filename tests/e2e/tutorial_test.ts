@@ -142,4 +142,15 @@ describe(`the tutorial on ${runtime}`, () => {
       5,
     );
   });
+  test("step 4: the hand chunked decoder and h1serve's core print what docs/TUTORIAL.md shows", async () => {
+    const output = await printed("examples/tutorial/04_bodies.ts");
+    assert.equal(output, shownOutput(4));
+    // Every split agrees, by hand and in the core, and a wrong length moves the next request.
+    assert.equal(output.match(/: (body and trailers )?the same each time\n/g)?.length, 2);
+    assert.match(
+      output,
+      /^ {2}with the next request after it, both stop after 53 bytes, before "GET \/next /m,
+    );
+    assert.match(output, /^ {4}request loGET \/next, body: none$/m);
+  });
 });
