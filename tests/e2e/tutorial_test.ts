@@ -153,4 +153,11 @@ describe(`the tutorial on ${runtime}`, () => {
     );
     assert.match(output, /^ {4}request loGET \/next, body: none$/m);
   });
+  test("step 5: the core's events for every split and its responses are what docs/TUTORIAL.md shows", async () => {
+    const output = await printed("examples/tutorial/05_the_core.ts");
+    assert.equal(output, shownOutput(5));
+    assert.match(output, /^split in two after each of its first 65 bytes: the same$/m);
+    assert.match(output, /^a byte at a time, 66 reads: the same /m);
+    assert.match(output, /^ {2}checkTimeout at it: close, closed: true$/m);
+  });
 });
