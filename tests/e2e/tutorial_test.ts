@@ -4,8 +4,11 @@
  */
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { RawClient } from "./_helpers.ts";
 import { CliProcess, runtime } from "./_processes.ts";
 
@@ -39,6 +42,40 @@ function shownOutput(stepNumber: number): string {
   const output = blocks.find((block) => block.language === "");
   assert.ok(output, `step ${stepNumber} of docs/TUTORIAL.md shows no output`);
   return output.text;
+}
+
+/** The command line, after the runtime binary, that runs a test file with the runtime's own test runner. */
+function testRunnerArgs(file: string): string[] {
+  if (runtime === "deno") return ["test", file];
+  if (runtime === "bun") return ["test", `./${file}`];
+  return ["--test", file];
+}
+
+/**
+ * Runs a test file with the runtime's own test runner, as a reader does (`deno test`, `bun test`,
+ * `node --test`): its exit code, and how many tests passed and failed as the runner's summary says.
+ */
+async function runTests(file: string): Promise<{ code: number | null; passed: number; failed: number }> {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+  delete env.NODE_TEST_CONTEXT; // else Node's runner, run under a test, reports to its parent, not in text
+  const child = spawn(process.execPath, testRunnerArgs(file), {
+    cwd: fileURLToPath(new URL("../../", import.meta.url)),
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  // The summaries: Deno's "ok | 5 passed | 0 failed", Bun's " 5 pass" and " 0 fail", Node's "ℹ pass 5"
+  // and "ℹ fail 0" (or "# pass 5" in TAP).
+  const summary = runtime === "deno"
+    ? /^(?:ok|FAILED) \| (?<passed>\d+) passed[^|\n]*\| (?<failed>\d+) failed/m.exec(output)
+    : runtime === "bun"
+    ? /^ *(?<passed>\d+) pass\n *(?<failed>\d+) fail$/m.exec(output)
+    : /^[ℹ#] pass (?<passed>\d+)\n[ℹ#] fail (?<failed>\d+)$/m.exec(output);
+  assert.ok(summary?.groups, `no summary from the ${runtime} test runner in:\n${output}`);
+  return { code, passed: Number(summary.groups.passed), failed: Number(summary.groups.failed) };
 }
 
 /** Runs a step that prints and exits, with no permissions on Deno: what it printed, once it exited 0. */
@@ -160,4 +197,12 @@ describe(`the tutorial on ${runtime}`, () => {
     assert.match(output, /^a byte at a time, 66 reads: the same /m);
     assert.match(output, /^ {2}checkTimeout at it: close, closed: true$/m);
   });
+  test(
+    "step 6: the runtime's own test runner runs the h1serve/testing tests and all of them pass",
+    { timeout: 60_000 },
+    async () => {
+      const result = await runTests("examples/tutorial/06_testing_test.ts");
+      assert.deepEqual(result, { code: 0, passed: 5, failed: 0 });
+    },
+  );
 });
