@@ -38,7 +38,7 @@ export type {
 } from "./src/server/options.ts";
 export { systemClock } from "./src/server/clock.ts";
 export type { Clock, Ticker } from "./src/server/clock.ts";
-export type { TraceEvent } from "./src/server/trace.ts";
+export type { TimeoutPhase, TraceEvent } from "./src/server/trace.ts";
 export { FastResponse, installFastResponse, OriginalResponse } from "./src/fetch/response.ts";
 export { addrText, hostPort, ListenError } from "./src/transport/transport.ts";
 export type {

@@ -34,8 +34,9 @@ Options:
   --proxy-protocol  expect a PROXY protocol header (v1 or v2) first on every connection, as a
                   proxy such as HAProxy sends it; log the client it names
   --trace         print every connection as it happens: the bytes in and out with CR and LF shown,
-                  each head's framing and keep-alive, rejections with a caret under the byte,
-                  who closed (secrets redacted, bodies cut at 256 bytes)
+                  each request's and response's framing and keep-alive, rejections with a
+                  caret under the byte, timeouts, who closed and why (secrets redacted, bodies
+                  cut at 256 bytes)
   --trace-secrets with --trace, show Authorization, Cookie, Set-Cookie and Proxy-Authorization
   --trace-body N  with --trace, show at most N bytes of each piece of a body (default 256)
   --trace-file F  write every exchange to F as a HAR 1.2 file when the server stops

@@ -1,12 +1,15 @@
 /**
  * `--trace-file FILE.har`: every exchange the trace saw, as an HTTP Archive (HAR 1.2) that browsers'
  * devtools and HAR viewers open. The requests and responses are read back from each connection's
- * bytes in and out, in order (pipelined ones too); the timings come from the trace's clock.
+ * bytes in and out, in order (pipelined ones too), each request's body by the framing the server
+ * decided; the timings come from the trace's events: the first byte of a request in, its head read,
+ * the first byte of its response out, and the response's last.
  *
  * @module
  */
 
 import { concatBytes, latin1 } from "../core/_bytes.ts";
+import type { BodyFraming } from "../core/mod.ts";
 import type { TraceEvent } from "../server/trace.ts";
 import { indexOfBlankLine, parseFields, readChunked, readResponses } from "../testing/response_reader.ts";
 
@@ -25,10 +28,24 @@ export interface HarEntry {
   readonly response: Record<string, unknown>;
   /** No cache was involved. */
   readonly cache: Record<string, never>;
-  /** Send, wait and receive, in milliseconds. */
+  /** Send (the request's head coming in), wait (to the response's first byte) and receive, in milliseconds. */
   readonly timings: { readonly send: number; readonly wait: number; readonly receive: number };
   /** The connection's id in the trace. */
   readonly connection: string;
+}
+
+/** One request of a connection, as the trace's events told it. */
+interface Exchange {
+  /** When its first byte came in. */
+  readonly startedAt: number;
+  /** When its head was read. */
+  readonly headAt: number;
+  readonly framing: BodyFraming;
+  readonly contentLength: number;
+  /** When its response's first byte went out, and its last. */
+  firstOutAt: number | null;
+  endAt: number | null;
+  method: string;
 }
 
 interface Flow {
@@ -37,8 +54,11 @@ interface Flow {
   inputBytes: number;
   readonly output: Uint8Array[];
   outputBytes: number;
-  /** When each answered request was logged, with its method and duration. */
-  readonly answered: { at: number; method: string; durationMs: number }[];
+  /** When the first byte since the last request's head came in, or `null`. */
+  nextStartedAt: number | null;
+  readonly exchanges: Exchange[];
+  /** How many of them are answered. */
+  answered: number;
 }
 
 /**
@@ -78,22 +98,50 @@ export class HarRecorder {
         inputBytes: 0,
         output: [],
         outputBytes: 0,
-        answered: [],
+        nextStartedAt: null,
+        exchanges: [],
+        answered: 0,
       });
       return;
     }
     const flow = this.#flows.get(event.id);
     if (flow === undefined) return;
-    if (event.type === "in" && flow.inputBytes < KEPT_BYTES) {
-      flow.input.push(event.bytes);
-      flow.inputBytes += event.bytes.byteLength;
-    } else if (event.type === "out" && flow.outputBytes < KEPT_BYTES) {
-      flow.output.push(event.bytes);
-      flow.outputBytes += event.bytes.byteLength;
-    } else if (event.type === "response") {
-      flow.answered.push({ at: event.at, method: event.entry.method, durationMs: event.entry.durationMs });
-    } else if (event.type === "close") {
-      this.#finish(flow);
+    const answering = flow.exchanges[flow.answered];
+    switch (event.type) {
+      case "in":
+        flow.nextStartedAt ??= event.at;
+        if (flow.inputBytes < KEPT_BYTES) flow.input.push(event.bytes);
+        flow.inputBytes += event.bytes.byteLength;
+        break;
+      case "out":
+        if (answering !== undefined) answering.firstOutAt ??= event.at;
+        if (flow.outputBytes < KEPT_BYTES) flow.output.push(event.bytes);
+        flow.outputBytes += event.bytes.byteLength;
+        break;
+      case "request": {
+        const { framing, contentLength, method } = event;
+        const startedAt = flow.nextStartedAt ?? event.at;
+        flow.nextStartedAt = null;
+        flow.exchanges.push({
+          startedAt,
+          headAt: event.at,
+          framing,
+          contentLength,
+          firstOutAt: null,
+          endAt: null,
+          method,
+        });
+        break;
+      }
+      case "response":
+        if (answering === undefined) break;
+        answering.firstOutAt ??= event.at;
+        answering.endAt = event.at;
+        answering.method = event.entry.method;
+        flow.answered++;
+        break;
+      case "close":
+        this.#finish(flow);
     }
   }
 
@@ -110,25 +158,29 @@ export class HarRecorder {
   #finish(flow: Flow): void {
     this.#flows.delete(flow.id);
     const input = concatBytes(flow.input);
+    const answered = flow.exchanges.slice(0, flow.answered);
     // The final responses (a 101 is one), in the order of the requests: interim ones are not exchanges.
-    const methods = flow.answered.map(({ method }) => method);
-    const finals = readResponses(concatBytes(flow.output), methods, true).filter((response) =>
-      response.status >= 200 || response.status === 101
-    );
+    const finals = readResponses(concatBytes(flow.output), answered.map(({ method }) => method), true)
+      .filter((response) => response.status >= 200 || response.status === 101);
     let inAt = 0;
-    for (const [i, answered] of flow.answered.entries()) {
-      const request = readRequest(input, inAt);
+    for (const [i, exchange] of answered.entries()) {
+      const request = readRequest(input, inAt, exchange);
       const response = finals[i];
       if (request === null || response === undefined) break;
       inAt = request.end;
       const { status, reason, fields, body, raw } = response;
-      const started = answered.at - answered.durationMs;
       const host = request.fields.find(([name]) => name.toLowerCase() === "host")?.[1] ?? "localhost";
       const url = `${this.#scheme}://${host}${request.target.startsWith("/") ? request.target : "/"}`;
       const mimeType = fields.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
+      const endAt = exchange.endAt as number, firstOutAt = exchange.firstOutAt as number;
+      const timings = {
+        send: exchange.headAt - exchange.startedAt,
+        wait: firstOutAt - exchange.headAt,
+        receive: endAt - firstOutAt,
+      };
       this.#entries.push({
-        startedDateTime: new Date(started).toISOString(),
-        time: answered.durationMs,
+        startedDateTime: new Date(exchange.startedAt).toISOString(),
+        time: timings.send + timings.wait + timings.receive,
         request: {
           method: request.method,
           url,
@@ -151,15 +203,18 @@ export class HarRecorder {
           bodySize: body.byteLength,
         },
         cache: {},
-        timings: { send: 0, wait: answered.durationMs, receive: 0 },
+        timings,
         connection: String(flow.id),
       });
     }
   }
 }
 
-/** A request's head and the length of its body, read from `at`; `null` when there is none. */
-function readRequest(bytes: Uint8Array, at: number): {
+/**
+ * A request's head and the length of its body (by the framing the server read), from `at`; `null`
+ * when there is none.
+ */
+function readRequest(bytes: Uint8Array, at: number, framed: Pick<Exchange, "framing" | "contentLength">): {
   method: string;
   target: string;
   version: string;
@@ -174,14 +229,13 @@ function readRequest(bytes: Uint8Array, at: number): {
   const [method = "", target = "", version = "HTTP/1.1"] = lines[0].split(" ");
   const fields = parseFields(lines.slice(1));
   if (typeof fields === "string") return null;
-  const field = (name: string) => fields.find(([n]) => n.toLowerCase() === name)?.[1];
   const bodyStart = headEnd + 4;
   let end: number;
-  if ((field("transfer-encoding") ?? "").toLowerCase().includes("chunked")) {
+  if (framed.framing === "chunked") {
     const chunked = readChunked(bytes, bodyStart);
     end = chunked === null || typeof chunked === "string" ? bytes.byteLength : chunked.end;
   } else {
-    end = Math.min(bytes.byteLength, bodyStart + Number(field("content-length") ?? 0));
+    end = Math.min(bytes.byteLength, bodyStart + (framed.framing === "length" ? framed.contentLength : 0));
   }
   return { method, target, version, fields, headBytes: bodyStart - at, bodyBytes: end - bodyStart, end };
 }

@@ -1,14 +1,15 @@
 /**
  * The CLI's `--trace`: each {@link TraceEvent} as lines a student can read. Bytes are shown line by
- * line with CR and LF made visible (`␍␊`) and other non-printable bytes escaped (`\x00`); a
- * response's and a request's framing and keep-alive are named from their heads; a rejection shows its
- * line of input with a caret under the byte; secrets are redacted and bodies cut.
+ * line with CR and LF made visible (`␍␊`) and other non-printable bytes escaped (`\x00`); each
+ * request's and response's framing and keep-alive are named as the server decided them, with their
+ * RFC sections; a rejection shows its line of input with a caret under the byte; timeouts name their
+ * limit; secrets are redacted and bodies cut.
  *
  * @module
  */
 
 import { latin1 } from "../core/_bytes.ts";
-import type { TraceEvent } from "../server/trace.ts";
+import type { TimeoutPhase, TraceEvent } from "../server/trace.ts";
 import { addrText } from "../transport/transport.ts";
 
 /** How the trace is printed. */
@@ -24,6 +25,22 @@ export const DEFAULT_TRACE_FORMAT: TraceFormat = { secrets: false, bodyBytes: 25
 
 const SECRET_FIELD = /^(authorization|cookie|set-cookie|proxy-authorization)[ \t]*:/i;
 const START_LINE = /^([A-Z]+ \S+ HTTP\/\d\.\d|HTTP\/\d\.\d \d{3}\b)/;
+
+/** What each deadline's passing means, and the limit that sets it. */
+const TIMEOUTS: Readonly<Record<TimeoutPhase, (ms: number) => string>> = {
+  head: (ms) => `no whole request head within ${ms} ms (limits.headersTimeoutMs)`,
+  body: (ms) => `the request body stalled for ${ms} ms (limits.bodyTimeoutMs)`,
+  "keep-alive": (ms) => `no next request within ${ms} ms of keep-alive (limits.keepAliveTimeoutMs)`,
+  send: (ms) => `the client read nothing of its responses for ${ms} ms (limits.sendTimeoutMs)`,
+};
+
+/** A response's framing in words. */
+const RESPONSE_FRAMING = {
+  length: "body framed by Content-Length (RFC 9112 §6.2)",
+  chunked: "body framed by Transfer-Encoding: chunked (RFC 9112 §7.1)",
+  close: "body delimited by the close of the connection (RFC 9112 §6.3, rule 8)",
+  switched: "then the connection switched protocols",
+} as const;
 
 /**
  * Bytes as visible text: printable ASCII as is, CR as `␍`, LF as `␊`, tab as `␉`, space in its place
@@ -97,12 +114,20 @@ export function formatTraceEvent(event: TraceEvent, format: TraceFormat = DEFAUL
           because(event.why)
         }`,
       ];
+    case "request":
+      return [
+        `${tag} request ${event.n}: ${event.method} ${event.target} ${event.version}; ${requestWords(event)}`,
+      ];
     case "response": {
       const { entry, n } = event;
       return [
-        `${tag} request ${n}: ${entry.method} ${entry.target} → ${entry.status}, ${entry.bytes} bytes, ${entry.durationMs} ms`,
+        `${tag} response ${n}: ${entry.method} ${entry.target} → ${entry.status}, ${entry.bytes} bytes, ${entry.durationMs} ms; ${
+          responseWords(event)
+        }`,
       ];
     }
+    case "timeout":
+      return [`${tag} timeout: ${TIMEOUTS[event.phase](event.limitMs)}`];
     case "rejected": {
       const { info, line, column } = event;
       const shown = visible(line, true);
@@ -121,10 +146,10 @@ function because(why: string | undefined): string {
   return why === undefined ? "" : ` (${why})`;
 }
 
-/** A piece of input or output: a count, then its lines, with heads annotated and bodies cut. */
+/** A piece of input or output: a count, then its lines, with secrets in heads redacted and bodies cut. */
 function bytesLines(tag: string, arrow: string, bytes: Uint8Array, format: TraceFormat): string[] {
   const lines = [`${tag} ${arrow} ${bytes.byteLength} bytes`];
-  let head: string[] | null = null;
+  let inHead = false;
   let bodyShown = 0;
   let at = 0;
   while (at < bytes.byteLength) {
@@ -132,14 +157,13 @@ function bytesLines(tag: string, arrow: string, bytes: Uint8Array, format: Trace
     end = end === -1 ? bytes.byteLength : end + 1;
     const line = bytes.subarray(at, end);
     const text = latin1(line, 0, line.byteLength);
-    if (head === null && START_LINE.test(text)) head = [];
-    if (head !== null) {
+    if (!inHead && START_LINE.test(text)) inHead = true;
+    if (inHead) {
       lines.push(`${tag} ${arrow}   ${format.secrets ? visible(line) : redacted(line, text)}`);
       if (text === "\r\n" || text === "\n") {
-        lines.push(`${tag} ${arrow}   (${describeHead(head)})`);
-        head = null;
+        inHead = false;
         bodyShown = 0;
-      } else head.push(text);
+      }
       at = end;
       continue;
     }
@@ -168,37 +192,33 @@ function redacted(line: Uint8Array, text: string): string {
   } ‹redacted, ${valueBytes} bytes; --trace-secrets shows it›${ending}`;
 }
 
-/** The framing and keep-alive that a head's fields decide, in words. */
-function describeHead(lines: string[]): string {
-  const start = lines[0]?.trimEnd() ?? "";
-  const field = (name: string) =>
-    lines.slice(1).filter((line) => line.toLowerCase().startsWith(`${name}:`)).map((line) =>
-      line.slice(name.length + 1).trim()
-    );
-  const isResponse = start.startsWith("HTTP/");
-  const status = isResponse ? Number(start.slice(9, 12)) : 0;
-  const chunked = field("transfer-encoding").join(",").toLowerCase().includes("chunked");
-  const length = field("content-length")[0];
-  let framing: string;
-  if (isResponse && (status < 200 || status === 204 || status === 304)) framing = "no body (by its status)";
-  else if (chunked) framing = "body framed by Transfer-Encoding: chunked (RFC 9112 §7.1)";
-  else if (length !== undefined) framing = `body framed by Content-Length: ${length} (RFC 9112 §6.2)`;
-  else if (isResponse) framing = "body up to the close (RFC 9112 §6.3, rule 8)";
-  else framing = "no body: neither Content-Length nor Transfer-Encoding (RFC 9112 §6.3, rule 7)";
-  const connection = field("connection").join(",").toLowerCase();
-  const version = isResponse ? start.slice(0, 8) : start.slice(-8);
-  const closing = connection.includes("close")
-    ? "Connection: close"
-    : version === "HTTP/1.0" && !connection.includes("keep-alive")
-    ? "HTTP/1.0 without keep-alive"
-    : null;
-  // A request's fields are the client's wish; a response's are the server's decision.
-  const keepAlive = isResponse
-    ? closing === null
-      ? "the connection stays open for the next request (keep-alive)"
-      : `${closing}, the connection ends after this`
-    : closing === null
+/** A request's framing and keep-alive, as the server read them from its head, in words. */
+function requestWords(event: TraceEvent & { type: "request" }): string {
+  const framing = event.framing === "chunked"
+    ? "a body framed by Transfer-Encoding: chunked (RFC 9112 §7.1)"
+    : event.framing === "length"
+    ? `a body of ${event.contentLength} bytes, framed by Content-Length (RFC 9112 §6.2)`
+    : "no body: neither Content-Length nor Transfer-Encoding (RFC 9112 §6.3, rule 7)";
+  const closing = event.version === "HTTP/1.1" ? "Connection: close" : "HTTP/1.0 without keep-alive";
+  const keepAlive = event.keepAlive
     ? "the client would keep the connection open (keep-alive)"
-    : `${closing}, the client wants the connection to end after this`;
-  return `${isResponse ? "response" : "request"}: ${framing}; ${keepAlive}`;
+    : `${closing}: the client wants the connection to end after it`;
+  const expects = event.expectContinue
+    ? "; it waits for 100 Continue to send its body (RFC 9110 §10.1.1)"
+    : "";
+  return `${framing}; ${keepAlive}${expects}`;
+}
+
+/** A response's framing, and whether the connection stays open after it, in words. */
+function responseWords(event: TraceEvent & { type: "response" }): string {
+  const { framing, entry } = event;
+  const body = framing !== "none"
+    ? RESPONSE_FRAMING[framing]
+    : entry.method === "HEAD"
+    ? "no body: a response to HEAD (RFC 9112 §6.3, rule 1)"
+    : `no body: status ${entry.status} has none (RFC 9112 §6.3, rule 1)`;
+  const next = event.keepAlive
+    ? "the connection stays open for the next request (keep-alive)"
+    : "the connection ends after it";
+  return `${body}; ${next}`;
 }

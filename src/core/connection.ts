@@ -143,9 +143,9 @@ export class ServerConnection {
     return this.#deadline.kind === "idle" && this.bufferedBytes === 0 && !this.#headStarted;
   }
 
-  /** Whether the response being sent carries a body (false for HEAD, 204 and 304). */
-  get responseHasBody(): boolean {
-    return this.#framing !== "none";
+  /** The framing of the response being sent, or of the last one sent: `none` for HEAD, 204 and 304. */
+  get responseFraming(): ResponseFraming {
+    return this.#framing;
   }
 
   /**
@@ -475,7 +475,6 @@ export class ServerConnection {
   #nextCycle(now: number = this.#deadline.lastReceiveAt): void {
     this.#reading = READING_HEAD;
     this.#writeState = "idle";
-    this.#framing = "none";
     this.#head = null;
     this.#deadline.nextRequest(now, this.bufferedBytes > 0);
   }

@@ -25,6 +25,7 @@ import { runHook } from "./hooks.ts";
 import { clientAddrOf } from "./proxy_stage.ts";
 import type { ForwardingPolicy } from "./forwarding.ts";
 import { type LiveConnection, type ProtocolSwitch, SwitchedTakeover } from "./switch.ts";
+import { runningDeadline, type Tracer } from "./trace.ts";
 
 /** How long a closing connection reads (and drops) what the peer still sends, after its FIN. */
 const LINGER_MS = 2000;
@@ -62,6 +63,8 @@ export interface ConnectionScope extends ResponseServices {
   readonly origin: RequestOrigin;
   /** The trusted proxies (`trustProxy`), or `null`. */
   readonly forwarding: ForwardingPolicy | null;
+  /** The wire trace, told of each decision, or `null` without one. */
+  readonly trace: Tracer | null;
 }
 
 /**
@@ -226,8 +229,10 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
 
   /** Acts on the deadlines that have passed. */
   tick(now: number): void {
-    if (now - this.output.blockedSince >= this.#server.limits.sendTimeoutMs) {
+    const server = this.#server;
+    if (now - this.output.blockedSince >= server.limits.sendTimeoutMs) {
       // The peer has read nothing for sendTimeoutMs: it cannot hold the connection any longer.
+      server.trace?.timedOut(this.#socket, "send", server.limits.sendTimeoutMs);
       return this.#destroy();
     }
     if (this.#closing) {
@@ -240,7 +245,9 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
       if (--this.#closeInTicks > 0) return;
       return this.requestClose();
     }
+    const running = server.trace === null ? null : runningDeadline(this.core);
     const action = this.core.checkTimeout(now);
+    if (action !== "none" && running !== null) server.trace?.timedOut(this.#socket, ...running);
     switch (action) {
       case "none": {
         // Waiting for a request for a whole tick or more (the deadline is then the keep-alive's): go dormant.
@@ -262,10 +269,10 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   /** The response is complete: log it, then go on to the next request or close. */
   responded(status: number): void {
     this.#request = null;
-    const onResponse = this.#server.options.onResponse;
+    const onResponse = this.#server.options.onResponse, trace = this.#server.trace;
     const head = this.#head as RequestHead;
     this.#head = null;
-    if (onResponse) {
+    if (onResponse || trace) {
       const entry = {
         remoteAddr: this.#handlerInfo.remoteAddr,
         clientAddr: this.#exchangeClient ?? this.#handlerInfo.clientAddr,
@@ -275,7 +282,16 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
         bytes: this.output.written - this.#writtenBefore,
         durationMs: this.#server.clock.now() - this.#started,
       };
-      runHook("onResponse", () => onResponse(entry));
+      if (trace) {
+        trace.responded(
+          this.#socket,
+          entry,
+          this.core.responseFraming,
+          !this.core.closed,
+          this.output.queued,
+        );
+      }
+      if (onResponse) runHook("onResponse", () => onResponse(entry));
     }
     this.#exchangeDone();
   }
@@ -357,7 +373,11 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   #startExchange(head: RequestHead): void {
     this.#head = head;
     this.#exchangeClient = null;
-    this.#started = this.#server.options.onResponse === undefined ? 0 : this.#server.clock.now();
+    const trace = this.#server.trace;
+    trace?.requested(this.#socket, head);
+    this.#started = this.#server.options.onResponse === undefined && trace === null
+      ? 0
+      : this.#server.clock.now();
     this.#writtenBefore = this.output.written;
     if (!isRepresentableMethod(head.method)) return respond(this, textResponse(501, "Not Implemented"));
     let body: RequestBody | null = null;
@@ -440,10 +460,12 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
 
   /** Answers a protocol error (or a timeout) with its status, then closes. */
   #protocolError(error: HttpError): void {
-    const onProtocolError = this.#server.options.onProtocolError;
-    if (onProtocolError) {
+    const onProtocolError = this.#server.options.onProtocolError, trace = this.#server.trace;
+    if (onProtocolError || trace) {
       const info = { ...error.details(), remoteAddr: this.#handlerInfo.remoteAddr };
-      runHook("onProtocolError", () => onProtocolError(info));
+      // A timeout is traced as one (by tick), not as a rule the input broke.
+      if (trace && error.code !== "REQUEST_TIMEOUT") trace.rejected(this.#socket, info);
+      if (onProtocolError) runHook("onProtocolError", () => onProtocolError(info));
     }
     this.#body?.fail(error);
     this.#body = null;

@@ -124,6 +124,7 @@ export class ConnectionTable {
   closeAll(deadline: number): void {
     this.#drainDeadline = deadline;
     for (const [socket, entry] of this.#entries) {
+      this.#server.trace?.shuttingDown(socket);
       if (typeof entry === "number") this.#wake(socket).requestClose();
       else entry.requestClose();
     }
@@ -135,7 +136,11 @@ export class ConnectionTable {
     for (const [socket, entry] of this.#entries) {
       if (typeof entry === "number") {
         if (drainOver) socket.destroy();
-        else if (now >= entry) this.#wake(socket).requestClose(); // its keep-alive is over
+        else if (now >= entry) {
+          // Its keep-alive is over.
+          this.#server.trace?.timedOut(socket, "keep-alive", this.#server.context.limits.keepAliveTimeoutMs);
+          this.#wake(socket).requestClose();
+        }
       } else if (drainOver) entry.destroy();
       else entry.tick(now);
     }

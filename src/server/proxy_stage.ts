@@ -107,7 +107,10 @@ export class ProxyHeaderStage implements SocketEvents, LiveConnection {
   }
 
   tick(now: number): void {
-    if (now - this.#started >= this.#server.context.limits.headersTimeoutMs) this.destroy();
+    const limitMs = this.#server.context.limits.headersTimeoutMs;
+    if (now - this.#started < limitMs) return;
+    this.#server.trace?.timedOut(this.#socket, "head", limitMs);
+    this.destroy();
   }
 
   requestClose(): void {
@@ -122,8 +125,8 @@ export class ProxyHeaderStage implements SocketEvents, LiveConnection {
   /** Closes the connection for a bad header, and reports it: nothing is answered (status 0). */
   #refuse(error: unknown): void {
     this.#over = true;
-    const onProtocolError = this.#server.options.onProtocolError;
-    if (onProtocolError && error instanceof ProxyProtocolError) {
+    const onProtocolError = this.#server.options.onProtocolError, trace = this.#server.trace;
+    if ((onProtocolError || trace) && error instanceof ProxyProtocolError) {
       const info = {
         code: `PROXY_${error.code}`,
         status: 0,
@@ -132,7 +135,8 @@ export class ProxyHeaderStage implements SocketEvents, LiveConnection {
         message: error.message,
         remoteAddr: this.#socket.remoteAddr,
       };
-      runHook("onProtocolError", () => onProtocolError(info as never));
+      trace?.rejected(this.#socket, info as never);
+      if (onProtocolError) runHook("onProtocolError", () => onProtocolError(info as never));
     }
     this.#socket.destroy();
   }

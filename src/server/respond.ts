@@ -211,7 +211,7 @@ function sendWhole(
     if (copy !== null) bodyPool.recycle(copy);
     return replace(target, error, isReplacement);
   }
-  if (!core.responseHasBody) {
+  if (core.responseFraming === "none") {
     output.write(head);
     if (copy !== null) bodyPool.recycle(copy);
   } else if (copy !== null) {
@@ -256,7 +256,7 @@ async function sendRead(
     return replace(target, error, isReplacement);
   }
   try {
-    if (!core.responseHasBody) {
+    if (core.responseFraming === "none") {
       output.write(head);
       reader?.cancel().catch(ignore);
     } else if (chunks.length === 1 && pending === null) {

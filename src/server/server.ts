@@ -82,19 +82,7 @@ export function serveWith(
   handler?: ServeHandler<never>,
 ): Server<Addr> {
   // Either kind's options and handler (see `serve`): the server gives each the addresses of its kind.
-  let any = options as unknown as ServeOptions<Addr>;
-  const trace = any.trace;
-  if (trace !== undefined) {
-    // The wire trace wraps the transport and the two hooks that name a connection's requests.
-    const tracer = new Tracer(trace, any.clock ?? systemClock, any.limits?.keepAliveTimeoutMs);
-    const { onResponse, onProtocolError } = any;
-    transport = tracer.transport(transport);
-    any = {
-      ...any,
-      onResponse: (entry) => (tracer.response(entry), onResponse?.(entry)),
-      onProtocolError: (info) => (tracer.rejected(info), onProtocolError?.(info)),
-    };
-  }
+  const any = options as unknown as ServeOptions<Addr>;
   return new HttpServer(transport, any, (handler ?? options.handler) as unknown as ServeHandler<Addr>);
 }
 
@@ -122,6 +110,7 @@ class HttpServer implements Server<Addr>, ConnectionScope {
   readonly tickMs: number;
   #addr: Addr | null = null;
   readonly forwarding: ForwardingPolicy | null;
+  readonly trace: Tracer | null;
   /** The scheme and fallback authority of requests, known once listening. */
   origin: RequestOrigin = { scheme: "http", authority: "localhost" };
   #listener: TransportListener | null = null;
@@ -148,6 +137,9 @@ class HttpServer implements Server<Addr>, ConnectionScope {
       server.shutdownTimeoutMs,
     );
     this.tickMs = Math.max(10, Math.min(1000, shortest / 4));
+    // The wire trace sees the bytes through a wrapper of the transport, and the connections tell it the rest.
+    this.trace = options.trace === undefined ? null : new Tracer(options.trace, this.clock);
+    if (this.trace !== null) transport = this.trace.transport(transport);
     this.table = new ConnectionTable(this, this.clock, this.tickMs, () => this.#checkFinished());
     this.finished = new Promise((resolve, reject) => {
       this.#resolveFinished = resolve;

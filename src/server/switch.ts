@@ -215,12 +215,13 @@ export class SwitchedTakeover implements Takeover {
   failed(info: Readonly<Record<string, unknown>>): void {
     const onProtocolError = this.#server.options.onProtocolError;
     const remoteAddr = this.remoteAddr;
+    this.#server.trace?.rejected(this.socket, { ...info, remoteAddr } as never);
     if (onProtocolError) runHook("onProtocolError", () => onProtocolError({ ...info, remoteAddr } as never));
   }
 
   ended(bytesSent: number): void {
-    const server = this.#server, onResponse = server.options.onResponse;
-    if (onResponse) {
+    const server = this.#server, onResponse = server.options.onResponse, trace = server.trace;
+    if (onResponse || trace) {
       const entry = {
         remoteAddr: this.remoteAddr,
         clientAddr: clientAddrOf(this.socket),
@@ -230,7 +231,8 @@ export class SwitchedTakeover implements Takeover {
         bytes: this.#headBytes + bytesSent,
         durationMs: server.clock.now() - this.#started,
       };
-      runHook("onResponse", () => onResponse(entry));
+      trace?.responded(this.socket, entry, "switched", false, 0);
+      if (onResponse) runHook("onResponse", () => onResponse(entry));
     }
     server.table.removed(this.socket);
   }

@@ -174,7 +174,10 @@ export interface TestConnection {
   read(): Promise<TestResponse>;
   /**
    * Lets the server finish what it can, then moves the fake clock by `ms`, one due task at a time,
-   * letting the server act after each.
+   * letting the server act after each. The server has done what it can when every request is
+   * answered, or when a turn of the event loop changes nothing (a handler that waits for the rest of
+   * a request body, or for the clock): so a stalled body's timeout is tested too. A handler that
+   * waits for something else (real time, another service) is best awaited before advancing.
    * @param ms How far to move the clock.
    */
   advance(ms: number): Promise<void>;
@@ -229,6 +232,8 @@ class InMemoryConnection implements TestConnection {
   readonly server: Server;
   #socket: MemorySocket | null = null;
   #wakers: (() => void)[] = [];
+  /** How many times the server wrote, closed or answered a request. */
+  #changes = 0;
   #taken = 0;
   #answered = 0;
   #methods: string[] = [];
@@ -327,13 +332,13 @@ class InMemoryConnection implements TestConnection {
 
   async advance(ms: number): Promise<void> {
     const end = this.clock.now() + ms;
-    await this.settled();
+    await this.#steady();
     for (let due = this.clock.nextDue(); due !== null && due <= end; due = this.clock.nextDue()) {
       this.clock.advance(due - this.clock.now());
-      await this.settled();
+      await this.#steady();
     }
     this.clock.advance(end - this.clock.now());
-    await this.settled();
+    await this.#steady();
   }
 
   async close(): Promise<void> {
@@ -357,7 +362,18 @@ class InMemoryConnection implements TestConnection {
     return `${bytes.byteLength} bytes received, ${this.responses().length - this.#read} responses unread`;
   }
 
+  /** Resolves once the server is settled, or a turn of the event loop changed nothing. */
+  async #steady(): Promise<void> {
+    for (;;) {
+      if (this.closed || this.#quiet()) return await this.settled();
+      const changes = this.#changes;
+      await this.#turn();
+      if (this.#changes === changes && !this.#quiet()) return;
+    }
+  }
+
   #wake(): void {
+    this.#changes++;
     for (const wake of this.#wakers.splice(0)) wake();
   }
 

@@ -305,7 +305,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     assert.deepEqual(field(response, "content-length"), ["5"]);
     assert.deepEqual(field(response, "transfer-encoding"), []);
     assert.deepEqual(field(response, "connection"), ["keep-alive"]);
-    assert.equal(conn.responseHasBody, true);
+    assert.equal(conn.responseFraming, "length");
     const body = bytes("hello");
     assert.equal(conn.writeBody(body), body, "the data itself, not a copy");
     assert.equal(conn.endResponse(0).byteLength, 0);
@@ -366,7 +366,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     assert.equal(response.reason, "No Content");
     assert.deepEqual(field(response, "content-length"), []);
     assert.deepEqual(field(response, "transfer-encoding"), []);
-    assert.equal(conn.responseHasBody, false);
+    assert.equal(conn.responseFraming, "none");
     assert.equal(conn.writeBody(bytes("abc")).byteLength, 0);
     conn.endResponse(0);
     assert.equal(conn.closed, false);
@@ -378,7 +378,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     const response = start(conn, { bodyLength: 12 });
     assert.deepEqual(field(response, "content-length"), ["12"]);
     assert.deepEqual(field(response, "transfer-encoding"), []);
-    assert.equal(conn.responseHasBody, false);
+    assert.equal(conn.responseFraming, "none");
     assert.equal(conn.writeBody(bytes("Hello World!")).byteLength, 0);
     conn.endResponse(0);
     assert.equal(conn.closed, false);
@@ -415,7 +415,7 @@ describe("ServerConnection.startResponse framing (RFC 9112 §6, RFC 9110 §6.4.1
     assert.deepEqual(field(response, "content-length"), ["42"]);
     assert.deepEqual(field(response, "etag"), ['"x"']);
     assert.deepEqual(field(response, "transfer-encoding"), []);
-    assert.equal(conn.responseHasBody, false);
+    assert.equal(conn.responseFraming, "none");
     conn.endResponse(0);
 
     conn.receive(bytes(GET()), 0);

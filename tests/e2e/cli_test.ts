@@ -143,13 +143,12 @@ describe(`CLI on ${runtime}`, () => {
         /^\[#1\] ← \d+ bytes$/m,
         /^\[#1\] ← {3}GET \/ HTTP\/1\.1␍␊$/m,
         /^\[#1\] ← {3}Cookie: ‹redacted, 6 bytes; --trace-secrets shows it›␍␊$/m,
-        /^\[#1\] ← {3}\(request: no body: .*; Connection: close, the client wants the connection to end after this\)$/m,
+        /^\[#1\] request 1: GET \/ HTTP\/1\.1; no body: .*; Connection: close: the client wants the connection to end after it$/m,
         /^\[#1\] → {3}HTTP\/1\.1 200 OK␍␊$/m,
-        /^\[#1\] → {3}\(response: body framed by Content-Length: 177 \(RFC 9112 §6\.2\); Connection: close, /m,
         /^\[#1\] → {3}<h1>The Hello World! HTML page<\/h1>␊$/m,
-        /^\[#1\] request 1: GET \/ → 200, \d+ bytes, \d+ ms$/m,
+        /^\[#1\] response 1: GET \/ → 200, \d+ bytes, \d+ ms; body framed by Content-Length \(RFC 9112 §6\.2\); the connection ends after it$/m,
         /^\[#2\] rejected: 400 OBS_FOLD \(RFC 9112 §5\.2\) at byte 33: .+\n\[#2\] {3}␠?folded␍␊\n\[#2\] {3}\^$/m,
-        /^\[#1\] the server sent FIN: it sends nothing more \(after a response with Connection: close\)$/m,
+        /^\[#1\] the server sent FIN: it sends nothing more \(after a response that ends the connection\)$/m,
         /^\[#2\] the server sent FIN: it sends nothing more \(after rejecting the input\)$/m,
         /^\[#2\] closed by the (server \(after rejecting the input\)|client \(or the network\))$/m,
       ]
@@ -193,6 +192,10 @@ describe(`CLI on ${runtime}`, () => {
         ["HEAD", "http://x/", 200, 0],
         ["GET", "http://x/", 200, HELLO_HTML.length],
       ]);
+      for (const { time, timings: { send, wait, receive } } of har.log.entries) {
+        assert.ok(send >= 0 && wait >= 0 && receive >= 0, `${send} ${wait} ${receive}`);
+        assert.equal(time, send + wait + receive);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
