@@ -13,7 +13,7 @@ import { workerCount, workerIdentity } from "../server/workers.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
 import { HarRecorder } from "./har.ts";
-import { DEFAULT_TRACE_FORMAT, formatTraceEvent, type TraceFormat } from "./trace_format.ts";
+import { DEFAULT_TRACE_FORMAT, type TraceFormat, TracePrinter } from "./trace_format.ts";
 
 /** The `--help` text. */
 export const USAGE: string = `h1serve: serves the Hello World page over HTTP/1.1
@@ -342,7 +342,7 @@ function serveOptionsOf(options: CliOptions, har: HarRecorder | null): ServeOpti
   // The trace tells all that the log lines would, and more: with it they are not printed.
   const normal = options.logLevel !== "quiet" && options.trace === null;
   const verbose = options.logLevel === "verbose" && options.trace === null;
-  const traceFormat = options.trace;
+  const printer = options.trace === null ? null : new TracePrinter(options.trace);
   const tls = options.tls &&
     { cert: readPem(options.tls.certFile, "certificate"), key: readPem(options.tls.keyFile, "key") };
   return {
@@ -354,10 +354,10 @@ function serveOptionsOf(options: CliOptions, har: HarRecorder | null): ServeOpti
     ...(options.workers === 1 ? {} : { workers: options.workers }),
     ...tls,
     handler: helloHandler,
-    ...(traceFormat === null && har === null ? {} : {
+    ...(printer === null && har === null ? {} : {
       trace: (event) => {
         har?.add(event);
-        if (traceFormat !== null) console.log(formatTraceEvent(event, traceFormat).join("\n"));
+        if (printer !== null) console.log(printer.print(event).join("\n"));
       },
     }),
     onConnection: normal

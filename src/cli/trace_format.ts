@@ -71,8 +71,73 @@ export function visible(bytes: Uint8Array, spaces = false): string {
   return text;
 }
 
+/** Where a connection's bytes in one direction stand between two pieces: in a head, and in which line. */
+interface HeadState {
+  inHead: boolean;
+  /** The start of a head line that the last piece left unfinished (enough of it to name its field). */
+  lineStart: string;
+}
+
 /**
- * The lines that print one event.
+ * Prints the trace's events as lines. It remembers, for each connection and direction, whether the
+ * last piece of bytes ended inside a head, so that a head split across reads is still shown (and
+ * its secrets redacted) as a head.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TracePrinter } from "./trace_format.ts";
+ *
+ * const printer = new TracePrinter();
+ * const bytes = (text: string) => new TextEncoder().encode(text);
+ * printer.print({ type: "in", id: 1, at: 0, bytes: bytes("GET / HTTP/1.1\r\nCook") });
+ * const second = printer.print({ type: "in", id: 1, at: 0, bytes: bytes("ie: id=42\r\n\r\n") });
+ * assert.deepEqual(second, [
+ *   "[#1] ← 13 bytes",
+ *   "[#1] ←   ie: ‹redacted, 6 bytes; --trace-secrets shows it›␍␊",
+ *   "[#1] ←   ␍␊",
+ * ]);
+ * ```
+ */
+export class TracePrinter {
+  readonly #format: TraceFormat;
+  readonly #heads = new Map<string, HeadState>();
+
+  /**
+   * Makes a printer.
+   * @param format Secrets and body length.
+   */
+  constructor(format: TraceFormat = DEFAULT_TRACE_FORMAT) {
+    this.#format = format;
+  }
+
+  /**
+   * The lines that print one event.
+   *
+   * @param event The event.
+   * @returns The lines, each starting with the connection's id.
+   */
+  print(event: TraceEvent): string[] {
+    if (event.type === "in" || event.type === "out") {
+      const key = `${event.id}${event.type}`;
+      const state = this.#heads.get(key) ?? { inHead: false, lineStart: "" };
+      const arrow = event.type === "in" ? "←" : "→";
+      const lines = bytesLines(`[#${event.id}]`, arrow, event.bytes, this.#format, state);
+      if (state.inHead || state.lineStart !== "") this.#heads.set(key, state);
+      else this.#heads.delete(key);
+      return lines;
+    }
+    if (event.type === "close") {
+      this.#heads.delete(`${event.id}in`);
+      this.#heads.delete(`${event.id}out`);
+    }
+    return formatTraceEvent(event, this.#format);
+  }
+}
+
+/**
+ * The lines that print one event, on its own (a piece of bytes is read as if nothing came before it:
+ * {@link TracePrinter} follows heads across pieces).
  *
  * @param event The event.
  * @param format Secrets and body length.
@@ -99,7 +164,10 @@ export function formatTraceEvent(event: TraceEvent, format: TraceFormat = DEFAUL
       return [`${tag} connection from ${addrText(event.remoteAddr)}`];
     case "in":
     case "out":
-      return bytesLines(tag, event.type === "in" ? "←" : "→", event.bytes, format);
+      return bytesLines(tag, event.type === "in" ? "←" : "→", event.bytes, format, {
+        inHead: false,
+        lineStart: "",
+      });
     case "pause":
       return [`${tag} the server stops reading (its output waits for the client to read)`];
     case "resume":
@@ -146,10 +214,19 @@ function because(why: string | undefined): string {
   return why === undefined ? "" : ` (${why})`;
 }
 
-/** A piece of input or output: a count, then its lines, with secrets in heads redacted and bodies cut. */
-function bytesLines(tag: string, arrow: string, bytes: Uint8Array, format: TraceFormat): string[] {
+/**
+ * A piece of input or output: a count, then its lines, with secrets in heads redacted and bodies
+ * cut. `state` says where the piece before it left off, and is updated to where this one does.
+ */
+function bytesLines(
+  tag: string,
+  arrow: string,
+  bytes: Uint8Array,
+  format: TraceFormat,
+  state: HeadState,
+): string[] {
   const lines = [`${tag} ${arrow} ${bytes.byteLength} bytes`];
-  let inHead = false;
+  const startedWith = state.lineStart;
   let bodyShown = 0;
   let at = 0;
   while (at < bytes.byteLength) {
@@ -157,11 +234,16 @@ function bytesLines(tag: string, arrow: string, bytes: Uint8Array, format: Trace
     end = end === -1 ? bytes.byteLength : end + 1;
     const line = bytes.subarray(at, end);
     const text = latin1(line, 0, line.byteLength);
-    if (!inHead && START_LINE.test(text)) inHead = true;
-    if (inHead) {
-      lines.push(`${tag} ${arrow}   ${format.secrets ? visible(line) : redacted(line, text)}`);
-      if (text === "\r\n" || text === "\n") {
-        inHead = false;
+    const before = state.lineStart;
+    // A start line begins a head, also one whose start came at the end of the piece before.
+    if (!state.inHead && START_LINE.test(before + text)) state.inHead = true;
+    if (state.inHead) {
+      lines.push(`${tag} ${arrow}   ${format.secrets ? visible(line) : redacted(line, text, before)}`);
+      const finished = text.endsWith("\n");
+      state.lineStart = finished ? "" : (before + text).slice(0, 64);
+      const whole = before + text;
+      if (finished && (whole === "\r\n" || whole === "\n")) {
+        state.inHead = false;
         bodyShown = 0;
       }
       at = end;
@@ -179,17 +261,24 @@ function bytesLines(tag: string, arrow: string, bytes: Uint8Array, format: Trace
     bodyShown += piece.byteLength;
     at += piece.byteLength;
   }
+  if (!state.inHead) {
+    // The piece's last line, unfinished, may be the start of a head that the next piece goes on with.
+    const lastLf = bytes.lastIndexOf(10);
+    const tail = latin1(bytes, lastLf + 1, Math.min(bytes.byteLength, lastLf + 65));
+    state.lineStart = (lastLf === -1 ? startedWith + tail : tail).slice(0, 64);
+  }
   return lines;
 }
 
-function redacted(line: Uint8Array, text: string): string {
-  const secret = SECRET_FIELD.exec(text);
+/** A head line with the value of a secret field replaced; `before` is the line's start in earlier pieces. */
+function redacted(line: Uint8Array, text: string, before: string): string {
+  const secret = SECRET_FIELD.exec(before + text);
   if (secret === null) return visible(line);
+  // Where the value starts in this piece (at its start when the name came in an earlier piece).
+  const valueStart = Math.max(0, secret[0].length - before.length);
   const ending = text.endsWith("\r\n") ? "␍␊" : text.endsWith("\n") ? "␊" : "";
-  const valueBytes = line.byteLength - secret[0].length - ending.length;
-  return `${
-    text.slice(0, secret[0].length)
-  } ‹redacted, ${valueBytes} bytes; --trace-secrets shows it›${ending}`;
+  const valueBytes = line.byteLength - valueStart - ending.length;
+  return `${text.slice(0, valueStart)} ‹redacted, ${valueBytes} bytes; --trace-secrets shows it›${ending}`;
 }
 
 /** A request's framing and keep-alive, as the server read them from its head, in words. */

@@ -9,14 +9,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { HarRecorder } from "../../src/cli/har.ts";
-import { DEFAULT_TRACE_FORMAT, formatTraceEvent, visible } from "../../src/cli/trace_format.ts";
+import { DEFAULT_TRACE_FORMAT, TracePrinter, visible } from "../../src/cli/trace_format.ts";
 import type { TraceEvent } from "../../src/server/trace.ts";
 import { connect, exchange } from "../../src/testing/mod.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const hello = () => new Response("hello");
-const printed = (events: TraceEvent[], format = DEFAULT_TRACE_FORMAT) =>
-  events.flatMap((event) => formatTraceEvent(event, format));
+const printed = (events: TraceEvent[], format = DEFAULT_TRACE_FORMAT) => {
+  const printer = new TracePrinter(format);
+  return events.flatMap((event) => printer.print(event));
+};
 
 describe("the trace's events", () => {
   test("a request and its response: open, in, out, the response, with the bytes as they passed", async () => {
@@ -166,6 +168,26 @@ describe("the trace printed", () => {
       "[#3] ←   … 6 more bytes",
     ]);
     assert.ok(printed([event], { secrets: true, bodyBytes: 256 }).includes("[#3] ←   Cookie: id=42␍␊"));
+  });
+
+  test("a head split across reads is still shown as a head, its secrets redacted wherever the split falls", () => {
+    const request = "POST / HTTP/1.1\r\nCookie: id=42\r\nContent-Length: 4\r\n\r\nbody";
+    for (let split = 1; split < request.length; split++) {
+      const pieces = [request.slice(0, split), request.slice(split)];
+      const lines = printed(
+        pieces.map((piece) => ({ type: "in", id: 1, at: 0, bytes: bytes(piece) }) as const),
+        { secrets: false, bodyBytes: 2 },
+      );
+      const text = lines.join("\n");
+      assert.doesNotMatch(text, /id=|=42|=4$|^\[#1\] ← {3}2␍␊$/m, `split at ${split}:\n${text}`);
+      assert.match(text, /‹redacted, \d+ bytes; --trace-secrets shows it›/, `split at ${split}`);
+      assert.ok(
+        lines.some((line) => line.endsWith("Content-Length: 4␍␊")) || split > 32 && split < 51,
+        `split at ${split}:\n${text}`,
+      );
+      // The body is cut at 2 bytes, however the head was split.
+      assert.doesNotMatch(text, /body/, `split at ${split}:\n${text}`);
+    }
   });
 
   test("each request's and response's framing and keep-alive in words, as the server decided them", async () => {
