@@ -27,12 +27,13 @@ import type { ServeHandler, ServeOptions, Server } from "../server/options.ts";
 import { serveWith } from "../server/server.ts";
 import { FakeClock } from "./fake_clock.ts";
 import { type MemorySocket, MemoryTransport } from "./memory_transport.ts";
-import { readResponses, type TestResponse } from "./response_reader.ts";
+import { type ReadProgress, readResponses, type TestResponse } from "./response_reader.ts";
 
 export { FakeClock } from "./fake_clock.ts";
 export { MemorySocket, MemoryTransport } from "./memory_transport.ts";
 export {
   type Framing,
+  type ReadProgress,
   readResponse,
   readResponses,
   type ReadResult,
@@ -237,6 +238,12 @@ class InMemoryConnection implements TestConnection {
   #taken = 0;
   #answered = 0;
   #methods: string[] = [];
+  /** The responses read so far, and where reading them stopped. */
+  readonly #responses: TestResponse[] = [];
+  readonly #progress: ReadProgress = { at: 0, finals: 0, switched: false };
+  /** What the server wrote, joined, as of `#receivedPieces` writes. */
+  #received = new Uint8Array(0);
+  #receivedPieces = 0;
   #read = 0;
   #running = 0;
   readonly #drainMs: number;
@@ -281,7 +288,12 @@ class InMemoryConnection implements TestConnection {
   }
 
   get received(): Uint8Array {
-    return concatBytes(this.socket.writtenBytes, true);
+    const written = this.socket.writtenBytes;
+    if (this.#receivedPieces !== written.length) {
+      this.#received = concatBytes(written, true);
+      this.#receivedPieces = written.length;
+    }
+    return this.#received;
   }
 
   get closed(): boolean {
@@ -298,7 +310,9 @@ class InMemoryConnection implements TestConnection {
   }
 
   responses(): TestResponse[] {
-    return readResponses(this.received, this.#methods, this.closed);
+    // Read on from where the last call stopped: each response is read once.
+    this.#responses.push(...readResponses(this.received, this.#methods, this.closed, this.#progress));
+    return [...this.#responses];
   }
 
   async read(): Promise<TestResponse> {

@@ -128,7 +128,9 @@ export function readResponse(
  * @param bytes Everything the server wrote.
  * @param methods The requests' methods, in order (a response to HEAD has no body); missing ones count as GET.
  * @param closed Whether the server closed the connection.
- * @returns The responses.
+ * @param progress Where an earlier call stopped, to read on from there (it is updated): a stream
+ *   that grows is then read once, not again from its start on each call.
+ * @returns The responses (from `progress` on, when given).
  *
  * @example
  * ```ts
@@ -138,24 +140,57 @@ export function readResponse(
  * const bytes = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
  * assert.deepEqual(readResponses(bytes, ["POST"], false).map((response) => response.status), [100, 200]);
  * ```
+ *
+ * @example Read on as the stream grows
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readResponses, type ReadProgress } from "./response_reader.ts";
+ *
+ * const one = "HTTP/1.1 204 No Content\r\n\r\n";
+ * const progress: ReadProgress = { at: 0, finals: 0, switched: false };
+ * assert.equal(readResponses(new TextEncoder().encode(one + "HTTP/1.1 2"), [], false, progress).length, 1);
+ * assert.equal(readResponses(new TextEncoder().encode(one + one), [], false, progress).length, 1);
+ * assert.equal(progress.finals, 2);
+ * ```
  */
 export function readResponses(
   bytes: Uint8Array,
   methods: readonly string[],
   closed: boolean,
+  progress: ReadProgress = { at: 0, finals: 0, switched: false },
 ): TestResponse[] {
   const responses: TestResponse[] = [];
-  let at = 0;
-  let final = 0;
-  while (at < bytes.byteLength) {
-    const result = readResponse(bytes, at, methods[final], closed);
+  while (!progress.switched && progress.at < bytes.byteLength) {
+    const result = readResponse(bytes, progress.at, methods[progress.finals], closed);
     if (result.kind !== "response") break;
     responses.push(result.response);
-    at = result.end;
-    if (result.response.status === 101) break;
-    if (result.response.status >= 200) final++;
+    progress.at = result.end;
+    if (result.response.status === 101) progress.switched = true;
+    else if (result.response.status >= 200) progress.finals++;
   }
   return responses;
+}
+
+/**
+ * Where reading a stream of responses stands: the offset after the last complete one, how many
+ * final (non-1xx) responses came, and whether a 101 ended HTTP on the stream.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ReadProgress } from "./response_reader.ts";
+ *
+ * const start: ReadProgress = { at: 0, finals: 0, switched: false };
+ * assert.equal(start.at, 0);
+ * ```
+ */
+export interface ReadProgress {
+  /** The offset after the last complete response read. */
+  at: number;
+  /** How many final responses were read. */
+  finals: number;
+  /** Whether a 101 came: what follows is another protocol's. */
+  switched: boolean;
 }
 
 function done(
