@@ -13,7 +13,7 @@ import { workerCount, workerIdentity } from "../server/workers.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
 import { HarRecorder } from "./har.ts";
-import { DEFAULT_TRACE_FORMAT, type TraceFormat, TracePrinter } from "./trace_format.ts";
+import { DEFAULT_TRACE_FORMAT, type TraceFormat, TracePrinter, visible } from "./trace_format.ts";
 
 /** The `--help` text. */
 export const USAGE: string = `h1serve: serves the Hello World page over HTTP/1.1
@@ -242,8 +242,9 @@ function tlsArgs(
 }
 
 /**
- * Shows bytes as they arrived: printable text as it is, CR as `\r` and other control or
- * non-ASCII bytes as `\xNN`; LF stays a line break.
+ * Shows bytes as they arrived (`--verbose`): printable text as it is, CR as `\r`, tab as `\t`
+ * and other control or non-ASCII bytes as `\xNN`; LF stays a line break. The trace's renderer,
+ * {@link visible}, in its `escapes` style.
  *
  * @param bytes The bytes.
  * @returns The readable text.
@@ -257,15 +258,7 @@ function tlsArgs(
  * ```
  */
 export function showBytes(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) {
-    if (byte === 0x0a) text += "\n";
-    else if (byte === 0x0d) text += "\\r";
-    else if (byte === 0x09) text += "\\t";
-    else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
-    else text += `\\x${byte.toString(16).padStart(2, "0")}`;
-  }
-  return text;
+  return visible(bytes, { style: "escapes" });
 }
 
 /**

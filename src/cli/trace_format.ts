@@ -43,11 +43,34 @@ const RESPONSE_FRAMING = {
 } as const;
 
 /**
- * Bytes as visible text: printable ASCII as is, CR as `␍`, LF as `␊`, tab as `␉`, space in its place
- * (or as `␠`), and every other byte as `\xNN`.
+ * How {@link visible} shows the bytes that are not printable text: `symbols` (the trace's) as `␍`,
+ * `␊` and `␉`, each line ending in its visible `␊`; `escapes` (`--verbose`'s, the request as it
+ * arrived) as `\r` and `\t`, with LF a real line break.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type ByteStyle, visible } from "./trace_format.ts";
+ *
+ * const style: ByteStyle = "escapes";
+ * assert.equal(visible(new TextEncoder().encode("a\r\n"), { style }), "a\\r\n");
+ * ```
+ */
+export type ByteStyle = "symbols" | "escapes";
+
+/** The symbols and escapes of CR, LF and tab in each {@link ByteStyle}. */
+const CONTROL_BYTES: Readonly<Record<ByteStyle, Readonly<Record<number, string>>>> = {
+  symbols: { 13: "␍", 10: "␊", 9: "␉" },
+  escapes: { 13: "\\r", 10: "\n", 9: "\\t" },
+};
+
+/**
+ * Bytes as visible text: printable ASCII as is, CR, LF and tab by `style` (see {@link ByteStyle}),
+ * a space in its place (or as `␠`), and every other byte as `\xNN`.
  *
  * @param bytes The bytes.
- * @param spaces Whether spaces show as `␠` (where whitespace is what is wrong).
+ * @param options `spaces`: whether spaces show as `␠` (where whitespace is what is wrong);
+ *   `style`: symbols (the default) or escapes.
  * @returns The text.
  *
  * @example
@@ -56,15 +79,20 @@ const RESPONSE_FRAMING = {
  * import { visible } from "./trace_format.ts";
  *
  * assert.equal(visible(new TextEncoder().encode("GET / HTTP/1.1\r\n\u0000")), "GET / HTTP/1.1␍␊\\x00");
+ * assert.equal(visible(new TextEncoder().encode("a b"), { spaces: true }), "a␠b");
  * ```
  */
-export function visible(bytes: Uint8Array, spaces = false): string {
+export function visible(
+  bytes: Uint8Array,
+  options: { readonly spaces?: boolean; readonly style?: ByteStyle } = {},
+): string {
+  const spaces = options.spaces ?? false;
+  const control = CONTROL_BYTES[options.style ?? "symbols"];
   let text = "";
   for (const byte of bytes) {
-    if (byte === 32 && spaces) text += "␠";
-    else if (byte === 13) text += "␍";
-    else if (byte === 10) text += "␊";
-    else if (byte === 9) text += "␉";
+    const shown = control[byte];
+    if (shown !== undefined) text += shown;
+    else if (byte === 32 && spaces) text += "␠";
     else if (byte >= 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
     else text += `\\x${byte.toString(16).padStart(2, "0")}`;
   }
@@ -198,8 +226,8 @@ export function formatTraceEvent(event: TraceEvent, format: TraceFormat = DEFAUL
       return [`${tag} timeout: ${TIMEOUTS[event.phase](event.limitMs)}`];
     case "rejected": {
       const { info, line, column } = event;
-      const shown = visible(line, true);
-      const caret = " ".repeat(visible(line.subarray(0, column), true).length) + "^";
+      const shown = visible(line, { spaces: true });
+      const caret = " ".repeat(visible(line.subarray(0, column), { spaces: true }).length) + "^";
       return [
         `${tag} rejected: ${info.status} ${info.code} (${info.rfc}) at byte ${info.offset}: ${info.message}`,
         `${tag}   ${shown}`,
