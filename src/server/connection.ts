@@ -149,6 +149,10 @@ export class HttpConnection implements SocketEvents, ResponseTarget, LiveConnect
   get services(): ResponseServices {
     return this.#server;
   }
+  /** The head of the request being answered (ResponseTarget's), until its response is complete. */
+  get request(): RequestHead | null {
+    return this.#head;
+  }
 
   /** What the handler learns besides the request: the same for every request until the connection goes dormant. */
   get #handlerInfo(): ServeHandlerInfo<Addr> {

@@ -13,6 +13,7 @@ import {
   resolveProtocolLimits,
 } from "../core/mod.ts";
 import type { Addr, NetAddr, UnixAddr } from "../transport/transport.ts";
+import type { CompressionOptions } from "../compression/options.ts";
 import type { Clock } from "./clock.ts";
 import type { TraceEvent } from "./trace.ts";
 import type { TrustProxy } from "../core/mod.ts";
@@ -244,6 +245,16 @@ export interface ServeOptions<A extends Addr = NetAddr> {
    * @default {true}
    */
   readonly replaceGlobalResponse?: boolean;
+  /**
+   * Response compression, as `Deno.serve` does it: a response of a compressible type (text, JSON,
+   * JavaScript, XML, SVG, WebAssembly…) whose body is at least 64 bytes long, or streamed, is sent
+   * compressed with Brotli, Zstandard or gzip when the request's `Accept-Encoding` takes one, with
+   * `Vary: Accept-Encoding` and its ETag made weak. `false` turns it off; an object tunes it (see
+   * {@link CompressionOptions}: `threshold`, `level`, `encodings`). The rules are in
+   * docs/COMPRESSION.md.
+   * @default {true}
+   */
+  readonly compression?: boolean | CompressionOptions;
   /**
    * Where the server reads the time and schedules its checks of timeouts: for tests, which pass
    * a clock they move by hand.

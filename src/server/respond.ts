@@ -15,18 +15,26 @@
  */
 
 import { concatBytes } from "../core/_bytes.ts";
-import { type ServerConnection, statusAllowsContent, type SwitchedProtocols } from "../core/mod.ts";
+import {
+  type RequestHead,
+  type ServerConnection,
+  statusAllowsContent,
+  type SwitchedProtocols,
+} from "../core/mod.ts";
+import { BodyCompressor, compressBody } from "../compression/encoder.ts";
+import { streamCompressed } from "./compressed_stream.ts";
+import type { CompressionPlan, CompressionPolicy } from "../compression/policy.ts";
 import { bodyPool } from "../fetch/body_pool.ts";
 import { outgoing, type OutgoingResponse } from "../fetch/outgoing.ts";
 import type { Clock } from "./clock.ts";
 import { microtaskHops, NOT_YET, type Output } from "./output.ts";
+import { MEMO_LIMIT, ResponseMemo } from "./response_memo.ts";
 import { type ProtocolSwitch, protocolSwitchOf } from "./switch.ts";
+
+export { ResponseMemo };
 
 /** Body bytes read ahead, at most, to send a streamed body whole with a Content-Length. */
 const READ_AHEAD_LIMIT = 1024 * 1024;
-/** Bodies up to this size are remembered by the ResponseMemo. */
-const MEMO_LIMIT = 1024;
-const UTF8 = new TextEncoder();
 const ignore = (): void => {};
 
 /**
@@ -53,6 +61,8 @@ export interface ResponseServices {
   readonly memo: ResponseMemo;
   /** The response to send in place of one that failed: `onError`'s, or a plain 500. Never rejects. */
   errorResponse(error: unknown): Promise<Response>;
+  /** The compression rules (`serve`'s `compression` option), or `null` (or absent) when it is off. */
+  readonly compression?: CompressionPolicy | null;
 }
 
 /**
@@ -76,6 +86,7 @@ export interface ResponseServices {
  * const statuses: number[] = [];
  * const target: ResponseTarget = {
  *   core,
+ *   request: null,
  *   output: new Output(socket as unknown as TransportSocket, systemClock),
  *   closing: false,
  *   services: { clock: systemClock, memo: new ResponseMemo(), errorResponse: async () => new Response() },
@@ -92,6 +103,8 @@ export interface ResponseServices {
 export interface ResponseTarget {
   /** The connection's state machine, with a request waiting for its response. */
   readonly core: ServerConnection;
+  /** The head of that request (its method and `Accept-Encoding` decide compression), or `null`. */
+  readonly request: RequestHead | null;
   /** Where the bytes go. */
   readonly output: Output;
   /** Whether the connection is closing: nothing more is sent. */
@@ -200,9 +213,69 @@ function sendWhole(
   body: string | Uint8Array,
   isReplacement: boolean,
 ): void {
-  const { core, output, services } = target;
+  const { services } = target;
   const copy = typeof body === "string" ? null : body;
   const bytes = copy ?? services.memo.encode(body as string);
+  const compression = services.compression;
+  if (compression != null) {
+    const plan = compression.plan(target.request, parts.status, parts.fields, bytes.byteLength);
+    if (plan !== null) return compressWhole(target, parts, bytes, copy, plan, isReplacement);
+  }
+  sendBytes(target, parts, bytes, copy, isReplacement);
+}
+
+/**
+ * Compresses a whole body in one go and sends it with its Content-Length (once compressed, for a
+ * large body); a body that does not get smaller is sent as it is.
+ * @param copy The body when it is a body copy (given back to the pool once it is no longer needed), else `null`.
+ */
+function compressWhole(
+  target: ResponseTarget,
+  parts: OutgoingResponse,
+  bytes: Uint8Array,
+  copy: Uint8Array | null,
+  plan: CompressionPlan,
+  isReplacement: boolean,
+): void {
+  if (plan.coding === null) {
+    return sendBytes(target, { ...parts, fields: plan.varied }, bytes, copy, isReplacement);
+  }
+  let compressed: Uint8Array | Promise<Uint8Array>;
+  try {
+    compressed = compressBody(plan.coding, bytes, plan.level);
+  } catch (error) {
+    if (copy !== null) bodyPool.recycle(copy);
+    return replace(target, error, isReplacement);
+  }
+  const sendCompressed = (result: Uint8Array): void => {
+    if (result.byteLength >= bytes.byteLength) {
+      return sendBytes(target, { ...parts, fields: plan.varied }, bytes, copy, isReplacement);
+    }
+    if (copy !== null) bodyPool.recycle(copy);
+    sendBytes(target, { ...parts, fields: plan.fields }, result, null, isReplacement);
+  };
+  if (!(compressed instanceof Promise)) return sendCompressed(compressed);
+  compressed.then((result) => {
+    if (!target.closing) return sendCompressed(result);
+    if (copy !== null) bodyPool.recycle(copy);
+  }, (error) => {
+    if (copy !== null) bodyPool.recycle(copy);
+    replace(target, error, isReplacement);
+  }).catch((error) => broke(target, error));
+}
+
+/**
+ * Sends a response with its whole body.
+ * @param copy The body when it is a body copy (its memory is reused once sent), else `null`.
+ */
+function sendBytes(
+  target: ResponseTarget,
+  parts: OutgoingResponse,
+  bytes: Uint8Array,
+  copy: Uint8Array | null,
+  isReplacement: boolean,
+): void {
+  const { core, output, services } = target;
   const now = services.clock.now();
   let head: Uint8Array;
   try {
@@ -247,18 +320,37 @@ async function sendRead(
     body.cancel().catch(ignore);
   }
   const { chunks, reader, pending } = read;
+  const plan = services.compression?.plan(target.request, parts.status, parts.fields, read.length) ?? null;
+  if (plan !== null && plan.coding !== null && read.length !== null) {
+    // The whole body was there at once: compressed in one go, and sent with its length.
+    if (target.closing) return;
+    return compressWhole(
+      target,
+      parts,
+      chunks.length === 1 ? chunks[0] : concatBytes(chunks),
+      null,
+      plan,
+      isReplacement,
+    );
+  }
+  const sent = plan === null ? parts : { ...parts, fields: plan.coding === null ? plan.varied : plan.fields };
   let head: Uint8Array;
   try {
     if (target.closing) throw new Error("the connection closed");
-    head = startResponse(core, parts, read.length, services.clock.now());
+    head = startResponse(core, sent, read.length, services.clock.now());
   } catch (error) {
     reader?.cancel(error).catch(ignore);
     return replace(target, error, isReplacement);
   }
+  let compressor: BodyCompressor | null = null;
   try {
     if (core.responseFraming === "none") {
       output.write(head);
       reader?.cancel().catch(ignore);
+    } else if (plan !== null && plan.coding !== null) {
+      output.write(head);
+      compressor = new BodyCompressor(plan.coding, plan.level);
+      await streamCompressed(target, compressor, chunks, reader, pending);
     } else if (chunks.length === 1 && pending === null) {
       writeWhole(target, head, chunks[0]); // the whole response is known
     } else {
@@ -272,6 +364,8 @@ async function sendRead(
     // completed, so the connection is closed, which the client sees as a truncated response.
     reader?.cancel(error).catch(ignore);
     return target.broken();
+  } finally {
+    compressor?.close();
   }
   target.responded(parts.status);
 }
@@ -379,62 +473,5 @@ function writeWhole(target: ResponseTarget, head: Uint8Array, body: Uint8Array):
   else {
     target.output.write(head);
     target.output.write(framed);
-  }
-}
-
-/**
- * The bytes of the last small string body, and of the last small response (head and body
- * joined): a server that sends the same answer over and over encodes and joins it once.
- *
- * @example The same string and the same pair give the same arrays
- * ```ts
- * import assert from "node:assert/strict";
- * import { ResponseMemo } from "./respond.ts";
- *
- * const memo = new ResponseMemo();
- * const body = memo.encode("Hello");
- * assert.equal(memo.encode("Hello"), body);
- * const head = new TextEncoder().encode("HEAD ");
- * assert.equal(memo.join(head, body), memo.join(head, body));
- * assert.equal(new TextDecoder().decode(memo.join(head, body)), "HEAD Hello");
- * ```
- */
-export class ResponseMemo {
-  #text = "";
-  #textBytes: Uint8Array = new Uint8Array(0);
-  #head: Uint8Array | null = null;
-  #body: Uint8Array | null = null;
-  #joined: Uint8Array = new Uint8Array(0);
-
-  /**
-   * The UTF-8 bytes of a string body.
-   * @param text The body.
-   * @returns Its bytes, which must not be changed.
-   */
-  encode(text: string): Uint8Array {
-    if (text === this.#text) return this.#textBytes;
-    const bytes = UTF8.encode(text);
-    if (text.length <= MEMO_LIMIT) {
-      this.#text = text;
-      this.#textBytes = bytes;
-    }
-    return bytes;
-  }
-
-  /**
-   * Head and body in one array; the arrays must not be changed afterwards.
-   * @param head The head's bytes.
-   * @param body The body's bytes.
-   * @returns Both joined.
-   */
-  join(head: Uint8Array, body: Uint8Array): Uint8Array {
-    if (head === this.#head && body === this.#body) return this.#joined;
-    const joined = concatBytes([head, body]);
-    if (body.byteLength <= MEMO_LIMIT) {
-      this.#head = head;
-      this.#body = body;
-      this.#joined = joined;
-    }
-    return joined;
   }
 }

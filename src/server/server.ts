@@ -7,6 +7,9 @@
  */
 
 import { ConnectionContext } from "../core/mod.ts";
+import { AVAILABLE_CODINGS } from "../compression/encoder.ts";
+import { resolveCompression } from "../compression/options.ts";
+import { CompressionPolicy } from "../compression/policy.ts";
 import {
   type Addr,
   checkPem,
@@ -105,6 +108,7 @@ class HttpServer implements Server<Addr>, ConnectionScope {
   readonly context: ConnectionContext;
   readonly clock: Clock;
   readonly memo: ResponseMemo = new ResponseMemo();
+  readonly compression: CompressionPolicy | null;
   readonly table: ConnectionTable;
   /** How often timeouts are checked; also how long a busy connection waits before it goes dormant. */
   readonly tickMs: number;
@@ -125,6 +129,8 @@ class HttpServer implements Server<Addr>, ConnectionScope {
     const { protocol, server } = resolveLimits(options.limits);
     this.limits = server;
     this.context = new ConnectionContext(protocol);
+    const compression = resolveCompression(options.compression, AVAILABLE_CODINGS);
+    this.compression = compression === null ? null : new CompressionPolicy(compression);
     this.clock = options.clock ?? systemClock;
     this.forwarding = options.trustProxy === undefined
       ? null
