@@ -5,13 +5,15 @@
  * @module
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { ServeOptions, Server } from "../server/options.ts";
 import { serve } from "../server/serve.ts";
 import { ForwardingPolicy } from "../server/forwarding.ts";
 import { workerCount, workerIdentity } from "../server/workers.ts";
 import { type Addr, addrText } from "../transport/transport.ts";
 import { helloHandler } from "./hello.ts";
+import { serveDir } from "../static/serve_dir.ts";
 import { HarRecorder } from "./har.ts";
 import { DEFAULT_TRACE_FORMAT, type TraceFormat, TracePrinter, visible } from "./trace_format.ts";
 
@@ -27,6 +29,8 @@ Options:
   --cert FILE     serve HTTPS with this PEM certificate chain (with --key)
   --key FILE      the PEM private key of --cert
   --unix PATH     listen on a unix domain socket at PATH, in place of --port and --hostname
+  --dir PATH      serve the files of the folder PATH in place of the Hello World page, with a
+                  listing page for folders without index.html (Deno: add --allow-read)
   --workers N     serve with N processes sharing the port, or "auto" for one per CPU (default 1);
                   SIGHUP restarts them one at a time
   --trust-proxy LIST  believe X-Forwarded-For and X-Forwarded-Proto from these peers: addresses or
@@ -57,6 +61,8 @@ export interface CliOptions {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** A unix socket path to listen on, or `null`. */
   readonly unix: string | null;
+  /** The folder to serve, as given, or `null` for the Hello World page. */
+  readonly dir: string | null;
   /** Whether connections start with a PROXY protocol header. */
   readonly proxyProtocol: boolean;
   /** The trusted proxies, or `null`. */
@@ -102,9 +108,7 @@ export class UsageError extends Error {
 export function parseArgs(args: readonly string[]): CliOptions {
   let port = 8000;
   let hostname = "0.0.0.0";
-  let certFile: string | null = null;
-  let keyFile: string | null = null;
-  let unix: string | null = null;
+  const paths: Partial<Record<"--cert" | "--key" | "--unix" | "--dir", string>> = {};
   let proxyProtocol = false;
   let trustProxy: readonly string[] | number | null = null;
   let workers: number | "auto" = 1;
@@ -134,12 +138,11 @@ export function parseArgs(args: readonly string[]): CliOptions {
       }
       case "--cert":
       case "--key":
-      case "--unix": {
+      case "--unix":
+      case "--dir": {
         const text = value();
         if (text === "") throw new UsageError(`${flag} needs a non-empty value (see --help)`);
-        if (flag === "--cert") certFile = text;
-        else if (flag === "--key") keyFile = text;
-        else unix = text;
+        paths[flag] = text;
         break;
       }
       case "--workers":
@@ -174,9 +177,11 @@ export function parseArgs(args: readonly string[]): CliOptions {
         throw new UsageError(`unknown option ${JSON.stringify(flag)} (see --help)`);
     }
   }
-  const tls = tlsArgs(certFile, keyFile, unix, proxyProtocol);
+  const [unix, dir] = [paths["--unix"] ?? null, paths["--dir"] ?? null];
+  const tls = tlsArgs(paths["--cert"] ?? null, paths["--key"] ?? null, unix, proxyProtocol);
   if (workers !== 1 && unix !== null) throw new UsageError("--workers shares a TCP port, not a unix socket");
-  return { port, hostname, tls, unix, proxyProtocol, trustProxy, workers, logLevel, trace, harFile, help };
+  const where = { port, hostname, tls, unix, dir, proxyProtocol, trustProxy, workers };
+  return { ...where, logLevel, trace, harFile, help };
 }
 
 /** The trace flags: `--trace`, `--trace-secrets` (no value), `--trace-body N`. */
@@ -287,6 +292,7 @@ export async function main(args: readonly string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (options.dir !== null) options = { ...options, dir: folderArg(options.dir) };
   const har = options.harFile === null ? null : new HarRecorder(options.tls === null ? "http" : "https");
   const serveOptions = serveOptionsOf(options, har);
   // TCP or unix, chosen at run time: the hooks above take either kind of address.
@@ -313,7 +319,7 @@ export async function main(args: readonly string[]): Promise<void> {
     console.error(`h1serve: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  printListening(addr, options.tls !== null, options.workers);
+  printListening(addr, options.tls !== null, options.workers, options.dir);
   await server.finished;
   if (har !== null) writeHar(options.harFile!, har);
   process.exit(0);
@@ -346,7 +352,7 @@ function serveOptionsOf(options: CliOptions, har: HarRecorder | null): ServeOpti
     ...(options.trustProxy === null ? {} : { trustProxy: options.trustProxy }),
     ...(options.workers === 1 ? {} : { workers: options.workers }),
     ...tls,
-    handler: helloHandler,
+    handler: options.dir === null ? helloHandler : dirHandler(options.dir),
     ...(printer === null && har === null ? {} : {
       trace: (event) => {
         har?.add(event);
@@ -381,10 +387,41 @@ function serveOptionsOf(options: CliOptions, har: HarRecorder | null): ServeOpti
 }
 
 /** The startup line; a worker's own comes from serve(), and its primary prefixes it with the worker's id. */
-function printListening(addr: Addr, https: boolean, workers: number | "auto"): void {
+function printListening(addr: Addr, https: boolean, workers: number | "auto", dir: string | null): void {
   if (workers !== 1 && workerIdentity() !== null) return;
-  const count = workers === 1 ? "" : ` (${workerCount(workers)} workers)`;
-  console.log(`h1serve listening on ${listeningText(addr, https)}${count}`);
+  const notes = [
+    ...(dir === null ? [] : [`serving ${dir}`]),
+    ...(workers === 1 ? [] : [`${workerCount(workers)} workers`]),
+  ];
+  console.log(
+    `h1serve listening on ${listeningText(addr, https)}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`,
+  );
+}
+
+/** The handler of `--dir`: the folder's files, with listing pages. */
+function dirHandler(root: string): (request: Request) => Promise<Response> {
+  return (request) => serveDir(request, { root, listing: true });
+}
+
+/** `--dir`'s folder as an absolute path, or exits 2 with one line when it is not a folder it can read. */
+function folderArg(path: string): string {
+  const absolute = resolve(path);
+  let reason: string | null = null;
+  try {
+    if (!statSync(absolute).isDirectory()) reason = "it is not a folder";
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    reason = code === "ENOENT" || code === "ENOTDIR"
+      ? "no such folder"
+      : code === "EACCES"
+      ? "permission denied"
+      : "Deno" in globalThis && /NotCapable|--allow-read/.test(String(message))
+      ? "not allowed (Deno: add --allow-read)"
+      : String(message ?? error).split("\n")[0];
+  }
+  if (reason === null) return absolute;
+  console.error(`h1serve: --dir ${path}: ${reason}`);
+  process.exit(2);
 }
 
 /** Where the server listens, as a URL to open, or a unix socket and how to reach it with curl. */

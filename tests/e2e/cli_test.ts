@@ -4,7 +4,7 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect, createServer, type Server as NetServer } from "node:net";
@@ -168,7 +168,9 @@ describe(`CLI on ${runtime}`, () => {
       );
       children.push(cli.child);
       const port = Number(new URL(cli.url).port);
-      assert.equal((await fetch(`${cli.url}?q=1`)).status, 200);
+      // Uncompressed (fetch asks for compressed bodies), so that the body's size is the page's.
+      const identity = { headers: { "accept-encoding": "identity" } };
+      assert.equal((await fetch(`${cli.url}?q=1`, identity)).status, 200);
       await rawExchange(
         port,
         "GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -350,11 +352,124 @@ describe(`CLI on ${runtime}`, () => {
     );
   });
 
+  it("--dir serves a folder's files, ranges, conditionals and listings to curl, and says so in the startup line", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "h1serve-dir-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, "hello.txt"), "Hello, folder!\n");
+    mkdirSync(join(dir, "sub"));
+    writeFileSync(join(dir, "sub", "<page>.html"), "<p>sub</p>");
+    const cli = await startCli(
+      ["--port", "0", "--hostname", "127.0.0.1", "--dir", dir],
+      runtime,
+      execPath,
+      DENO_FILES,
+    );
+    children.push(cli.child);
+    assert.match(
+      cli.stdout(),
+      new RegExp(`^h1serve listening on http://127\\.0\\.0\\.1:\\d+/ \\(serving ${dir}\\)$`, "m"),
+    );
+    const curl = (...args: string[]) => {
+      const result = spawnSync("curl", ["-sS", ...args], { encoding: "utf8" });
+      assert.equal(result.status, 0, result.stderr);
+      return result.stdout;
+    };
+    assert.equal(curl(`${cli.url}hello.txt`), "Hello, folder!\n");
+    assert.equal(curl("-r", "7-12", `${cli.url}hello.txt`), "folder");
+    const head = curl("-I", `${cli.url}hello.txt`);
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, /\r\ncontent-length: 15\r\n/);
+    const etag = /\r\netag: ("[^"]+")\r\n/.exec(head)![1];
+    assert.equal(
+      curl("-o", "/dev/null", "-w", "%{http_code}", "-H", `If-None-Match: ${etag}`, `${cli.url}hello.txt`),
+      "304",
+    );
+    assert.equal(
+      curl(
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-z",
+        "Sat, 01 Jan 2000 00:00:00 GMT",
+        `${cli.url}hello.txt`,
+      ),
+      "200",
+    );
+    const listing = curl(cli.url);
+    assert.match(listing, /<title>Index of \/<\/title>/);
+    assert.match(listing, /<a href="hello\.txt">hello\.txt<\/a>/);
+    assert.match(curl(`${cli.url}sub/`), /<a href="%3Cpage%3E\.html">&lt;page&gt;\.html<\/a>/);
+    assert.equal(
+      curl("-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `${cli.url}sub`),
+      `301 ${cli.url}sub/`,
+    );
+    assert.equal(
+      curl("-o", "/dev/null", "-w", "%{http_code}", "--path-as-is", `${cli.url}../etc/passwd`),
+      "400",
+    );
+    sendSignal(cli, "SIGTERM");
+    assert.equal((await cli.exited).code, 0);
+    assert.match(cli.stdout(), /^127\.0\.0\.1:\d+ GET \/hello\.txt 206 \d+ bytes \d+ ms$/m);
+  });
+
+  it("--dir prints one line and exits 2 for a folder that is missing or not a folder", () => {
+    const missing = runCli(["--dir", "/nonexistent/folder"], [], DENO_FILES);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, "h1serve: --dir /nonexistent/folder: no such folder\n");
+    const file = runCli(["--dir", "mod.ts"], [], DENO_FILES);
+    assert.equal(file.code, 2);
+    assert.equal(file.stderr, `h1serve: --dir mod.ts: it is not a folder\n`);
+    const empty = runCli(["--dir", ""]);
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, "h1serve: --dir needs a non-empty value (see --help)\n");
+  });
+
+  it("--dir answers 403 for a file the server's user may not read", async (t) => {
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && !existsSync("/usr/bin/setpriv")) return t.skip("running as root without setpriv");
+    const dir = mkdtempSync(join(tmpdir(), "h1serve-dir-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "open.txt"), "readable");
+    chmodSync(join(dir, "open.txt"), 0o644);
+    writeFileSync(join(dir, "locked.txt"), "secret");
+    chmodSync(join(dir, "locked.txt"), 0o600);
+    if (!asRoot) chmodSync(join(dir, "locked.txt"), 0);
+    // As root, run the server as the unprivileged user "nobody", whom the file's mode shuts out.
+    const wrap = asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+    const [command, ...rest] = [
+      ...wrap,
+      ...cliCommand(["--port", "0", "--hostname", "127.0.0.1", "--dir", dir], DENO_FILES),
+    ];
+    const child = spawn(command, rest, {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, HOME: "/tmp" },
+    });
+    children.push(child);
+    let stdout = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on("data", (chunk: Uint8Array) => {
+        stdout += new TextDecoder().decode(chunk);
+        const match = /h1serve listening on (\S+)/.exec(stdout);
+        if (match) resolve(match[1]);
+      });
+      child.on("close", (code) => reject(new Error(`the CLI exited with ${code}`)));
+    });
+    assert.equal((await fetch(`${url}open.txt`)).status, 200);
+    const locked = await fetch(`${url}locked.txt`);
+    assert.equal(locked.status, 403);
+    assert.equal(await locked.text(), "Forbidden\n");
+    child.kill("SIGTERM");
+  });
+
   it("--help prints the usage and exits 0", () => {
     const { code, stdout } = runCli(["--help"]);
     assert.equal(code, 0);
     assert.match(stdout, /^h1serve: serves the Hello World page over HTTP\/1\.1\n\nUsage: /);
     assert.match(stdout, /--port N/);
+    assert.match(stdout, /--dir PATH/);
   });
 });
 
