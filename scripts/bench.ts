@@ -61,7 +61,7 @@ const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
 const scenarioNames = flag(
   "scenarios",
-  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,idle10k,ws32,ws64k,wsidle10k",
+  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,json20k,json20k-br,idle10k,ws32,ws64k,wsidle10k",
 )
   .split(",");
 const IDLE_CONNECTIONS = 10_000;
@@ -132,6 +132,9 @@ wrk.body = string.rep("a", 4096)
 wrk.headers["Content-Type"] = "application/octet-stream"`,
   },
   big64k: { path: "/big", wrk: ["-c", "50"], raw: false },
+  // A 20 KiB JSON response, as a client that takes no coding gets it, and as a browser asks for it.
+  json20k: { path: "/json", wrk: ["-c", "50"], raw: false },
+  "json20k-br": { path: "/json", wrk: ["-c", "50", "-H", "Accept-Encoding: gzip, br"], raw: false },
 };
 
 interface Result {

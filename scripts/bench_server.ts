@@ -3,7 +3,8 @@
  * `<runtime> scripts/bench_server.ts <kind> <port>`, where kind is `h1serve`, `native`
  * (Deno.serve, Bun.serve or node:http) or `raw` (the runtime's TCP API answering every request
  * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
- * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB. With
+ * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB, `GET /json` → a 20 KiB
+ * JSON document (compressed by the request's Accept-Encoding: see `jsonResponse`). With
  * `H1SERVE_BENCH_CERT` and `H1SERVE_BENCH_KEY` (PEM files) h1serve, the native servers and the raw
  * ceiling speak TLS (node:https and node:tls on Node, `Deno.listenTls`, `Bun.listen` with `tls`), with
  * the same certificate.
@@ -18,6 +19,7 @@
  * @module
  */
 
+import * as zlib from "node:zlib";
 import { serve } from "../mod.ts";
 
 declare const Deno: {
@@ -67,11 +69,56 @@ const port = Number(portText);
 const hostname = "127.0.0.1";
 const BIG = new Uint8Array(64 * 1024).fill(0x61);
 
+/** A 20 KiB JSON document (the `json20k` scenarios): a page of an API's records. */
+const JSON_20K = (() => {
+  const records = [];
+  for (let id = 1; JSON.stringify(records).length < 20 * 1024 - 160; id++) {
+    records.push({
+      id,
+      name: `user ${id}`,
+      email: `user${id}@example.com`,
+      active: id % 3 !== 0,
+      score: (id * 37) % 101,
+    });
+  }
+  return JSON.stringify({ page: 1, records });
+})();
+const JSON_TYPE = { "content-type": "application/json" };
+
 async function app(request: Request): Promise<Response> {
   const path = new URL(request.url).pathname;
   if (path === "/echo") return new Response(await request.arrayBuffer());
   if (path === "/big") return new Response(BIG);
+  if (path === "/json") return jsonResponse(request);
   return new Response("Hello World!");
+}
+
+/**
+ * `/json`: h1serve compresses it itself (by the request's Accept-Encoding). Bun.serve and node:http do
+ * not compress, nor does Deno.serve 2.9.6 (its documented automatic compression sends nothing
+ * compressed over HTTP/1.1 or h2c, checked with curl), so their handler compresses it as their users do,
+ * with node:zlib, at the levels h1serve uses by default (Brotli 4, gzip 6).
+ */
+function jsonResponse(request: Request): Response {
+  if (kind === "h1serve") return new Response(JSON_20K, { headers: JSON_TYPE });
+  const [coding, body] = handCompressed(request.headers.get("accept-encoding") ?? "");
+  if (coding === null) return new Response(JSON_20K, { headers: { ...JSON_TYPE, vary: "Accept-Encoding" } });
+  return new Response(body, {
+    headers: { ...JSON_TYPE, "content-encoding": coding, vary: "Accept-Encoding" },
+  });
+}
+
+/** The JSON document compressed by hand, as a Bun.serve or node:http handler would: Brotli, else gzip. */
+function handCompressed(acceptEncoding: string): [string | null, Uint8Array<ArrayBuffer>] {
+  if (/\bbr\b/.test(acceptEncoding)) {
+    const params = {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 4,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: JSON_20K.length,
+    };
+    return ["br", zlib.brotliCompressSync(JSON_20K, { params })];
+  }
+  if (/\bgzip\b/.test(acceptEncoding)) return ["gzip", zlib.gzipSync(JSON_20K, { level: 6 })];
+  return [null, new Uint8Array(0)];
 }
 
 const RESPONSE = new TextEncoder().encode(
@@ -230,7 +277,13 @@ if (kind === "h1serve") {
       req.on("end", () => {
         if (req.url === "/echo") res.end(Buffer.concat(chunks));
         else if (req.url === "/big") res.end(BIG);
-        else res.end("Hello World!");
+        else if (req.url === "/json") {
+          const [coding, body] = handCompressed(req.headers["accept-encoding"] ?? "");
+          res.setHeader("content-type", "application/json");
+          res.setHeader("vary", "Accept-Encoding");
+          if (coding !== null) res.setHeader("content-encoding", coding);
+          res.end(coding === null ? JSON_20K : body);
+        } else res.end("Hello World!");
       });
     };
     const server = tls === undefined ? http.createServer(listener) : https.createServer(tls, listener);
