@@ -148,7 +148,7 @@ export function planFileResponse(
     case "unsatisfiable":
       return {
         status: 416,
-        headers: [["content-range", `bytes */${file.size}`], ["content-length", "0"], ...common],
+        headers: [["content-range", `bytes */${file.size}`], ["content-length", "0"], ...rangeFields],
         pieces: [],
         length: 0,
       };

@@ -17,7 +17,7 @@ export interface ByteRange {
 /**
  * What a Range field asks of a representation:
  * - `whole`: ignore the field and send the whole representation (200): no Range field, a unit
- *   other than `bytes`, more ranges than allowed, or an empty representation;
+ *   other than `bytes`, more ranges than allowed, or a suffix range of an empty representation;
  * - `unsatisfiable`: 416 with `Content-Range: bytes *\/length`: no satisfiable range, or a
  *   field that is not a valid `bytes` range set;
  * - `partial`: 206 with these ranges, coalesced, in the order the field first named them.
@@ -47,7 +47,9 @@ const SUFFIX_RANGE = /^-([0-9]+)$/;
  *   representation once is the cheapest answer to a field that asks for it in many pieces).
  * - Ranges that overlap or touch are merged into one (§14.6 allows it), so no byte is sent
  *   twice; what remains keeps the order of the field.
- * - An empty representation has no byte to name: the field is ignored (→ `whole`).
+ * - An empty representation has no byte to name: a suffix range (satisfiable by §14.1.1) gets
+ *   the whole, empty representation (→ `whole`), as a 206 could not state its range; any other
+ *   range is unsatisfiable.
  *
  * @param value The Range field value, or `null` when absent.
  * @param length The representation's length in bytes.
@@ -88,7 +90,9 @@ export function parseRange(
     if (range === "invalid") return UNSATISFIABLE;
     if (range !== null) satisfiable.push({ range, order });
   }
-  if (length === 0) return WHOLE;
+  // An empty representation has no byte to send: a suffix range is satisfiable (§14.1.1) and
+  // means all of it, the whole (empty) representation; any other range is unsatisfiable.
+  if (length === 0) return specs.some((spec) => /^-0*[1-9]/.test(spec)) ? WHOLE : UNSATISFIABLE;
   if (satisfiable.length === 0) return UNSATISFIABLE;
   return { kind: "partial", ranges: coalesce(satisfiable) };
 }

@@ -86,8 +86,25 @@ describe("parseRange", () => {
       expect: WHOLE,
     },
     // An empty representation.
-    { name: "an empty file: bytes=0- is ignored", value: "bytes=0-", length: 0, expect: WHOLE },
-    { name: "an empty file: a suffix is ignored", value: "bytes=-5", length: 0, expect: WHOLE },
+    { name: "an empty file: bytes=0- is unsatisfiable", value: "bytes=0-", length: 0, expect: UNSATISFIABLE },
+    {
+      name: "an empty file: a suffix gets the whole (empty) file",
+      value: "bytes=-5",
+      length: 0,
+      expect: WHOLE,
+    },
+    {
+      name: "an empty file: a suffix of zero is unsatisfiable",
+      value: "bytes=-0",
+      length: 0,
+      expect: UNSATISFIABLE,
+    },
+    {
+      name: "an empty file: a suffix among others gets the whole file",
+      value: "bytes=0-1,-5",
+      length: 0,
+      expect: WHOLE,
+    },
     { name: "an empty file: invalid is still invalid", value: "bytes=x", length: 0, expect: UNSATISFIABLE },
     { name: "a one-byte file", value: "bytes=-1", length: 1, expect: r([0, 0]) },
   ];
@@ -252,12 +269,27 @@ describe("planFileResponse and ranges", () => {
     ]);
   });
 
-  it("planFileResponse: an empty file gets 200 for a Range request", () => {
+  it("planFileResponse: an empty file gets 200 for a suffix range, 416 for another", () => {
     const empty = planFileResponse(
-      { ...none, method: "GET", range: "bytes=0-" },
+      { ...none, method: "GET", range: "bytes=-5" },
       { ...file, size: 0 },
       settings,
     );
     assert.deepEqual([empty.status, empty.length, empty.pieces], [200, 0, []]);
+    const start = planFileResponse(
+      { ...none, method: "GET", range: "bytes=0-" },
+      { ...file, size: 0 },
+      settings,
+    );
+    assert.deepEqual([start.status, field(start, "content-range")], [416, "bytes */0"]);
+  });
+
+  it("planFileResponse: a 416 carries Content-Range and Accept-Ranges, not the validators", () => {
+    const decided = plan({ range: "bytes=100-" });
+    assert.deepEqual(Object.fromEntries(decided.headers), {
+      "content-range": "bytes */100",
+      "content-length": "0",
+      "accept-ranges": "bytes",
+    });
   });
 });
