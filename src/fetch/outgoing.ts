@@ -113,19 +113,39 @@ export function outgoing(response: Response): OutgoingResponse {
   return { status: response.status, statusText: response.statusText, fields: response.headers, body: null };
 }
 
+/** The header fields the runtime's own `Response` gives a string body. */
+const RUNTIME_TEXT_FIELDS = [...new Response("").headers];
+
 /**
- * The header fields the runtime's `Response` gives a string body when the handler gives none.
+ * Whether the runtime's `Response` leaves out the Content-Type that the Fetch standard gives a
+ * string body (`text/plain;charset=UTF-8`). Bun's does: Bun.serve adds it as it sends, so h1serve
+ * adds it itself on Bun, and a handler's string gets the same Content-Type on every runtime.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TEXT_TYPE_LEFT_OUT } from "./outgoing.ts";
+ *
+ * assert.equal(TEXT_TYPE_LEFT_OUT, !new Response("").headers.has("content-type"));
+ * ```
+ */
+export const TEXT_TYPE_LEFT_OUT: boolean = !RUNTIME_TEXT_FIELDS.some(([name]) => name === "content-type");
+
+/**
+ * The header fields of a string body when the handler gives none: the Fetch standard's
+ * Content-Type (the runtime's own fields, where it gives them).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { TEXT_FIELDS } from "./outgoing.ts";
  *
- * assert.deepEqual(TEXT_FIELDS, [...new Response("").headers]);
+ * assert.deepEqual(TEXT_FIELDS, [["content-type", "text/plain;charset=UTF-8"]]);
  * ```
  */
 export const TEXT_FIELDS: FieldList = Object.freeze(
-  [...new Response("").headers].map((pair) => Object.freeze(pair)),
+  (TEXT_TYPE_LEFT_OUT ? [["content-type", "text/plain;charset=UTF-8"] as const] : RUNTIME_TEXT_FIELDS)
+    .map(([name, value]) => Object.freeze([name, value] as const)),
 );
 
 /**

@@ -25,6 +25,7 @@ import {
   type OutgoingResponse,
   type SendableResponse,
   TEXT_FIELDS,
+  TEXT_TYPE_LEFT_OUT,
 } from "./outgoing.ts";
 
 /**
@@ -53,6 +54,8 @@ class RememberingResponse extends NativeResponse implements SendableResponse {
   #bytes: Uint8Array | undefined;
   /** The fields as a constant list while they are the runtime's defaults, untouched since; else `null`. */
   #defaultFields: FieldList | null = null;
+  /** Whether a string body's Content-Type was added where the runtime leaves it out. */
+  #typed = false;
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super(body, init);
@@ -66,7 +69,13 @@ class RememberingResponse extends NativeResponse implements SendableResponse {
 
   override get headers(): Headers {
     this.#defaultFields = null; // they may be changed from now on
-    return super.headers;
+    const headers = super.headers;
+    // A runtime that leaves out a string's Content-Type (Bun) gets it here, on first sight, as Fetch says.
+    if (TEXT_TYPE_LEFT_OUT && this.#text !== undefined && !this.#typed) {
+      this.#typed = true;
+      if (!headers.has("content-type")) headers.set("content-type", TEXT_FIELDS[0][1]);
+    }
+    return headers;
   }
 
   /**

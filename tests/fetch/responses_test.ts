@@ -15,11 +15,28 @@ describe("FastResponse through the outgoing-response protocol", () => {
     for (const body of ["text", new Uint8Array([1]), new ArrayBuffer(2), null]) {
       const response = new FastResponse(body);
       const fields = () => [...outgoing(response).fields].map(([name, value]) => [name, value]);
-      assert.deepEqual(fields(), [...new OriginalResponse(body).headers], `a body of ${typeof body}`);
+      // A string's Content-Type is the Fetch standard's on every runtime (Bun's own Response leaves it out).
+      const expected = typeof body === "string"
+        ? [["content-type", "text/plain;charset=UTF-8"]]
+        : [...new OriginalResponse(body).headers];
+      assert.deepEqual(fields(), expected, `a body of ${typeof body}`);
       response.headers.set("x-a", "1");
       assert.deepEqual(fields(), [...response.headers]);
       assert.ok(fields().some(([name]) => name === "x-a"));
     }
+  });
+
+  test("a string body has the Fetch standard's Content-Type on every runtime, with fields of the handler's own too", () => {
+    const type = (response: Response) => response.headers.get("content-type");
+    assert.equal(type(new FastResponse("a")), "text/plain;charset=UTF-8");
+    const withFields = new FastResponse("a", { headers: { "x-a": "1" } });
+    assert.deepEqual(
+      [...outgoing(withFields).fields].find(([name]) => name === "content-type")?.[1],
+      "text/plain;charset=UTF-8",
+    );
+    assert.equal(type(new FastResponse("a", { headers: { "content-type": "text/html" } })), "text/html");
+    assert.equal(type(new FastResponse(new Uint8Array(1))), null, "bytes have no type of their own");
+    assert.equal(new LightResponse("a").headers.get("content-type"), "text/plain;charset=UTF-8");
   });
 
   test("a string body is given to the server whole, and a byte body once, as a copy", () => {
@@ -41,6 +58,15 @@ describe("FastResponse through the outgoing-response protocol", () => {
     assert.equal(outgoing(new OriginalResponse("plain")).body, null);
   });
 });
+
+/** A real Response's fields, with the Content-Type of a string body that Bun's leaves out (as h1serve adds it). */
+function realHeaders(body: unknown, real: Response): [string, string][] {
+  const fields = [...real.headers];
+  if (typeof body === "string" && !real.headers.has("content-type")) {
+    fields.unshift(["content-type", "text/plain;charset=UTF-8"]);
+  }
+  return fields;
+}
 
 describe("LightResponse (FastResponse on Node) behaves as Response", () => {
   test("it checks its arguments as Response does", () => {
@@ -65,7 +91,15 @@ describe("LightResponse (FastResponse on Node) behaves as Response", () => {
         [light.status, light.statusText, light.ok, light.type, light.url, light.redirected, [
           ...light.headers,
         ]],
-        [real.status, real.statusText, real.ok, real.type, real.url, real.redirected, [...real.headers]],
+        [
+          real.status,
+          real.statusText,
+          real.ok,
+          real.type,
+          real.url,
+          real.redirected,
+          realHeaders(body, real),
+        ],
       );
     }
     assert.ok(new LightResponse("a") instanceof OriginalResponse);
