@@ -39,6 +39,9 @@ export type {
 export { systemClock } from "./src/server/clock.ts";
 export type { Clock, Ticker } from "./src/server/clock.ts";
 export type { TimeoutPhase, TraceEvent } from "./src/server/trace.ts";
+export type { CompressionLevels, CompressionOptions } from "./src/compression/options.ts";
+export { type ContentCoding, negotiateEncoding } from "./src/compression/negotiate.ts";
+export { COMPRESSIBLE_TYPES, isCompressibleType } from "./src/compression/compressible.ts";
 export { FastResponse, installFastResponse, OriginalResponse } from "./src/fetch/response.ts";
 export { addrText, hostPort, ListenError } from "./src/transport/transport.ts";
 export type {
