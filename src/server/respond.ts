@@ -319,6 +319,8 @@ async function sendRead(
   } else if (body !== null) {
     body.cancel().catch(ignore);
   }
+  // A HEAD response with no body declares the length a GET would get: its Content-Length is the handler's.
+  if (body === null && target.request?.method === "HEAD") read = HEAD_UNREAD;
   const { chunks, reader, pending } = read;
   const plan = services.compression?.plan(target.request, parts.status, parts.fields, read.length) ?? null;
   if (plan !== null && plan.coding !== null && read.length !== null) {
@@ -414,6 +416,8 @@ interface ReadAhead {
   readonly pending: Promise<ReadableStreamReadResult<Uint8Array>> | null;
 }
 const NOTHING_READ: ReadAhead = Object.freeze({ chunks: [], length: 0, reader: null, pending: null });
+/** A HEAD response's missing body: nothing to send, and a length that is not 0 but unknown here. */
+const HEAD_UNREAD: ReadAhead = Object.freeze({ chunks: [], length: null, reader: null, pending: null });
 
 /**
  * Reads what of a body is available without waiting, up to a limit.

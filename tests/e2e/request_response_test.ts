@@ -195,3 +195,25 @@ describe("FastResponse in place of the global Response", () => {
     }
   });
 });
+
+describe("a HEAD response", () => {
+  test("with no body, it declares the handler's Content-Length, as a GET's would be (RFC 9110 §9.3.2)", async () => {
+    const { exchange } = await import("../../src/testing/mod.ts");
+    const handler = (request: Request) =>
+      request.method === "HEAD"
+        ? new Response(null, {
+          headers: { "content-length": "42", "content-type": "application/octet-stream" },
+        })
+        : new Response(new Uint8Array(42));
+    const result = await exchange(
+      handler,
+      "HEAD /f HTTP/1.1\r\nHost: a\r\n\r\nGET /f HTTP/1.1\r\nHost: a\r\n\r\n",
+    );
+    const [head, get] = result.responses;
+    assert.equal(head.headers.get("content-length"), "42");
+    assert.equal(head.body.byteLength, 0);
+    assert.equal(get.headers.get("content-length"), "42", "the GET after it on the same connection");
+    assert.equal(get.body.byteLength, 42);
+    assert.equal(result.closed, false);
+  });
+});
