@@ -42,6 +42,28 @@ export type { TimeoutPhase, TraceEvent } from "./src/server/trace.ts";
 export type { CompressionLevels, CompressionOptions } from "./src/compression/options.ts";
 export { type ContentCoding, negotiateEncoding } from "./src/compression/negotiate.ts";
 export { COMPRESSIBLE_TYPES, isCompressibleType } from "./src/compression/compressible.ts";
+export { serveDir, type ServeDirOptions } from "./src/static/serve_dir.ts";
+export { type PathCheck, serveFile, type ServeFileOptions } from "./src/static/serve_file.ts";
+export {
+  evaluatePreconditions,
+  ifRangeHolds,
+  type PreconditionFields,
+  type PreconditionOutcome,
+  type Validators,
+} from "./src/static/conditional.ts";
+export {
+  type BodyPiece,
+  type ByteRange,
+  contentRange,
+  DEFAULT_MAX_RANGES,
+  type MultipartLayout,
+  multipartLayout,
+  parseRange,
+  type RangeDecision,
+} from "./src/static/range.ts";
+export { formatHttpDate, parseHttpDate } from "./src/static/http_date.ts";
+export { contentTypeOf, DEFAULT_MEDIA_TYPE, MEDIA_TYPES } from "./src/static/mime.ts";
+export { type EntityTag, type EntityTagList } from "./src/static/etag.ts";
 export { FastResponse, installFastResponse, OriginalResponse } from "./src/fetch/response.ts";
 export { addrText, hostPort, ListenError } from "./src/transport/transport.ts";
 export type {
