@@ -5,6 +5,8 @@
  * @module
  */
 
+import { negotiateEncoding } from "../compression/negotiate.ts";
+
 /** A coding a precompressed sibling may have, and its file suffix. */
 export type PrecompressedCoding = "br" | "gzip";
 
@@ -16,9 +18,10 @@ export const CODING_SUFFIXES: Readonly<Record<PrecompressedCoding, string>> = Ob
 
 /**
  * Chooses the coding to send among those available, from an Accept-Encoding value (RFC 9110
- * §12.5.3): the acceptable one (q > 0) with the highest q-value, Brotli first on a tie. A coding
- * not named takes the q-value of `*`, if present, and is not acceptable otherwise; `x-gzip` is
- * `gzip` (§8.4.1.3). Codings are case-insensitive. With no Accept-Encoding field, no coding is
+ * §12.5.3), as the server's compression does ({@link negotiateEncoding}): the acceptable one (q > 0)
+ * with the highest q-value, the first available on a tie. A coding not named takes the q-value of
+ * `*`, if present, and is not acceptable otherwise; `x-gzip` is `gzip` (§8.4.1.3); an `identity`
+ * preferred to every coding keeps the file as it is. With no Accept-Encoding field, no coding is
  * chosen (the identity is always acceptable and the safest).
  *
  * @param acceptEncoding The Accept-Encoding value, or `null` when absent.
@@ -41,24 +44,6 @@ export function chooseCoding(
   acceptEncoding: string | null,
   available: readonly PrecompressedCoding[],
 ): PrecompressedCoding | null {
-  if (acceptEncoding === null || available.length === 0) return null;
-  const weights = new Map<string, number>();
-  for (const member of acceptEncoding.split(",")) {
-    const [name, ...params] = member.split(";").map((part) => part.trim());
-    if (name === "") continue;
-    let q = 1;
-    for (const param of params) {
-      const match = /^q[ \t]*=[ \t]*([01](?:\.[0-9]{0,3})?)$/i.exec(param);
-      if (match !== null) q = Math.min(1, Number(match[1]));
-    }
-    const coding = name.toLowerCase() === "x-gzip" ? "gzip" : name.toLowerCase();
-    weights.set(coding, Math.max(q, weights.get(coding) ?? 0));
-  }
-  let best: PrecompressedCoding | null = null;
-  let bestQ = 0;
-  for (const coding of available) {
-    const q = weights.get(coding) ?? weights.get("*") ?? 0;
-    if (q > bestQ) [best, bestQ] = [coding, q];
-  }
-  return best;
+  // The same negotiation as the server's compression: one reading of Accept-Encoding.
+  return negotiateEncoding(acceptEncoding, available) as PrecompressedCoding | null;
 }
