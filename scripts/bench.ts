@@ -41,9 +41,16 @@
  * zero, and "over 5%, within noise" when the change is over +5% but the interval reaches zero or
  * below. `idlefloor` is skipped.
  *
+ * The static-file scenarios (`file1m`, `file100m`, `file304`) fetch a 1 MiB and a 100 MiB file of random
+ * bytes (made once per run in a temporary folder), and revalidate the 1 MiB one with the validator the
+ * server gave (If-None-Match with its ETag, else If-Modified-Since), h1serve's `serveDir` against the
+ * runtime's own way (see scripts/bench_server.ts), on Bun also `Bun.serve`'s static `routes`, the raw
+ * ceiling writing the same bytes from memory, and Debian's nginx (`sendfile on`, one worker, pinned to
+ * core 0; its CPU is its master's and worker's), with h1serve's ratios to each.
+ *
  * It installs what it needs first: the pinned runtimes from npm, and wrk with apt-get when missing.
  *
- * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k]
+ * Usage: `deno task bench [--seconds 5] [--runtimes deno,bun,node] [--scenarios hello,idle10k,file1m]
  * [--profile DIR | --compare REF [--rounds 10]]`.
  * Not part of the test command.
  *
@@ -106,6 +113,13 @@ interface Scenario {
   readonly raw: boolean;
   /** Whether it runs over TLS: every server with the same certificate, wrk on `https:`. */
   readonly tls?: boolean;
+  /**
+   * A static-file scenario: the file of the bench folder it fetches (nginx serves the folder too, and
+   * the raw ceiling writes this file's bytes from memory).
+   */
+  readonly file?: string;
+  /** Whether each request revalidates: sends the validator the server gave for the file (a 304). */
+  readonly revalidate?: boolean;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -135,13 +149,44 @@ wrk.headers["Content-Type"] = "application/octet-stream"`,
   // A 20 KiB JSON response, as a client that takes no coding gets it, and as a browser asks for it.
   json20k: { path: "/json", wrk: ["-c", "50"], raw: false },
   "json20k-br": { path: "/json", wrk: ["-c", "50", "-H", "Accept-Encoding: gzip, br"], raw: false },
+  // Static files (random bytes, application/octet-stream): a 1 MiB and a 100 MiB file, and a 304.
+  file1m: { path: "/1m.bin", wrk: ["-c", "50"], raw: true, file: "1m.bin" },
+  file100m: { path: "/100m.bin", wrk: ["-c", "4"], raw: true, file: "100m.bin" },
+  file304: { path: "/1m.bin", wrk: ["-c", "50"], raw: false, file: "1m.bin", revalidate: true },
 };
+
+/** The sizes of the static-file scenarios' files. */
+const BENCH_FILES: Record<string, number> = { "1m.bin": 1024 * 1024, "100m.bin": 100 * 1024 * 1024 };
+let benchFiles: string | null = null;
+
+/**
+ * The folder of the static-file scenarios, made once per run: random bytes (nothing compresses), readable
+ * by nginx's workers (which run as another user when nginx is started as root).
+ */
+function filesFolder(): string {
+  if (benchFiles !== null) return benchFiles;
+  const dir = Deno.makeTempDirSync({ prefix: "h1serve-bench-files-" });
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  Deno.chmodSync(dir, 0o755);
+  for (const [name, size] of Object.entries(BENCH_FILES)) {
+    const file = Deno.openSync(`${dir}/${name}`, { write: true, create: true, mode: 0o644 });
+    const chunk = new Uint8Array(65536);
+    for (let written = 0; written < size; written += chunk.byteLength) {
+      crypto.getRandomValues(chunk);
+      for (let offset = 0; offset < chunk.byteLength;) offset += file.writeSync(chunk.subarray(offset));
+    }
+    file.close();
+  }
+  return benchFiles = dir;
+}
 
 interface Result {
   rps: number;
   cpuUsPerRequest: number;
   p99: string;
   rssMiB: number;
+  /** For a revalidating scenario, the status a revalidation got (a server without validators: 200). */
+  revalidated?: number;
 }
 
 function cpuTicks(pid: number): number {
@@ -222,6 +267,7 @@ async function startServer(
   script = benchServer,
   tls = false,
   workers = 0,
+  extraEnv: Record<string, string> = {},
 ): Promise<Deno.ChildProcess> {
   const [command, ...runArgs] = RUNTIME_COMMANDS[runtime];
   // A forced collection needs V8's gc() exposed on Node and Deno; Bun has Bun.gc.
@@ -240,6 +286,7 @@ async function startServer(
     // The workers scenario gives the servers both cores (and wrk shares them); the others, core 0.
     args: ["-c", workers > 0 ? "0,1" : "0", command, ...profiling, ...args, script, kind, String(port)],
     env: {
+      ...extraEnv,
       ...(profile === "" ? {} : { H1SERVE_CPU_PROFILE: profile }),
       ...(forceGc ? { H1SERVE_FORCE_GC: "1" } : {}),
       ...(workers > 0 ? { H1SERVE_BENCH_WORKERS: String(workers) } : {}),
@@ -367,9 +414,19 @@ async function measure(
   script = benchServer,
 ): Promise<Result> {
   const profile = profileDir === "" ? "" : `${profileDir}/${runtime}-${name}-${kind}.cpuprofile`;
-  const scenario = SCENARIOS[name];
-  const server = await startServer(runtime, kind, port, profile, false, script, scenario.tls);
+  let scenario = SCENARIOS[name];
+  const env: Record<string, string> = scenario.file === undefined ? {} : {
+    H1SERVE_BENCH_FILES: filesFolder(),
+    ...(kind === "raw" ? { H1SERVE_BENCH_RAW_FILE: scenario.file } : {}),
+  };
+  const server = await startServer(runtime, kind, port, profile, false, script, scenario.tls, 0, env);
   try {
+    let revalidated: number | undefined;
+    if (scenario.revalidate) {
+      const { field, status } = await revalidation(port, scenario.path);
+      revalidated = status;
+      if (field !== null) scenario = { ...scenario, wrk: [...scenario.wrk, "-H", field] };
+    }
     await runWrk(port, { ...scenario, wrk: [...scenario.wrk] }).catch(() => {}); // warm-up
     const before = cpuTicks(server.pid);
     const { requests, rps, p99 } = await runWrk(port, scenario);
@@ -379,11 +436,131 @@ async function measure(
       cpuUsPerRequest: requests > 0 ? (ticks * 10_000) / requests : NaN,
       p99,
       rssMiB: peakRssMiB(server.pid),
+      revalidated,
     };
   } finally {
     // A profiled server exits on SIGTERM, which writes its profile.
     server.kill(profile === "" ? "SIGKILL" : "SIGTERM");
     await server.status;
+  }
+}
+
+/**
+ * The field that revalidates a file at `port`, from one request first: If-None-Match with its ETag,
+ * else If-Modified-Since with its Last-Modified, else none; and the status a request with it gets.
+ */
+async function revalidation(port: number, path: string): Promise<{ field: string | null; status: number }> {
+  const url = `http://127.0.0.1:${port}${path}`;
+  const first = await fetch(url);
+  await first.body?.cancel();
+  const etag = first.headers.get("etag");
+  const lastModified = first.headers.get("last-modified");
+  const [name, value] = etag !== null
+    ? ["If-None-Match", etag]
+    : lastModified !== null
+    ? ["If-Modified-Since", lastModified]
+    : [null, null];
+  if (name === null) return { field: null, status: first.status };
+  const second = await fetch(url, { headers: { [name]: value! } });
+  await second.body?.cancel();
+  return { field: `${name}: ${value}`, status: second.status };
+}
+
+/** The peak resident memory of a process and its descendants (nginx's master and worker), in MiB. */
+function treePeakRssMiB(pid: number): number {
+  let mib = 0;
+  try {
+    mib = peakRssMiB(pid);
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const children = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      for (const child of children === "" ? [] : children.split(" ")) mib += treePeakRssMiB(Number(child));
+    }
+  } catch { /* a process that just exited */ }
+  return mib;
+}
+
+/**
+ * nginx serving the bench folder on `port`, pinned to core 0 as the other servers are: Debian's
+ * /usr/sbin/nginx in the foreground with a configuration of its own, one worker, `sendfile on` and
+ * `tcp_nopush on` (Debian's defaults), no access log, and keep-alive for as many requests as the run makes.
+ */
+async function startNginx(port: number): Promise<{ child: Deno.ChildProcess; stop(): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "h1serve-bench-nginx-" });
+  await Deno.writeTextFile(
+    `${dir}/nginx.conf`,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000000;
+  types { application/octet-stream bin; }
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${filesFolder()};
+  }
+}
+`,
+  );
+  const child = new Deno.Command("taskset", {
+    args: ["-c", "0", "/usr/sbin/nginx", "-e", "stderr", "-c", `${dir}/nginx.conf`, "-p", dir],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM"); // stops the worker too
+    } catch { /* exited */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  for (let tries = 0;; tries++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return { child, stop };
+    } catch (error) {
+      if (tries >= 100) {
+        await stop();
+        throw new Error(`nginx did not listen on ${port}: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** A static-file scenario against nginx: CPU of its master and worker together. */
+async function measureNginx(name: string, port: number): Promise<Result> {
+  let scenario = SCENARIOS[name];
+  const nginx = await startNginx(port);
+  try {
+    let revalidated: number | undefined;
+    if (scenario.revalidate) {
+      const { field, status } = await revalidation(port, scenario.path);
+      revalidated = status;
+      if (field !== null) scenario = { ...scenario, wrk: [...scenario.wrk, "-H", field] };
+    }
+    await runWrk(port, scenario); // warm-up
+    const before = treeTicks(nginx.child.pid);
+    const { requests, rps, p99 } = await runWrk(port, scenario);
+    const ticks = treeTicks(nginx.child.pid) - before;
+    return {
+      rps,
+      cpuUsPerRequest: requests > 0 ? (ticks * 10_000) / requests : NaN,
+      p99,
+      rssMiB: treePeakRssMiB(nginx.child.pid),
+      revalidated,
+    };
+  } finally {
+    await nginx.stop();
   }
 }
 
@@ -587,21 +764,38 @@ async function againstOwn(): Promise<void> {
         continue;
       }
       const results: Record<string, Result> = {};
-      for (const kind of ["h1serve", "native", "raw"]) {
+      const files = SCENARIOS[name].file !== undefined;
+      // A static-file scenario also runs Bun's static routes (on Bun) and nginx.
+      const kinds = ["h1serve", "native", ...(files && runtime === "bun" ? ["native-static"] : []), "raw"];
+      for (const kind of kinds) {
         if (kind === "raw" && !SCENARIOS[name].raw) continue;
         results[kind] = await measure(runtime, kind, name, port++);
       }
+      if (files) results.nginx = await measureNginx(name, port++);
+      const versus = (r: Result, other: Result | undefined) =>
+        other === undefined
+          ? ""
+          : `${fmt(r.rps / other.rps, 2)}x, ${fmt(r.cpuUsPerRequest / other.cpuUsPerRequest, 2)}x`;
       for (const [kind, r] of Object.entries(results)) {
-        const own = results.native;
-        const raw = results.raw;
-        const vsOwn = kind === "h1serve"
-          ? `${fmt(r.rps / own.rps, 2)}x, ${fmt(r.cpuUsPerRequest / own.cpuUsPerRequest, 2)}x`
-          : "";
-        const vsRaw = kind === "h1serve" && raw ? `${fmt(r.rps / raw.rps, 2)}x` : "";
+        const mine = kind === "h1serve";
+        const vsOwn = mine ? versus(r, results.native) : "";
+        const vsRaw = mine && results.raw ? `${fmt(r.rps / results.raw.rps, 2)}x` : "";
+        const more = !mine || !files
+          ? ""
+          : `  vs nginx ${versus(r, results.nginx)}${
+            results["native-static"] ? `  vs static ${versus(r, results["native-static"])}` : ""
+          }`;
+        const label = kind === "native-static" ? "static" : kind;
+        const note = r.revalidated === undefined || r.revalidated === 304
+          ? ""
+          : `  (a revalidation got ${r.revalidated}: no validator, every answer is the file)`;
         console.log(
-          `${name.padEnd(11)} ${kind.padEnd(9)} ${fmt(r.rps, 0).padStart(9)}  ${
+          `${name.padEnd(11)} ${label.padEnd(9)} ${fmt(r.rps, 0).padStart(9)}  ${
             fmt(r.cpuUsPerRequest, 2).padStart(10)
-          }  ${r.p99.padEnd(9)} ${fmt(r.rssMiB).padStart(7)}   ${vsOwn.padEnd(20)} ${vsRaw}`,
+          }  ${r.p99.padEnd(9)} ${fmt(r.rssMiB).padStart(7)}   ${vsOwn.padEnd(20)} ${
+            vsRaw.padEnd(6)
+          }${more}${note}`
+            .trimEnd(),
         );
       }
       if (profileDir !== "") {

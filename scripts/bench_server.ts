@@ -4,7 +4,10 @@
  * (Deno.serve, Bun.serve or node:http) or `raw` (the runtime's TCP API answering every request
  * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
  * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB, `GET /json` → a 20 KiB
- * JSON document (compressed by the request's Accept-Encoding: see `jsonResponse`). With
+ * JSON document (compressed by the request's Accept-Encoding: see `jsonResponse`), `GET /1m.bin` and
+ * `GET /100m.bin` → the files of the static-file scenarios (`H1SERVE_BENCH_FILES`; see `fileResponse`;
+ * on Bun the `native-static` kind serves them from `Bun.serve`'s `routes`, and with
+ * `H1SERVE_BENCH_RAW_FILE` the raw ceiling answers with that file's bytes from memory). With
  * `H1SERVE_BENCH_CERT` and `H1SERVE_BENCH_KEY` (PEM files) h1serve, the native servers and the raw
  * ceiling speak TLS (node:https and node:tls on Node, `Deno.listenTls`, `Bun.listen` with `tls`), with
  * the same certificate.
@@ -21,6 +24,8 @@
 
 import * as zlib from "node:zlib";
 import { serve } from "../mod.ts";
+import { serveDir } from "../src/static/serve_dir.ts";
+import { createReadStream, readFileSync, stat } from "node:fs";
 
 declare const Deno: {
   serve(
@@ -35,6 +40,8 @@ declare const Deno: {
     handler: (r: Request) => Promise<Response>,
   ): void;
   listen(options: { port: number; hostname: string }): AsyncIterable<DenoRawConn>;
+  open(path: string): Promise<{ readonly readable: ReadableStream<Uint8Array> }>;
+  stat(path: string): Promise<{ size: number; mtime: Date | null }>;
   listenTls(
     options: { port: number; hostname: string; cert: string; key: string },
   ): AsyncIterable<DenoRawConn>;
@@ -49,6 +56,7 @@ declare const Bun: {
     port: number;
     hostname: string;
     fetch(r: Request): Promise<Response>;
+    routes?: Record<string, unknown>;
     tls?: { cert: string; key: string };
     reusePort?: boolean;
   }): void;
@@ -58,10 +66,12 @@ declare const Bun: {
     tls?: { cert: string; key: string };
     socket: {
       open?(socket: { data: unknown; readonly remoteAddress: string }): void;
-      data(socket: { write(bytes: Uint8Array): number }, bytes: Uint8Array): void;
+      data(socket: { data: unknown; write(bytes: Uint8Array): number }, bytes: Uint8Array): void;
+      drain?(socket: { data: unknown; write(bytes: Uint8Array): number }): void;
     };
   }): void;
   gc(full: boolean): void;
+  file(path: string): Blob;
 };
 
 const [kind, portText] = process.argv.slice(2);
@@ -85,12 +95,46 @@ const JSON_20K = (() => {
 })();
 const JSON_TYPE = { "content-type": "application/json" };
 
+/**
+ * The folder of the static-file scenarios (`H1SERVE_BENCH_FILES`, made once by bench.ts): `1m.bin` and
+ * `100m.bin`, random bytes.
+ */
+const filesDir = process.env.H1SERVE_BENCH_FILES ?? "";
+const FILE_NAMES = new Set(["/1m.bin", "/100m.bin"]);
+
 async function app(request: Request): Promise<Response> {
   const path = new URL(request.url).pathname;
+  if (FILE_NAMES.has(path)) return fileResponse(request, path);
   if (path === "/echo") return new Response(await request.arrayBuffer());
   if (path === "/big") return new Response(BIG);
   if (path === "/json") return jsonResponse(request);
   return new Response("Hello World!");
+}
+
+/**
+ * A file of the static-file scenarios: h1serve's `serveDir` on the folder; on Bun `new Response(Bun.file(path))`
+ * (the `native-static` kind serves the files from `routes` instead); on Deno `Deno.open` and its `readable`,
+ * with a weak ETag from `Deno.stat` and a 304 for a matching If-None-Match, as a handler of one's own does
+ * (Deno's std `serveFile` is on JSR, which this machine cannot reach).
+ */
+async function fileResponse(request: Request, path: string): Promise<Response> {
+  if (kind === "h1serve") return serveDir(request, { root: filesDir });
+  const file = filesDir + path;
+  if (runtime === "bun") return new Response(Bun.file(file));
+  const stats = await Deno.stat(file);
+  const etag = statEtag(stats.size, stats.mtime?.getTime() ?? 0);
+  if (request.headers.get("if-none-match") === etag) {
+    return new Response(null, { status: 304, headers: { etag } });
+  }
+  const { readable } = await Deno.open(file);
+  return new Response(readable, {
+    headers: { "content-type": "application/octet-stream", "content-length": String(stats.size), etag },
+  });
+}
+
+/** The weak ETag of the hand-written file handlers (Deno.serve, node:http): size and time, in hexadecimal. */
+function statEtag(size: number, mtimeMs: number): string {
+  return `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
 }
 
 /**
@@ -138,6 +182,22 @@ function answers(n: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The raw ceiling of a static-file scenario (`H1SERVE_BENCH_RAW_FILE`, a file of the folder): a 200 head
+ * and the file's bytes, read into memory once, written for each request.
+ */
+const rawFile = process.env.H1SERVE_BENCH_RAW_FILE;
+const RAW_FILE_ANSWER = rawFile === undefined ? null : (() => {
+  const bytes = readFileSync(`${filesDir}/${rawFile}`);
+  const head = new TextEncoder().encode(
+    `HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${bytes.byteLength}\r\n\r\n`,
+  );
+  const answer = new Uint8Array(head.byteLength + bytes.byteLength);
+  answer.set(head);
+  answer.set(bytes, head.byteLength);
+  return answer;
+})();
 
 /** Counts complete request heads in a read (GET requests only: no bodies). */
 function countHeads(bytes: Uint8Array): number {
@@ -233,7 +293,6 @@ const RAW_KEEPS: Record<
   },
 };
 
-const { readFileSync } = await import("node:fs");
 const certFile = process.env.H1SERVE_BENCH_CERT;
 const tls = certFile === undefined
   ? undefined
@@ -257,6 +316,10 @@ if (kind === "h1serve") {
   await startCopies(workers);
 } else if (kind === "native" && workers > 1 && runtime === "node") {
   helper = await nodeCluster(workers);
+} else if (kind === "native-static" && runtime === "bun") {
+  // Bun's static path: a route per file, each a Bun.file (Last-Modified and If-Modified-Since, no ETag).
+  const routes = Object.fromEntries([...FILE_NAMES].map((name) => [name, Bun.file(filesDir + name)]));
+  Bun.serve({ port, hostname, routes, fetch: app });
 } else if (kind === "native") {
   const reusePort = process.env.H1SERVE_BENCH_COPY === "1";
   if (reusePort) {
@@ -275,7 +338,8 @@ if (kind === "h1serve") {
       const chunks: Uint8Array[] = [];
       req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
       req.on("end", () => {
-        if (req.url === "/echo") res.end(Buffer.concat(chunks));
+        if (FILE_NAMES.has(req.url ?? "")) nodeFile(req, res);
+        else if (req.url === "/echo") res.end(Buffer.concat(chunks));
         else if (req.url === "/big") res.end(BIG);
         else if (req.url === "/json") {
           const [coding, body] = handCompressed(req.headers["accept-encoding"] ?? "");
@@ -301,7 +365,9 @@ if (kind === "h1serve") {
           try {
             for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
               const count = countHeads(buffer.subarray(0, n));
-              if (count > 0) await conn.write(answers(count));
+              if (RAW_FILE_ANSWER !== null) {
+                for (let i = 0; i < count; i++) await writeAll(conn, RAW_FILE_ANSWER);
+              } else if (count > 0) await conn.write(answers(count));
             }
           } catch { /* peer gone */ }
           conn.close();
@@ -317,8 +383,13 @@ if (kind === "h1serve") {
         open: RAW_KEEPS[kind],
         data: (socket, bytes) => {
           const count = countHeads(bytes);
-          if (count > 0) socket.write(answers(count));
+          if (RAW_FILE_ANSWER !== null) {
+            const queue = (socket.data ??= []) as Uint8Array[];
+            for (let i = 0; i < count; i++) queue.push(RAW_FILE_ANSWER);
+            bunPump(socket);
+          } else if (count > 0) socket.write(answers(count));
         },
+        drain: bunPump,
       },
     });
   } else {
@@ -327,7 +398,8 @@ if (kind === "h1serve") {
     const onSocket = (socket: import("node:net").Socket) => {
       socket.on("data", (bytes: Uint8Array) => {
         const count = countHeads(bytes);
-        if (count > 0) socket.write(answers(count));
+        if (RAW_FILE_ANSWER !== null) { for (let i = 0; i < count; i++) socket.write(RAW_FILE_ANSWER); }
+        else if (count > 0) socket.write(answers(count));
       });
       socket.on("error", () => socket.destroy());
     };
@@ -339,6 +411,47 @@ if (kind === "h1serve") {
   process.exit(2);
 }
 if (!helper && (runtime !== "node" || kind === "h1serve" || workers > 1)) console.log("ready");
+
+/** Writes all of `bytes` to a Deno connection (a write may take part of them). */
+async function writeAll(conn: DenoRawConn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.byteLength;) offset += await conn.write(bytes.subarray(offset));
+}
+
+/** Writes a raw Bun socket's queued answers as far as it takes them; its drain calls this again. */
+function bunPump(socket: { data: unknown; write(bytes: Uint8Array): number }): void {
+  const queue = (socket.data ?? []) as Uint8Array[];
+  while (queue.length > 0) {
+    const written = Math.max(0, socket.write(queue[0]));
+    if (written < queue[0].byteLength) {
+      queue[0] = queue[0].subarray(written);
+      return;
+    }
+    queue.shift();
+  }
+}
+
+/**
+ * A file of the static-file scenarios on node:http: `fs.stat` for the length and a weak ETag (304 for a
+ * matching If-None-Match), then `fs.createReadStream` piped into the response.
+ */
+function nodeFile(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse): void {
+  const file = filesDir + req.url;
+  stat(file, (error, stats) => {
+    if (error !== null) {
+      res.statusCode = 404;
+      return res.end();
+    }
+    const etag = statEtag(stats.size, stats.mtimeMs);
+    res.setHeader("etag", etag);
+    if (req.headers["if-none-match"] === etag) {
+      res.statusCode = 304;
+      return res.end();
+    }
+    res.setHeader("content-type", "application/octet-stream");
+    res.setHeader("content-length", stats.size);
+    createReadStream(file).pipe(res);
+  });
+}
 
 /** Deno.serve or Bun.serve in `count` copies of this process with reusePort; each exits when this one goes. */
 async function startCopies(count: number): Promise<void> {
