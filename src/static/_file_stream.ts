@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { FileHandle } from "node:fs/promises";
 import type { BodyPiece } from "./range.ts";
 
@@ -65,7 +66,8 @@ export function fileStream(
         }
         const { start, end } = piece.range;
         const wanted = Math.min(chunkSize, end - start + 1 - offset);
-        const buffer = new Uint8Array(wanted);
+        // Not zero-filled: only the bytes the read filled are sent.
+        const buffer = Buffer.allocUnsafe(wanted);
         const { bytesRead } = await handle.read(buffer, 0, wanted, start + offset);
         if (closed) return; // cancelled while reading
         if (bytesRead === 0) throw new Error("the file became shorter while it was being sent");

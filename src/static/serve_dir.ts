@@ -107,7 +107,7 @@ export async function serveDir(request: Request, options: ServeDirOptions): Prom
   const check: PathCheck = async (sibling) => (await inside(sibling).catch(() => null)) !== null;
   if (!stats.isDirectory()) {
     if (path.trailingSlash) return errorResponse(404);
-    return serveFileChecked(request, target, options, check);
+    return serveFileChecked(request, target, options, check, stats);
   }
   if (!path.trailingSlash) {
     // One leading slash: `//host` would be another origin's URL.

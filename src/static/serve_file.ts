@@ -13,7 +13,7 @@ import type { Stats } from "node:fs";
 import { closeQuietly, fileStream } from "./_file_stream.ts";
 import { chooseCoding, CODING_SUFFIXES, type PrecompressedCoding } from "./encoding.ts";
 import { fileEtag } from "./etag.ts";
-import { type FileRepresentation, planFileResponse } from "./file_response.ts";
+import { type FileRepresentation, type FileResponsePlan, planFileResponse } from "./file_response.ts";
 import { contentTypeOf } from "./mime.ts";
 
 /** How `serveFile` and `serveDir` serve a file. */
@@ -99,6 +99,8 @@ export function serveFile(request: Request, path: string, options: ServeFileOpti
  * @param path The file's path on disk.
  * @param options How to serve it.
  * @param check Whether a sibling's path may be served.
+ * @param known The file's metadata, when the caller has just read it (a conditional request may be
+ *   answered from it without opening the file).
  * @returns The response.
  *
  * @example A check that refuses every sibling
@@ -122,8 +124,13 @@ export async function serveFileChecked(
   path: string,
   options: ServeFileOptions,
   check: PathCheck,
+  known: Stats | null = null,
 ): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") return errorResponse(405);
+  if (options.etag !== "content" && isConditional(request.headers)) {
+    const early = await answerFromMetadata(request, path, options, check, known);
+    if (early !== null) return early;
+  }
   let handle: FileHandle;
   let stats: Stats;
   try {
@@ -142,7 +149,9 @@ export async function serveFileChecked(
     return errorResponse(404);
   }
   const headers = request.headers;
-  const siblings = options.precompressed === false ? [] : await availableSiblings(path, stats, check);
+  const siblings = options.precompressed === false
+    ? []
+    : [...(await availableSiblings(path, stats, check)).keys()];
   const coding = headers.get("range") === null
     ? chooseCoding(headers.get("accept-encoding"), siblings)
     : null;
@@ -174,9 +183,25 @@ async function respond(
   what: Pick<FileRepresentation, "contentType" | "contentEncoding" | "vary">,
   options: ServeFileOptions,
 ): Promise<Response> {
-  const headers = request.headers;
   const etag = options.etag === "content" ? await contentEtag(handle, stats) : fileEtag(stats);
-  const plan = planFileResponse({
+  const plan = planFor(request, stats, etag, what, options);
+  // HEAD gets the stream a GET would (the server sends none of it, and cancels it, which closes
+  // the file): the server states the length of a stream's body for HEAD, not of a null body's.
+  const body = plan.pieces.length === 0 ? null : fileStream(handle, plan.pieces, options.chunkSize ?? 65536);
+  if (body === null) await closeQuietly(handle);
+  return new Response(body, { status: plan.status, headers: plan.headers as [string, string][] });
+}
+
+/** The decision for a request and a representation's metadata. */
+function planFor(
+  request: Request,
+  stats: Stats,
+  etag: string,
+  what: Pick<FileRepresentation, "contentType" | "contentEncoding" | "vary">,
+  options: ServeFileOptions,
+): FileResponsePlan {
+  const headers = request.headers;
+  return planFileResponse({
     method: request.method,
     range: headers.get("range"),
     ifRange: headers.get("if-range"),
@@ -191,25 +216,64 @@ async function respond(
     modifiedMs: stats.mtimeMs,
     cacheControl: options.cacheControl ?? null,
   }, { nowMs: Date.now(), boundary: boundary(), maxRanges: options.maxRanges });
-  // HEAD gets the stream a GET would (the server sends none of it, and cancels it, which closes
-  // the file): the server states the length of a stream's body for HEAD, not of a null body's.
-  const body = plan.pieces.length === 0 ? null : fileStream(handle, plan.pieces, options.chunkSize ?? 65536);
-  if (body === null) await closeQuietly(handle);
-  return new Response(body, { status: plan.status, headers: plan.headers as [string, string][] });
 }
 
-/** The codings whose sibling is a regular file at least as new as the file, and allowed. */
+/** Whether a request has a precondition (which may be answered with a 304 or 412). */
+function isConditional(headers: Headers): boolean {
+  return headers.has("if-none-match") || headers.has("if-modified-since") || headers.has("if-match") ||
+    headers.has("if-unmodified-since");
+}
+
+/**
+ * A 304 or 412 answered from the metadata alone (stat, no open, no read): for a conditional request
+ * on a regular file that every user may read (else the file is opened, so that one that cannot be
+ * read gets its 403). `null` when the request needs the file's bytes, or anything is amiss (the
+ * path that opens the file gives the answer then).
+ */
+async function answerFromMetadata(
+  request: Request,
+  path: string,
+  options: ServeFileOptions,
+  check: PathCheck,
+  known: Stats | null,
+): Promise<Response | null> {
+  let stats: Stats;
+  try {
+    stats = known ?? await stat(path);
+  } catch {
+    return null;
+  }
+  if (!stats.isFile() || (stats.mode & 0o444) !== 0o444) return null;
+  const headers = request.headers;
+  const siblings = options.precompressed === false ? new Map() : await availableSiblings(path, stats, check);
+  const coding = headers.get("range") === null
+    ? chooseCoding(headers.get("accept-encoding"), [...siblings.keys()])
+    : null;
+  const chosen: Stats = coding === null ? stats : siblings.get(coding)!;
+  if ((chosen.mode & 0o444) !== 0o444) return null;
+  const plan = planFor(request, chosen, fileEtag(chosen), {
+    contentType: contentTypeOf(path),
+    contentEncoding: coding,
+    vary: siblings.size > 0 ? "Accept-Encoding" : null,
+  }, options);
+  if (plan.status !== 304 && plan.status !== 412) return null;
+  return new Response(null, { status: plan.status, headers: plan.headers as [string, string][] });
+}
+
+/** The codings whose sibling is a regular file at least as new as the file, and allowed, with their metadata. */
 async function availableSiblings(
   path: string,
   file: Stats,
   check: PathCheck,
-): Promise<PrecompressedCoding[]> {
-  const found: PrecompressedCoding[] = [];
+): Promise<Map<PrecompressedCoding, Stats>> {
+  const found = new Map<PrecompressedCoding, Stats>();
   for (const coding of ["br", "gzip"] as const) {
     const siblingPath = path + CODING_SUFFIXES[coding];
     try {
       const sibling = await stat(siblingPath);
-      if (sibling.isFile() && sibling.mtimeMs >= file.mtimeMs && await check(siblingPath)) found.push(coding);
+      if (sibling.isFile() && sibling.mtimeMs >= file.mtimeMs && await check(siblingPath)) {
+        found.set(coding, sibling);
+      }
     } catch {
       // no such sibling
     }
