@@ -68,7 +68,7 @@ const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
 const scenarioNames = flag(
   "scenarios",
-  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,json20k,json20k-br,idle10k,ws32,ws64k,wsidle10k",
+  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,json20k,json20k-br,file1m,file100m,file304,idle10k,ws32,ws64k,wsidle10k",
 )
   .split(",");
 const IDLE_CONNECTIONS = 10_000;
