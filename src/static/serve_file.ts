@@ -185,9 +185,10 @@ async function respond(
 ): Promise<Response> {
   const etag = options.etag === "content" ? await contentEtag(handle, stats) : fileEtag(stats);
   const plan = planFor(request, stats, etag, what, options);
-  // HEAD gets the stream a GET would (the server sends none of it, and cancels it, which closes
-  // the file): the server states the length of a stream's body for HEAD, not of a null body's.
-  const body = plan.pieces.length === 0 ? null : fileStream(handle, plan.pieces, options.chunkSize ?? 65536);
+  // HEAD gets no body: the server sends the Content-Length of the plan, as a GET's would be.
+  const body = plan.pieces.length === 0 || request.method === "HEAD"
+    ? null
+    : fileStream(handle, plan.pieces, options.chunkSize ?? 65536);
   if (body === null) await closeQuietly(handle);
   return new Response(body, { status: plan.status, headers: plan.headers as [string, string][] });
 }
