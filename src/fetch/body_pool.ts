@@ -68,6 +68,27 @@ export class BodyPool {
   }
 
   /**
+   * Lends an array to read body bytes into (a block of a file), with {@link HEAD_ROOM} free bytes
+   * in front, as a copy has. Its bytes are not cleared: only what is read into it may be sent.
+   * @param length The array's length.
+   * @returns The array; give it back with {@link BodyPool.recycle} once it is sent.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BodyPool } from "./body_pool.ts";
+   *
+   * const pool = new BodyPool();
+   * const block = pool.lend(65536);
+   * assert.equal(block.byteLength, 65536);
+   * pool.recycle(block);
+   * assert.equal(pool.lend(65536).buffer, block.buffer);
+   * ```
+   */
+  lend(length: number): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(this.#buffer(HEAD_ROOM + length), HEAD_ROOM, length);
+  }
+
+  /**
    * Writes a head into the room in front of a copy.
    * @param body An array made by {@link BodyPool.copy}, which no one else has been given.
    * @param head The head's bytes.

@@ -25,8 +25,10 @@ import { BodyCompressor, compressBody } from "../compression/encoder.ts";
 import { streamCompressed } from "./compressed_stream.ts";
 import type { CompressionPlan, CompressionPolicy } from "../compression/policy.ts";
 import { bodyPool } from "../fetch/body_pool.ts";
+import { type FileBody, takeFileBody } from "../fetch/file_body.ts";
 import { outgoing, type OutgoingResponse } from "../fetch/outgoing.ts";
 import type { Clock } from "./clock.ts";
+import { sendFile } from "./file_send.ts";
 import { microtaskHops, NOT_YET, type Output } from "./output.ts";
 import { MEMO_LIMIT, ResponseMemo } from "./response_memo.ts";
 import { type ProtocolSwitch, protocolSwitchOf } from "./switch.ts";
@@ -178,16 +180,30 @@ function send(target: ResponseTarget, value: unknown, isReplacement: boolean): v
   }
   let parts: OutgoingResponse;
   let body: ReadableStream<Uint8Array> | null = null;
+  let file: FileBody | null = null;
   const protocolSwitch = value instanceof Response ? protocolSwitchOf(value) : null;
   if (protocolSwitch !== null) return switchProtocols(target, protocolSwitch, isReplacement);
   try {
     if (!(value instanceof Response)) throw new TypeError("the handler did not return a Response");
     parts = outgoing(value);
-    if (parts.body === null) body = value.body;
+    if (parts.body === null) [body, file] = [value.body, takeFileBody(value)];
   } catch (error) {
     return replace(target, error, isReplacement);
   }
   if (parts.body !== null) return sendWhole(target, parts, parts.body, isReplacement);
+  if (file !== null) {
+    // A file sent as it is goes by the file path; one to compress is read as a stream.
+    const plan = target.services.compression?.plan(target.request, parts.status, parts.fields, file.length);
+    if (plan == null) return sendFile(target, parts, file, (error) => replace(target, error, isReplacement));
+    if (plan.coding === null) {
+      return sendFile(
+        target,
+        { ...parts, fields: plan.varied },
+        file,
+        (error) => replace(target, error, isReplacement),
+      );
+    }
+  }
   sendRead(target, body, parts, isReplacement).catch((error) => broke(target, error));
 }
 

@@ -2,15 +2,17 @@
  * `serveFile(request, path)`: one file as a `Response`, with validators, conditional requests,
  * ranges and precompressed siblings, read with `node:fs` (which Deno, Bun and Node all have) and
  * streamed chunk by chunk. What to send is decided by the pure `planFileResponse`; this file only
- * opens, stats and reads.
+ * opens, stats and reads. A file's bytes are read asynchronously; a `stat` of a path is synchronous,
+ * for the reason serve_dir.ts gives (a system call answered from the kernel's caches).
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { type FileHandle, open, stat } from "node:fs/promises";
-import type { Stats } from "node:fs";
-import { closeQuietly, fileStream } from "./_file_stream.ts";
+import { type FileHandle, open } from "node:fs/promises";
+import { type Stats, statSync } from "node:fs";
+import { markFileBody } from "../fetch/file_body.ts";
+import { closeQuietly, fileStream, openFileBody } from "./_file_stream.ts";
 import { chooseCoding, CODING_SUFFIXES, type PrecompressedCoding } from "./encoding.ts";
 import { fileEtag } from "./etag.ts";
 import { type FileRepresentation, type FileResponsePlan, planFileResponse } from "./file_response.ts";
@@ -186,11 +188,14 @@ async function respond(
   const etag = options.etag === "content" ? await contentEtag(handle, stats) : fileEtag(stats);
   const plan = planFor(request, stats, etag, what, options);
   // HEAD gets no body: the server sends the Content-Length of the plan, as a GET's would be.
-  const body = plan.pieces.length === 0 || request.method === "HEAD"
-    ? null
-    : fileStream(handle, plan.pieces, options.chunkSize ?? 65536);
-  if (body === null) await closeQuietly(handle);
-  return new Response(body, { status: plan.status, headers: plan.headers as [string, string][] });
+  const init = { status: plan.status, headers: plan.headers as [string, string][] };
+  if (plan.pieces.length === 0 || request.method === "HEAD") {
+    await closeQuietly(handle);
+    return new Response(null, init);
+  }
+  // The stream, for whoever reads the response; the server's send path takes the file instead.
+  const file = openFileBody(handle, plan.pieces, plan.length);
+  return markFileBody(new Response(fileStream(file, options.chunkSize ?? 65536), init), file);
 }
 
 /** The decision for a request and a representation's metadata. */
@@ -216,7 +221,11 @@ function planFor(
     etag,
     modifiedMs: stats.mtimeMs,
     cacheControl: options.cacheControl ?? null,
-  }, { nowMs: Date.now(), boundary: boundary(), maxRanges: options.maxRanges });
+  }, {
+    nowMs: Date.now(),
+    boundary: headers.get("range") === null ? "" : boundary(), // only a Range request can get multipart
+    maxRanges: options.maxRanges,
+  });
 }
 
 /** Whether a request has a precondition (which may be answered with a 304 or 412). */
@@ -240,7 +249,7 @@ async function answerFromMetadata(
 ): Promise<Response | null> {
   let stats: Stats;
   try {
-    stats = known ?? await stat(path);
+    stats = known ?? statSync(path);
   } catch {
     return null;
   }
@@ -271,7 +280,8 @@ async function availableSiblings(
   for (const coding of ["br", "gzip"] as const) {
     const siblingPath = path + CODING_SUFFIXES[coding];
     try {
-      const sibling = await stat(siblingPath);
+      const sibling = statSync(siblingPath, { throwIfNoEntry: false });
+      if (sibling === undefined) continue;
       if (sibling.isFile() && sibling.mtimeMs >= file.mtimeMs && await check(siblingPath)) {
         found.set(coding, sibling);
       }

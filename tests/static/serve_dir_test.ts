@@ -3,7 +3,8 @@
  * what one request shows (refused paths, symlinks, dotfiles, index, listing, redirects, MIME,
  * precompressed siblings, methods), and on real sockets for streaming (a 64 MiB file read in
  * bounded chunks as the client takes it, a file handle closed when the client aborts, a file
- * removed or truncated while it is sent).
+ * removed or truncated while it is sent), both when a handler reads the body stream and when the
+ * server sends the file itself.
  */
 
 import assert from "node:assert/strict";
@@ -30,6 +31,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { exchange } from "../../src/testing/mod.ts";
 import type { TestResponse } from "../../src/testing/response_reader.ts";
+import { markFileBody, takeFileBody } from "../../src/fetch/file_body.ts";
 import { serveDir, type ServeDirOptions } from "../../src/static/serve_dir.ts";
 import { serveFile, statusOfError } from "../../src/static/serve_file.ts";
 import { Cleanup, settledValue, within } from "../e2e/_helpers.ts";
@@ -549,100 +551,138 @@ class StreamingClient {
   }
 }
 
-describe("serveDir: streaming a large file", () => {
-  const cleanup = new Cleanup();
-  let big: string;
-  let bigHash: string;
-  let pulled = 0;
-  let largestChunk = 0;
-  let port = 0;
+/** What a large-file test counts of the body it sends: the bytes read from the file, and the largest read. */
+interface ReadCount {
+  pulled: number;
+  largestChunk: number;
+}
 
-  before(async () => {
-    big = join(base, "big");
-    mkdirSync(big);
-    bigHash = writeBigFile(join(big, "big.bin"), BIG_SIZE);
-    // The handler counts what is pulled from serveDir's body, pulling only when the server does.
-    const started = await cleanup.server(async (request) => {
-      const response = await serveDir(request, { root: big });
-      if (response.body === null) return response;
-      const reader = response.body.getReader();
-      const counted = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const { done, value } = await reader.read();
-          if (done) return controller.close();
-          pulled += value.byteLength;
-          largestChunk = Math.max(largestChunk, value.byteLength);
-          controller.enqueue(value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      }, { highWaterMark: 0 });
-      return new Response(counted, { status: response.status, headers: response.headers });
+/**
+ * The handler counts what is pulled from serveDir's body stream, pulling only when the server
+ * does: the body goes as a stream, chunk by chunk.
+ */
+function countedStream(response: Response, count: ReadCount): Response {
+  if (response.body === null) return response;
+  const reader = response.body.getReader();
+  const counted = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      count.pulled += value.byteLength;
+      count.largestChunk = Math.max(count.largestChunk, value.byteLength);
+      controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+  return new Response(counted, { status: response.status, headers: response.headers });
+}
+
+/**
+ * The handler counts the reads of serveDir's file body and returns the response untouched: the
+ * server sends the file itself, block by block.
+ */
+function countedFile(response: Response, count: ReadCount): Response {
+  const file = takeFileBody(response);
+  if (file === null) return response;
+  return markFileBody(response, {
+    ...file,
+    async read(into, offset, length, position) {
+      const read = await file.read(into, offset, length, position);
+      count.pulled += read;
+      count.largestChunk = Math.max(count.largestChunk, read);
+      return read;
+    },
+  });
+}
+
+describeLargeFile("serveDir: streaming a large file through the body stream", countedStream, 65536);
+describeLargeFile("serveDir: a large file sent by the server's file path", countedFile, 256 * 1024);
+
+function describeLargeFile(
+  name: string,
+  counted: (response: Response, count: ReadCount) => Response,
+  largestRead: number,
+): void {
+  describe(name, () => {
+    const cleanup = new Cleanup();
+    let big: string;
+    let bigHash: string;
+    const count: ReadCount = { pulled: 0, largestChunk: 0 };
+    let port = 0;
+
+    before(async () => {
+      big = mkdtempSync(join(base, "big-"));
+      bigHash = writeBigFile(join(big, "big.bin"), BIG_SIZE);
+      const started = await cleanup.server(async (request) =>
+        counted(await serveDir(request, { root: big }), count)
+      );
+      port = started.port;
     });
-    port = started.port;
-  });
-  after(() => cleanup.run());
+    after(() => cleanup.run());
 
-  it("a 64 MiB file is read as the client takes it, in chunks of at most 64 KiB, and arrives whole", async () => {
-    pulled = 0;
-    largestChunk = 0;
-    const client = new StreamingClient(port, "/big.bin");
-    await within(client.untilBody(1), 10_000, "the first body bytes");
-    client.socket.pause();
-    // Nothing more happens once the socket buffers are full: the server stops pulling.
-    const stalled = await settledValue(() => pulled);
-    assert.ok(stalled < BIG_SIZE / 2, `the server read ${stalled} bytes while the client read none`);
-    // (Deno holds a second descriptor while a positional read is in flight.)
-    assert.ok(openDescriptors(join(big, "big.bin")) >= 1, "the file is open while it is sent");
-    client.socket.resume();
-    await within(client.ended, 60_000, "the whole file");
-    assert.match(client.head, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(client.head, new RegExp(`\r\ncontent-length: ${BIG_SIZE}\r\n`));
-    assert.equal(client.bodyBytes, BIG_SIZE);
-    assert.equal(client.hash.digest("hex"), bigHash);
-    assert.ok(largestChunk <= 65536, `a chunk of ${largestChunk} bytes`);
-    await within(untilClosed(join(big, "big.bin")), 10_000, "the file handle to close after the end");
-  });
+    it(`a 64 MiB file is read as the client takes it, in reads of at most ${largestRead / 1024} KiB, and arrives whole`, async () => {
+      count.pulled = 0;
+      count.largestChunk = 0;
+      const client = new StreamingClient(port, "/big.bin");
+      await within(client.untilBody(1), 10_000, "the first body bytes");
+      client.socket.pause();
+      // Nothing more happens once the socket buffers are full: the server stops pulling.
+      const stalled = await settledValue(() => count.pulled);
+      assert.ok(stalled < BIG_SIZE / 2, `the server read ${stalled} bytes while the client read none`);
+      // (Deno holds a second descriptor while a positional read is in flight.)
+      assert.ok(openDescriptors(join(big, "big.bin")) >= 1, "the file is open while it is sent");
+      client.socket.resume();
+      await within(client.ended, 60_000, "the whole file");
+      assert.match(client.head, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(client.head, new RegExp(`\r\ncontent-length: ${BIG_SIZE}\r\n`));
+      assert.equal(client.bodyBytes, BIG_SIZE);
+      assert.equal(client.hash.digest("hex"), bigHash);
+      assert.equal(count.pulled, BIG_SIZE, "every byte sent was counted: the body went the way under test");
+      assert.ok(count.largestChunk <= largestRead, `a read of ${count.largestChunk} bytes`);
+      await within(untilClosed(join(big, "big.bin")), 10_000, "the file handle to close after the end");
+    });
 
-  it("the file handle is closed when the client aborts mid-body", async () => {
-    const client = new StreamingClient(port, "/big.bin");
-    await within(client.untilBody(1024 * 1024), 10_000, "1 MiB of the body");
-    assert.ok(openDescriptors(join(big, "big.bin")) >= 1, "the file is open while it is sent");
-    client.socket.destroy();
-    await within(untilClosed(join(big, "big.bin")), 10_000, "the file handle to close after the abort");
-  });
+    it("the file handle is closed when the client aborts mid-body", async () => {
+      const client = new StreamingClient(port, "/big.bin");
+      await within(client.untilBody(1024 * 1024), 10_000, "1 MiB of the body");
+      assert.ok(openDescriptors(join(big, "big.bin")) >= 1, "the file is open while it is sent");
+      client.socket.destroy();
+      await within(untilClosed(join(big, "big.bin")), 10_000, "the file handle to close after the abort");
+    });
 
-  it("a file removed while it is sent still arrives whole (the open file stays readable)", async () => {
-    const path = join(big, "removed.bin");
-    const hash = writeBigFile(path, 8 * 1024 * 1024);
-    const client = new StreamingClient(port, "/removed.bin");
-    await within(client.untilBody(1), 10_000, "the first body bytes");
-    client.socket.pause();
-    unlinkSync(path);
-    client.socket.resume();
-    await within(client.ended, 30_000, "the whole file");
-    assert.equal(client.bodyBytes, 8 * 1024 * 1024);
-    assert.equal(client.hash.digest("hex"), hash);
-    assert.equal((await fetch(`http://127.0.0.1:${port}/removed.bin`)).status, 404);
-  });
+    it("a file removed while it is sent still arrives whole (the open file stays readable)", async () => {
+      const path = join(big, "removed.bin");
+      const hash = writeBigFile(path, 8 * 1024 * 1024);
+      const client = new StreamingClient(port, "/removed.bin");
+      await within(client.untilBody(1), 10_000, "the first body bytes");
+      client.socket.pause();
+      unlinkSync(path);
+      client.socket.resume();
+      await within(client.ended, 30_000, "the whole file");
+      assert.equal(client.bodyBytes, 8 * 1024 * 1024);
+      assert.equal(client.hash.digest("hex"), hash);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/removed.bin`)).status, 404);
+    });
 
-  it("a file truncated while it is sent ends the connection short, and the server goes on", async () => {
-    const path = join(big, "truncated.bin");
-    writeBigFile(path, 16 * 1024 * 1024);
-    const client = new StreamingClient(port, "/truncated.bin");
-    await within(client.untilBody(1), 10_000, "the first body bytes");
-    client.socket.pause();
-    await settledValue(() => pulled);
-    truncateSync(path, 1024 * 1024);
-    client.socket.resume();
-    await within(client.ended, 30_000, "the connection to end");
-    assert.match(client.head, /\r\ncontent-length: 16777216\r\n/);
-    assert.ok(client.bodyBytes < 16 * 1024 * 1024, `${client.bodyBytes} bytes`);
-    await within(untilClosed(path), 10_000, "the file handle to close after the error");
-    const after = await fetch(`http://127.0.0.1:${port}/truncated.bin`);
-    assert.equal(after.status, 200);
-    assert.equal((await after.arrayBuffer()).byteLength, 1024 * 1024);
+    it("a file truncated while it is sent ends the connection short, and the server goes on", async () => {
+      const path = join(big, "truncated.bin");
+      writeBigFile(path, 16 * 1024 * 1024);
+      const client = new StreamingClient(port, "/truncated.bin");
+      await within(client.untilBody(1), 10_000, "the first body bytes");
+      client.socket.pause();
+      await settledValue(() => count.pulled);
+      truncateSync(path, 1024 * 1024);
+      client.socket.resume();
+      await within(client.ended, 30_000, "the connection to end");
+      assert.match(client.head, /\r\ncontent-length: 16777216\r\n/);
+      assert.ok(client.bodyBytes < 16 * 1024 * 1024, `${client.bodyBytes} bytes`);
+      await within(untilClosed(path), 10_000, "the file handle to close after the error");
+      const after = await fetch(`http://127.0.0.1:${port}/truncated.bin`);
+      assert.equal(after.status, 200);
+      assert.equal((await after.arrayBuffer()).byteLength, 1024 * 1024);
+    });
   });
-});
+}
 
 /** Resolves once no descriptor of this process is open on the path (polled: there is no event for it). */
 async function untilClosed(path: string): Promise<void> {
