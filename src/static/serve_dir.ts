@@ -105,13 +105,13 @@ export async function serveDir(request: Request, options: ServeDirOptions): Prom
   let target: string | null;
   let stats: Stats;
   try {
-    target = await inside(join(root, ...path.segments));
+    target = inside(join(root, ...path.segments));
     if (target === null) return errorResponse(404);
     stats = statSync(target);
   } catch (error) {
     return errorResponse(statusOfError(error));
   }
-  const check: PathCheck = async (sibling) => (await inside(sibling).catch(() => null)) !== null;
+  const check: PathCheck = (sibling) => Promise.resolve(insideOrNull(inside, sibling) !== null);
   if (!stats.isDirectory()) {
     if (path.trailingSlash) return errorResponse(404);
     return serveFileChecked(request, target, options, check, stats);
@@ -123,7 +123,7 @@ export async function serveDir(request: Request, options: ServeDirOptions): Prom
   }
   const index = options.index === undefined ? "index.html" : options.index;
   if (index !== null) {
-    const indexPath = await inside(join(target, index)).catch(() => null);
+    const indexPath = insideOrNull(inside, join(target, index));
     const indexStats = indexPath === null ? null : statSync(indexPath, { throwIfNoEntry: false });
     if (indexPath !== null && indexStats?.isFile()) {
       return serveFileChecked(request, indexPath, options, check);
@@ -144,10 +144,10 @@ export async function serveDir(request: Request, options: ServeDirOptions): Prom
 /**
  * The resolver of paths under the root: a path's real path (links followed) when it stays in the
  * root, its dotfile rule holds after the links, or `followSymlinks` lets it leave; else `null`.
- * Rejects with the file system's error (ENOENT for a missing path).
+ * Throws the file system's error (ENOENT for a missing path).
  */
-function insideCheck(root: string, options: ServeDirOptions): (path: string) => Promise<string | null> {
-  return async (path) => {
+function insideCheck(root: string, options: ServeDirOptions): (path: string) => string | null {
+  return (path) => {
     const real = realpathSync.native(path);
     const within = real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
     if (!within) return options.followSymlinks ? real : null;
@@ -158,10 +158,19 @@ function insideCheck(root: string, options: ServeDirOptions): (path: string) => 
   };
 }
 
+/** What `inside` gives for a path, or `null` for one that cannot be resolved either. */
+function insideOrNull(inside: (path: string) => string | null, path: string): string | null {
+  try {
+    return inside(path);
+  } catch {
+    return null;
+  }
+}
+
 /** A folder's entries for its listing: hidden and out-of-root ones left out, broken links too. */
 async function listEntries(
   folder: string,
-  inside: (path: string) => Promise<string | null>,
+  inside: (path: string) => string | null,
   dotfiles: boolean,
 ): Promise<ListingEntry[]> {
   const dirents: Dirent[] = await readdir(folder, { withFileTypes: true });
@@ -170,7 +179,7 @@ async function listEntries(
     if (!dotfiles && dirent.name.startsWith(".")) continue;
     const path = join(folder, dirent.name);
     try {
-      if (dirent.isSymbolicLink() && await inside(path) === null) continue;
+      if (dirent.isSymbolicLink() && inside(path) === null) continue;
       const stats = await stat(path);
       if (!stats.isFile() && !stats.isDirectory()) continue;
       entries.push({
