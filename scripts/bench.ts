@@ -41,6 +41,14 @@
  * zero, and "over 5%, within noise" when the change is over +5% but the interval reaches zero or
  * below. `idlefloor` is skipped.
  *
+ * `api` sends a browser's API request (`GET /api/users/42?fields=name,email` with the 14 header
+ * fields of tests/e2e/_browser_request.ts, byte for byte) to a handler that parses the URL, reads two
+ * fields and answers with `Response.json` (on node:http, the same with `req.headers` and `res.end`);
+ * `hono` sends it to one Hono app (scripts/bench_hono_server.ts) on h1serve, on `Deno.serve` or
+ * `Bun.serve`, and on Node on `@hono/node-server` and srvx; `hono-hello` sends that app `GET /`.
+ * These three run their servers interleaved: all started at once, measured in alternating rounds
+ * (`--rounds`, 3 unless given), medians and the median of the rounds' ratios printed.
+ *
  * The static-file scenarios (`file1m`, `file100m`, `file304`) fetch a 1 MiB and a 100 MiB file of random
  * bytes (made once per run in a temporary folder), and revalidate the 1 MiB one with the validator the
  * server gave (If-None-Match with its ETag, else If-Modified-Since), h1serve's `serveDir` against the
@@ -57,8 +65,10 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { ensureSystemTools, ensureToolchain, RUNTIME_COMMANDS, untilReady } from "./setup.ts";
 import { makeCertificate, type TestCertificate } from "../tests/e2e/_tls.ts";
+import { API_TARGET, browserRequest } from "../tests/e2e/_browser_request.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const flag = (name: string, fallback: string) =>
@@ -68,7 +78,7 @@ const seconds = Number(flag("seconds", "5"));
 const runtimes = flag("runtimes", "deno,bun,node").split(",");
 const scenarioNames = flag(
   "scenarios",
-  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,json20k,json20k-br,file1m,file100m,file304,idle10k,ws32,ws64k,wsidle10k",
+  "hello,hello-tls,hello-workers,pipelined,close,post4k,big64k,json20k,json20k-br,api,hono,hono-hello,file1m,file100m,file304,idle10k,ws32,ws64k,wsidle10k",
 )
   .split(",");
 const IDLE_CONNECTIONS = 10_000;
@@ -77,7 +87,7 @@ await ensureSystemTools([["wrk", "/usr/bin/wrk"]], "the benchmark's load generat
 const profileDir = flag("profile", "");
 const compareRef = flag("compare", "");
 const rounds = Number(flag("rounds", "10"));
-/** The measured rounds of each WebSocket echo scenario (`--rounds`, 3 unless given). */
+/** The measured rounds of each interleaved scenario (WebSocket echo, `api`, `hono`: `--rounds`, 3 unless given). */
 const wsRounds = Number(flag("rounds", "3"));
 if (compareRef !== "" && (profileDir !== "" || !(rounds >= 1))) {
   console.error("--compare takes no --profile, and --rounds must be at least 1");
@@ -88,6 +98,8 @@ if (profileDir !== "") Deno.mkdirSync(profileDir, { recursive: true });
 const benchServer = `${root}scripts/bench_server.ts`;
 /** The WebSocket echo servers, and the load client (run on Node, pinned to core 1). */
 const wsServer = `${root}scripts/bench_ws_server.ts`;
+/** The Hono app's servers (the `hono` scenarios). */
+const honoServer = `${root}scripts/bench_hono_server.ts`;
 const wsClient = `${root}scripts/bench_ws_client.ts`;
 /** The WebSocket scenarios: message size and messages in flight per connection, over 50 connections. */
 const WS_SCENARIOS: Record<string, { bytes: number; inflight: number }> = {
@@ -120,7 +132,27 @@ interface Scenario {
   readonly file?: string;
   /** Whether each request revalidates: sends the validator the server gave for the file (a 304). */
   readonly revalidate?: boolean;
+  /**
+   * An interleaved scenario: the server script, and the kinds it runs per runtime (h1serve first, its
+   * baseline second), all started at once and measured in alternating rounds.
+   */
+  readonly interleaved?: { readonly script: string; readonly kinds: (runtime: string) => string[] };
 }
+
+/** A wrk script that sends one fixed request, byte for byte (wrk's own would reorder the fields). */
+function fixedRequestLua(request: string): string {
+  const quoted = request.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\r/g, "\\r").replace(
+    /\n/g,
+    "\\n",
+  );
+  return `request = function() return "${quoted}" end`;
+}
+
+/** The servers of `api`: h1serve and the runtime's own. */
+const apiKinds = () => ["h1serve", "native"];
+/** The servers of the `hono` scenarios: h1serve and the runtime's own (on Node @hono/node-server, and srvx). */
+const honoKinds = (runtime: string) =>
+  runtime === "node" ? ["h1serve", "native", "srvx"] : ["h1serve", "native"];
 
 const SCENARIOS: Record<string, Scenario> = {
   hello: { path: "/", wrk: ["-c", "50"], raw: true },
@@ -149,6 +181,28 @@ wrk.headers["Content-Type"] = "application/octet-stream"`,
   // A 20 KiB JSON response, as a client that takes no coding gets it, and as a browser asks for it.
   json20k: { path: "/json", wrk: ["-c", "50"], raw: false },
   "json20k-br": { path: "/json", wrk: ["-c", "50", "-H", "Accept-Encoding: gzip, br"], raw: false },
+  // A browser's API request (14 fields, ~900 bytes): the URL parsed, two fields read, Response.json.
+  api: {
+    path: API_TARGET,
+    wrk: ["-c", "50"],
+    raw: false,
+    lua: fixedRequestLua(browserRequest()),
+    interleaved: { script: benchServer, kinds: apiKinds },
+  },
+  // The same Hono app on each server: the api request, and hello.
+  hono: {
+    path: API_TARGET,
+    wrk: ["-c", "50"],
+    raw: false,
+    lua: fixedRequestLua(browserRequest()),
+    interleaved: { script: honoServer, kinds: honoKinds },
+  },
+  "hono-hello": {
+    path: "/",
+    wrk: ["-c", "50"],
+    raw: false,
+    interleaved: { script: honoServer, kinds: honoKinds },
+  },
   // Static files (random bytes, application/octet-stream): a 1 MiB and a 100 MiB file, and a 304.
   file1m: { path: "/1m.bin", wrk: ["-c", "50"], raw: true, file: "1m.bin" },
   file100m: { path: "/100m.bin", wrk: ["-c", "4"], raw: true, file: "100m.bin" },
@@ -710,6 +764,89 @@ async function webSocketRows(runtime: string, name: string): Promise<void> {
   }
 }
 
+/** What an interleaved scenario's server is called in its rows. */
+function serverLabel(runtime: string, scenario: Scenario, kind: string): string {
+  if (kind !== "native") return kind;
+  if (runtime === "node") return scenario.interleaved?.script === honoServer ? "node-server" : "node:http";
+  return runtime === "deno" ? "Deno.serve" : "Bun.serve";
+}
+
+/** One measured wrk run against a running server: its requests/s, CPU µs per request and p99. */
+async function measureRunning(
+  server: Deno.ChildProcess,
+  serverPort: number,
+  scenario: Scenario,
+): Promise<{ rps: number; cpu: number; p99: string }> {
+  const before = cpuTicks(server.pid);
+  const { requests, rps, p99 } = await runWrk(serverPort, scenario);
+  const ticks = cpuTicks(server.pid) - before;
+  return { rps, cpu: requests > 0 ? (ticks * 10_000) / requests : NaN, p99 };
+}
+
+/**
+ * An interleaved scenario (`api`, `hono`, `hono-hello`) on one runtime. All its servers start at
+ * once (pinned to core 0: only the one under load runs), each is warmed up, then their measured
+ * runs alternate, in a rotated order each round, so that a machine whose speed drifts moves them
+ * alike. The figures are medians over the rounds; a ratio is the median of the rounds' own ratios
+ * to the baseline (the second kind).
+ */
+async function interleavedRows(runtime: string, name: string): Promise<void> {
+  const scenario = SCENARIOS[name];
+  const { script, kinds: kindsOf } = scenario.interleaved!;
+  const kinds = kindsOf(runtime);
+  const profileOf = (kind: string) =>
+    profileDir !== "" && kind === "h1serve" ? `${profileDir}/${runtime}-${name}-h1serve.cpuprofile` : "";
+  const servers: { kind: string; port: number; process: Deno.ChildProcess }[] = [];
+  const runs = new Map(kinds.map((kind) => [kind, [] as { rps: number; cpu: number; p99: string }[]]));
+  try {
+    for (const kind of kinds) {
+      const serverPort = port++;
+      const process = await startServer(runtime, kind, serverPort, profileOf(kind), false, script);
+      servers.push({ kind, port: serverPort, process });
+    }
+    for (const server of servers) await runWrk(server.port, scenario); // warm-up
+    for (let round = 0; round < wsRounds; round++) {
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[(round + i) % servers.length];
+        runs.get(server.kind)!.push(await measureRunning(server.process, server.port, scenario));
+      }
+    }
+  } finally {
+    // A profiled server exits on SIGTERM, which writes its profile.
+    for (const server of servers) server.process.kill(profileOf(server.kind) === "" ? "SIGKILL" : "SIGTERM");
+    await Promise.all(servers.map((server) => server.process.status));
+  }
+  const baseline = runs.get(kinds[1])!;
+  for (const kind of kinds) {
+    const mine = runs.get(kind)!;
+    const cpuRatios = mine.map((run, round) => run.cpu / baseline[round].cpu);
+    const rateRatios = mine.map((run, round) => run.rps / baseline[round].rps);
+    const vsOwn = kind === kinds[1]
+      ? ""
+      : `${fmt(median(rateRatios), 2)}x, ${fmt(median(cpuRatios), 2)}x (cpu ${spread(cpuRatios)}) against ${
+        serverLabel(runtime, scenario, kinds[1])
+      }`;
+    console.log(
+      `${name.padEnd(11)} ${serverLabel(runtime, scenario, kind).padEnd(11)} ${
+        fmt(median(mine.map((r) => r.rps)), 0).padStart(7)
+      }  ${fmt(median(mine.map((r) => r.cpu)), 2).padStart(10)}  ${mine[mine.length - 1].p99.padEnd(9)} ${
+        "".padEnd(9)
+      } ${vsOwn}`.trimEnd(),
+    );
+  }
+  if (profileDir !== "") printProfile(`${profileDir}/${runtime}-${name}-h1serve.cpuprofile`);
+}
+
+/** Prints the functions where h1serve spent most self time, from its profile. */
+function printProfile(file: string): void {
+  try {
+    console.log(`  where h1serve's time goes (self time, ${file}):`);
+    for (const line of topFunctions(file, 12)) console.log(`    ${line}`);
+  } catch (error) {
+    console.log(`    no profile: ${(error as Error).message}`);
+  }
+}
+
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 let port = 19_000;
 console.log(
@@ -744,6 +881,10 @@ async function againstOwn(): Promise<void> {
             `${name.padEnd(11)} ${kind.padEnd(13)} ${fmt(kib, 2).padStart(5)} KiB of RSS per idle connection`,
           );
         }
+        continue;
+      }
+      if (SCENARIOS[name].interleaved !== undefined) {
+        await interleavedRows(runtime, name);
         continue;
       }
       if (name === "hello-workers") {
@@ -798,15 +939,7 @@ async function againstOwn(): Promise<void> {
             .trimEnd(),
         );
       }
-      if (profileDir !== "") {
-        const file = `${profileDir}/${runtime}-${name}-h1serve.cpuprofile`;
-        try {
-          console.log(`  where h1serve's time goes (self time, ${file}):`);
-          for (const line of topFunctions(file, 12)) console.log(`    ${line}`);
-        } catch (error) {
-          console.log(`    no profile: ${(error as Error).message}`);
-        }
-      }
+      if (profileDir !== "") printProfile(`${profileDir}/${runtime}-${name}-h1serve.cpuprofile`);
     }
     console.log();
   }
@@ -949,8 +1082,14 @@ async function againstBase(ref: string): Promise<void> {
     console.log(header.join("  "));
     for (const name of scenarioNames) {
       if (name === "idlefloor" || name.startsWith("ws")) continue; // --compare covers HTTP
-      const base: Side = { script: `${dir}/scripts/bench_server.ts`, values: [], rps: [] };
-      const current: Side = { script: benchServer, values: [], rps: [] };
+      const script = SCENARIOS[name]?.interleaved?.script ?? benchServer;
+      const baseScript = `${dir}/scripts/${script.split("/").pop()}`;
+      if (!existsSync(baseScript)) {
+        console.log(`${name.padEnd(11)}  (the base has no ${baseScript.split("/").pop()})`);
+        continue;
+      }
+      const base: Side = { script: baseScript, values: [], rps: [] };
+      const current: Side = { script, values: [], rps: [] };
       await compareScenario(runtime, name, base, current);
       // The rounds' own ratios: the two runs of a round are seconds apart, so what the machine does
       // over minutes cancels out of each ratio.

@@ -3,7 +3,8 @@
  * `<runtime> scripts/bench_server.ts <kind> <port>`, where kind is `h1serve`, `native`
  * (Deno.serve, Bun.serve or node:http) or `raw` (the runtime's TCP API answering every request
  * with a precomputed response, one write per read: the ceiling). Every kind serves the same app:
- * `GET /` → "Hello World!", `POST /echo` → the body back, `GET /big` → 64 KiB, `GET /json` → a 20 KiB
+ * `GET /` → "Hello World!", `GET /api/users/42?fields=name,email` → a small JSON record from the URL and
+ * two header fields (the `api` scenario), `POST /echo` → the body back, `GET /big` → 64 KiB, `GET /json` → a 20 KiB
  * JSON document (compressed by the request's Accept-Encoding: see `jsonResponse`), `GET /1m.bin` and
  * `GET /100m.bin` → the files of the static-file scenarios (`H1SERVE_BENCH_FILES`; see `fileResponse`;
  * on Bun the `native-static` kind serves them from `Bun.serve`'s `routes`, and with
@@ -26,6 +27,7 @@ import * as zlib from "node:zlib";
 import { serve } from "../mod.ts";
 import { serveDir } from "../src/static/serve_dir.ts";
 import { createReadStream, readFileSync, stat } from "node:fs";
+import { exitOnSigterm } from "./_bench_profile.ts";
 
 declare const Deno: {
   serve(
@@ -103,12 +105,34 @@ const filesDir = process.env.H1SERVE_BENCH_FILES ?? "";
 const FILE_NAMES = new Set(["/1m.bin", "/100m.bin"]);
 
 async function app(request: Request): Promise<Response> {
-  const path = new URL(request.url).pathname;
+  const url = new URL(request.url);
+  const path = url.pathname;
+  if (path.startsWith(API_PREFIX)) return Response.json(apiRecord(path, url.searchParams, request.headers));
   if (FILE_NAMES.has(path)) return fileResponse(request, path);
   if (path === "/echo") return new Response(await request.arrayBuffer());
   if (path === "/big") return new Response(BIG);
   if (path === "/json") return jsonResponse(request);
   return new Response("Hello World!");
+}
+
+/** The `api` scenario's route: `GET /api/users/42?fields=name,email` with a browser's header fields. */
+const API_PREFIX = "/api/users/";
+
+/**
+ * The `api` scenario's answer: the user's id from the path, the fields the query asks for, and two
+ * of the request's header fields, as an API handler reads them.
+ */
+function apiRecord(
+  path: string,
+  query: URLSearchParams,
+  headers: { get(name: string): string | null },
+): Record<string, unknown> {
+  return {
+    id: Number(path.slice(API_PREFIX.length)),
+    fields: query.get("fields")?.split(",") ?? [],
+    agent: headers.get("user-agent"),
+    language: headers.get("accept-language"),
+  };
 }
 
 /**
@@ -210,32 +234,7 @@ function countHeads(bytes: Uint8Array): number {
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
-// `deno task bench --profile DIR`: Node and Bun write their --cpu-prof file when the process exits;
-// Deno has no --cpu-prof, so the server profiles itself through node:inspector into this file.
-const profileFile = process.env.H1SERVE_CPU_PROFILE;
-if (profileFile && runtime === "deno") {
-  const { Session } = await import("node:inspector");
-  const { writeFileSync } = await import("node:fs");
-  const session = new Session();
-  session.connect();
-  const post = (method: string) =>
-    new Promise<{ profile?: unknown }>((resolve, reject) =>
-      session.post(
-        method,
-        (error: Error | null, result: unknown) =>
-          error ? reject(error) : resolve(result as { profile?: unknown }),
-      )
-    );
-  await post("Profiler.enable");
-  await post("Profiler.start");
-  process.on("SIGTERM", async () => {
-    const { profile } = await post("Profiler.stop");
-    writeFileSync(profileFile, JSON.stringify(profile));
-    process.exit(0);
-  });
-} else {
-  process.on("SIGTERM", () => process.exit(0));
-}
+await exitOnSigterm();
 
 if (process.env.H1SERVE_FORCE_GC === "1" && runtime === "bun") setInterval(() => Bun.gc(true), 200);
 
@@ -338,7 +337,13 @@ if (kind === "h1serve") {
       const chunks: Uint8Array[] = [];
       req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
       req.on("end", () => {
-        if (FILE_NAMES.has(req.url ?? "")) nodeFile(req, res);
+        if (req.url?.startsWith(API_PREFIX)) {
+          // The api handler as a node:http user writes it: the URL from the target and Host, two fields.
+          const url = new URL(req.url, `http://${req.headers.host}`);
+          const fields = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify(apiRecord(url.pathname, url.searchParams, fields)));
+        } else if (FILE_NAMES.has(req.url ?? "")) nodeFile(req, res);
         else if (req.url === "/echo") res.end(Buffer.concat(chunks));
         else if (req.url === "/big") res.end(BIG);
         else if (req.url === "/json") {

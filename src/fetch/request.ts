@@ -144,12 +144,23 @@ export class ServerRequest {
     return this.#source.url;
   }
 
-  /** The header fields, made into a `Headers` on first use. */
+  /**
+   * The header fields, made into a `Headers` on first use. Repeated fields are joined with `, `,
+   * except Cookie, whose values are joined with `; ` (RFC 9113 §8.2.3; what Node's and Bun's
+   * `Headers` and `Deno.serve` do too).
+   */
   get headers(): Headers {
     if (this.#headers === null) {
       const fields = this.#source.head.fields;
       const headers = new Headers();
-      for (let i = 0; i < fields.length; i += 2) headers.append(fields[i], fields[i + 1]);
+      for (let i = 0; i < fields.length; i += 2) {
+        const name = fields[i];
+        if ((name.length === 6 && name.toLowerCase() === "cookie") && headers.has(name)) {
+          headers.set(name, `${headers.get(name)}; ${fields[i + 1]}`);
+        } else {
+          headers.append(name, fields[i + 1]);
+        }
+      }
       this.#headers = headers;
     }
     return this.#headers;
