@@ -60,9 +60,11 @@ export interface CompressionLevels {
  */
 export interface CompressionOptions {
   /**
-   * The smallest body, in bytes, that is compressed (`Deno.serve`'s limit). A body of unknown length
-   * (a stream that does not end at once) is compressed whatever its length.
-   * @default {64}
+   * The smallest body, in bytes, that is compressed. A body of unknown length (a stream that does
+   * not end at once) is compressed whatever its length. Below 1 KiB a response fits in one TCP
+   * segment either way, so compressing it saves no round trip and costs CPU on every request
+   * (docs/COMPRESSION.md has the figures).
+   * @default {1024}
    */
   readonly threshold?: number;
   /** Each coding's level; see {@link CompressionLevels} for the defaults. */
@@ -105,12 +107,12 @@ export interface CompressionSettings {
  * import assert from "node:assert/strict";
  * import { DEFAULT_COMPRESSION } from "./options.ts";
  *
- * assert.equal(DEFAULT_COMPRESSION.threshold, 64);
+ * assert.equal(DEFAULT_COMPRESSION.threshold, 1024);
  * assert.deepEqual(DEFAULT_COMPRESSION.level, { gzip: 6, br: 4, zstd: 3 });
  * ```
  */
 export const DEFAULT_COMPRESSION: CompressionSettings = Object.freeze({
-  threshold: 64,
+  threshold: 1024,
   level: Object.freeze({ gzip: 6, br: 4, zstd: 3 }),
   encodings: CONTENT_CODINGS,
 });

@@ -205,16 +205,16 @@ describe("compression through the server (h1serve/testing)", () => {
     assert.equal(await etag('"v1"', "deflate"), '"v1"');
   });
 
-  test("the threshold: 63 bytes go as they are and 64 are compressed by default; the option moves it", async () => {
+  test("the threshold: 1,023 bytes go as they are and 1,024 are compressed by default; the option moves it", async () => {
     const sized = (length: number) => () =>
       new Response("a".repeat(length), { headers: { "content-type": "text/plain" } });
     const encodingOf = async (length: number, options: TestOptions = {}) =>
       (await answer(sized(length), { "Accept-Encoding": "gzip" }, options)).headers.get("content-encoding");
-    assert.equal(await encodingOf(63), null);
-    assert.equal(await encodingOf(64), "gzip");
-    assert.equal(await encodingOf(999, { compression: { threshold: 1000 } }), null);
-    assert.equal(await encodingOf(1000, { compression: { threshold: 1000 } }), "gzip");
-    assert.equal((await answer(sized(63), { "Accept-Encoding": "gzip" })).headers.get("vary"), null);
+    assert.equal(await encodingOf(1023), null);
+    assert.equal(await encodingOf(1024), "gzip");
+    assert.equal(await encodingOf(63, { compression: { threshold: 64 } }), null);
+    assert.equal(await encodingOf(64, { compression: { threshold: 64 } }), "gzip");
+    assert.equal((await answer(sized(1023), { "Accept-Encoding": "gzip" })).headers.get("vary"), null);
   });
 
   test("compression: false sends every response as the handler gave it, without Vary", async () => {
