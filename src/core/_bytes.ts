@@ -164,16 +164,62 @@ export class Latin1Memo {
    * @returns The string.
    */
   decode(slot: number, bytes: Uint8Array, start: number, end: number): string {
+    const previous = this.recall(slot, bytes, start, end);
+    if (previous !== undefined) return previous;
+    const text = latin1(bytes, start, end);
+    this.remember(slot, text);
+    return text;
+  }
+
+  /**
+   * The slot's last string when `bytes[start..end)` are its bytes, else `undefined`. A caller that
+   * checks what it remembers (a field value) need not check it again when it is recalled.
+   * @param slot The slot.
+   * @param bytes The buffer.
+   * @param start First byte.
+   * @param end One past the last byte.
+   * @returns The remembered string or `undefined`.
+   */
+  recall(slot: number, bytes: Uint8Array, start: number, end: number): string | undefined {
     const previous = this.#texts[slot];
     const length = end - start;
-    if (previous !== undefined && previous.length === length) {
-      let i = 0;
-      while (i < length && bytes[start + i] === previous.charCodeAt(i)) i++;
-      if (i === length) return previous;
-    }
-    const text = latin1(bytes, start, end);
+    if (previous === undefined || previous.length !== length) return undefined;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== previous.charCodeAt(i)) return undefined;
+    return previous;
+  }
+
+  /**
+   * The slot's last string when `bytes` at `start` begin with it and `follower` comes next (a field
+   * name and its colon), else `undefined`.
+   * @param slot The slot.
+   * @param bytes The buffer.
+   * @param start First byte.
+   * @param end The end of what may be read.
+   * @param follower The byte that must follow the string.
+   * @returns The remembered string or `undefined`.
+   */
+  recallBefore(
+    slot: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    follower: number,
+  ): string | undefined {
+    const previous = this.#texts[slot];
+    if (previous === undefined) return undefined;
+    const length = previous.length;
+    if (start + length >= end || bytes[start + length] !== follower) return undefined;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== previous.charCodeAt(i)) return undefined;
+    return previous;
+  }
+
+  /**
+   * Remembers a string in a slot (slots past 63 are not remembered).
+   * @param slot The slot.
+   * @param text The string.
+   */
+  remember(slot: number, text: string): void {
     if (slot < 64) this.#texts[slot] = text;
-    return text;
   }
 }
 

@@ -55,28 +55,36 @@ export function parseFieldLine(
 ): void {
   const first = line[start];
   if (first === SP || first === HTAB) throw new HttpError("OBS_FOLD", offset);
-  let i = start;
-  while (i < end && TOKEN_CHARS[line[i]] === 1) i++;
-  if (i === end || line[i] !== COLON) {
-    const at = offset + i - start;
-    if (i < end && (line[i] === SP || line[i] === HTAB)) throw new HttpError("SPACE_BEFORE_COLON", at);
-    throw new HttpError(i < end && line[i] === CR ? "BARE_CR" : "BAD_FIELD_NAME", at);
-  }
-  if (i === start) throw new HttpError("BAD_FIELD_NAME", offset);
   const slot = fields.length;
-  const name = memo === undefined ? latin1(line, start, i) : memo.decode(slot, line, start, i);
+  // A name or value that is byte for byte the one this slot held last was checked then.
+  let name = memo?.recallBefore(slot, line, start, end, COLON);
+  let i = start;
+  if (name !== undefined) i += name.length;
+  else {
+    while (i < end && TOKEN_CHARS[line[i]] === 1) i++;
+    if (i === end || line[i] !== COLON) {
+      const at = offset + i - start;
+      if (i < end && (line[i] === SP || line[i] === HTAB)) throw new HttpError("SPACE_BEFORE_COLON", at);
+      throw new HttpError(i < end && line[i] === CR ? "BARE_CR" : "BAD_FIELD_NAME", at);
+    }
+    if (i === start) throw new HttpError("BAD_FIELD_NAME", offset);
+    name = latin1(line, start, i);
+    memo?.remember(slot, name);
+  }
   let valueStart = i + 1;
   while (valueStart < end && (line[valueStart] === SP || line[valueStart] === HTAB)) valueStart++;
   let valueEnd = end;
   while (valueEnd > valueStart && (line[valueEnd - 1] === SP || line[valueEnd - 1] === HTAB)) valueEnd--;
-  for (let j = valueStart; j < valueEnd; j++) {
-    if (FIELD_VALUE_CHARS[line[j]] === 0) {
-      throw new HttpError(line[j] === CR ? "BARE_CR" : "BAD_FIELD_VALUE", offset + j - start);
+  let value = memo?.recall(slot + 1, line, valueStart, valueEnd);
+  if (value === undefined) {
+    for (let j = valueStart; j < valueEnd; j++) {
+      if (FIELD_VALUE_CHARS[line[j]] === 0) {
+        throw new HttpError(line[j] === CR ? "BARE_CR" : "BAD_FIELD_VALUE", offset + j - start);
+      }
     }
+    value = latin1(line, valueStart, valueEnd);
+    memo?.remember(slot + 1, value);
   }
-  const value = memo === undefined
-    ? latin1(line, valueStart, valueEnd)
-    : memo.decode(slot + 1, line, valueStart, valueEnd);
   fields.push(name, value);
 }
 

@@ -20,6 +20,7 @@
 import { isFinalStatus } from "../core/framing.ts";
 import { bodyPool } from "./body_pool.ts";
 import {
+  type FieldList,
   NO_FIELDS,
   OUTGOING,
   type OutgoingResponse,
@@ -75,6 +76,9 @@ export function jsonBody(data: unknown, init: ResponseInit): [string, ResponseIn
   return [text, { status: init.status, statusText: init.statusText, headers }];
 }
 
+/** The fields of `Response.json`'s response when the handler gives none. */
+const JSON_FIELDS: FieldList = Object.freeze([Object.freeze(["content-type", "application/json"] as const)]);
+
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** reason-phrase of RFC 9112 §4: HTAB, SP, VCHAR and obs-text. */
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -103,7 +107,8 @@ export class LightResponse implements SendableResponse {
   #bytes: Uint8Array | undefined;
   readonly #status: number;
   readonly #statusText: string;
-  readonly #isText: boolean;
+  /** The fields a response gets when its handler gives none (a string's Content-Type, or JSON's). */
+  #defaults: FieldList;
   #headers: Headers | null = null;
   #defaultsSet = false;
   #bodyUsed = false;
@@ -126,7 +131,7 @@ export class LightResponse implements SendableResponse {
     }
     this.#status = status;
     this.#statusText = statusText;
-    this.#isText = typeof body === "string";
+    this.#defaults = typeof body === "string" ? TEXT_FIELDS : NO_FIELDS;
     this.#text = typeof body === "string" ? body : undefined;
     this.#bytes = undefined;
     // Byte bodies are copied, as the Fetch standard's "extract a body" does: the handler may reuse
@@ -176,8 +181,8 @@ export class LightResponse implements SendableResponse {
     this.#headers ??= new Headers();
     if (!this.#defaultsSet) {
       this.#defaultsSet = true;
-      if (this.#isText) {
-        for (const [name, value] of TEXT_FIELDS) if (!this.#headers.has(name)) this.#headers.set(name, value);
+      for (const [name, value] of this.#defaults) {
+        if (!this.#headers.has(name)) this.#headers.set(name, value);
       }
     }
     return this.#headers;
@@ -189,9 +194,7 @@ export class LightResponse implements SendableResponse {
    * @returns The status, fields and body.
    */
   [OUTGOING](): OutgoingResponse {
-    const fields = this.#real === null && this.#headers === null
-      ? (this.#isText ? TEXT_FIELDS : NO_FIELDS)
-      : this.headers;
+    const fields = this.#real === null && this.#headers === null ? this.#defaults : this.headers;
     let body: string | Uint8Array | null = null;
     if (this.#real === null && !this.#bodyUsed) {
       body = this.#text ?? this.#bytes ?? null;
@@ -288,7 +291,13 @@ export class LightResponse implements SendableResponse {
    * @returns The response.
    */
   static json(data: unknown, init: ResponseInit = {}): LightResponse {
-    return new LightResponse(...jsonBody(data, init));
+    if (init.headers !== undefined) return new LightResponse(...jsonBody(data, init));
+    // No fields given: JSON's Content-Type is a constant list until the headers are first read.
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
+    const response = new LightResponse(text, { status: init.status, statusText: init.statusText });
+    response.#defaults = JSON_FIELDS;
+    return response;
   }
 
   /**

@@ -113,6 +113,32 @@ describe("LightResponse (FastResponse on Node) behaves as Response", () => {
     assert.deepEqual([...new Uint8Array(await response.arrayBuffer())], [1, 2, 3]);
   });
 
+  test("json: application/json unless the handler gives a Content-Type, in the headers and in what the server sends", () => {
+    for (const Class of [FastResponse, LightResponse as unknown as typeof Response]) {
+      const sent = (response: Response) => Object.fromEntries(outgoing(response).fields);
+      const plain = Class.json({ a: 1 }, { status: 201 });
+      assert.equal(plain.status, 201);
+      assert.deepEqual(
+        sent(plain),
+        Object.fromEntries(
+          new OriginalResponse("{}", { headers: plain.headers })
+            .headers,
+        ),
+      );
+      assert.equal(sent(Class.json(null))["content-type"], "application/json");
+      assert.equal(Class.json([]).headers.get("content-type"), "application/json");
+      const read = Class.json(1);
+      read.headers.set("x-a", "1");
+      assert.deepEqual(sent(read), { "content-type": "application/json", "x-a": "1" });
+      const typed = Class.json(1, { headers: { "content-type": "application/problem+json" } });
+      assert.equal(sent(typed)["content-type"], "application/problem+json");
+      assert.equal(sent(Class.json(1, { headers: { "x-b": "2" } }))["content-type"], "application/json");
+      assert.throws(() => Class.json(undefined), TypeError);
+    }
+    // The standard's check of a null-body status (Bun's own Response.json does not make it).
+    assert.throws(() => LightResponse.json(1, { status: 204 }), TypeError);
+  });
+
   test("its body reads once, in any form, and members it lacks come from a real Response", async () => {
     const response = new LightResponse("héllo");
     const copy = response.clone();
