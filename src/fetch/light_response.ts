@@ -21,6 +21,7 @@ import { isFinalStatus } from "../core/framing.ts";
 import { bodyPool } from "./body_pool.ts";
 import {
   type FieldList,
+  JSON_FIELDS,
   NO_FIELDS,
   OUTGOING,
   type OutgoingResponse,
@@ -75,9 +76,6 @@ export function jsonBody(data: unknown, init: ResponseInit): [string, ResponseIn
   if (!headers.has("content-type")) headers.set("content-type", "application/json");
   return [text, { status: init.status, statusText: init.statusText, headers }];
 }
-
-/** The fields of `Response.json`'s response when the handler gives none. */
-const JSON_FIELDS: FieldList = Object.freeze([Object.freeze(["content-type", "application/json"] as const)]);
 
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** reason-phrase of RFC 9112 §4: HTAB, SP, VCHAR and obs-text. */

@@ -132,6 +132,21 @@ const RUNTIME_TEXT_FIELDS = [...new Response("").headers];
 export const TEXT_TYPE_LEFT_OUT: boolean = !RUNTIME_TEXT_FIELDS.some(([name]) => name === "content-type");
 
 /**
+ * The header fields of `Response.json`'s response when the handler gives none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { JSON_FIELDS } from "./outgoing.ts";
+ *
+ * assert.deepEqual(JSON_FIELDS, [["content-type", "application/json"]]);
+ * ```
+ */
+export const JSON_FIELDS: FieldList = Object.freeze([
+  Object.freeze(["content-type", "application/json"] as const),
+]);
+
+/**
  * The header fields of a string body when the handler gives none: the Fetch standard's
  * Content-Type (the runtime's own fields, where it gives them).
  *

@@ -20,6 +20,7 @@ import { bodyPool } from "./body_pool.ts";
 import { isResponse, jsonBody, LightResponse } from "./light_response.ts";
 import {
   type FieldList,
+  JSON_FIELDS,
   NO_FIELDS,
   OUTGOING,
   type OutgoingResponse,
@@ -99,7 +100,17 @@ class RememberingResponse extends NativeResponse implements SendableResponse {
   }
 
   static override json(data: unknown, init: ResponseInit = {}): RememberingResponse {
-    return new RememberingResponse(...jsonBody(data, init));
+    if (init.headers !== undefined) return new RememberingResponse(...jsonBody(data, init));
+    // No fields given: the runtime's Response gets JSON's Content-Type, and the server a constant list.
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
+    const response = new RememberingResponse(text, {
+      status: init.status,
+      statusText: init.statusText,
+      headers: JSON_FIELDS as [string, string][],
+    });
+    response.#defaultFields = JSON_FIELDS;
+    return response;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
