@@ -107,7 +107,7 @@ class RememberingResponse extends NativeResponse implements SendableResponse {
     const response = new RememberingResponse(text, {
       status: init.status,
       statusText: init.statusText,
-      headers: JSON_FIELDS as [string, string][],
+      headers: { "content-type": "application/json" }, // a fresh record: the quickest init on Bun and Deno
     });
     response.#defaultFields = JSON_FIELDS;
     return response;
