@@ -113,6 +113,24 @@ describe("LightResponse (FastResponse on Node) behaves as Response", () => {
     assert.deepEqual([...new Uint8Array(await response.arrayBuffer())], [1, 2, 3]);
   });
 
+  test("fields given as a record are sent as the response's headers hold them", () => {
+    const records: Record<string, string>[] = [
+      { "Content-Type": "text/html", "X-B": " padded\t", "x-a": "1" },
+      { "x-only": "v" },
+      { "Set-Cookie": "a=1", "Cache-Control": "no-store", "content-length": "4" },
+      { "X-Twice": "1", "x-twice": "2" },
+      {},
+    ];
+    for (const body of ["text", new Uint8Array([1, 2, 3, 4])]) {
+      for (const record of records) {
+        const response = new FastResponse(body, { headers: record });
+        const sent = [...outgoing(response).fields].map(([name, value]) => [name, value]);
+        assert.deepEqual(sent, [...response.headers], `${JSON.stringify(record)} with a ${typeof body} body`);
+      }
+    }
+    assert.throws(() => new FastResponse("x", { headers: { "bad name": "v" } }), TypeError);
+  });
+
   test("json: application/json unless the handler gives a Content-Type, in the headers and in what the server sends", () => {
     for (const Class of [FastResponse, LightResponse as unknown as typeof Response]) {
       const sent = (response: Response) => Object.fromEntries(outgoing(response).fields);
