@@ -66,7 +66,7 @@ type ResponseFields = FieldList | Headers;
  * parser.push(bytes, 0, bytes.length, 0);
  * const policy = new CompressionPolicy(resolveCompression(undefined, ["br", "gzip"])!);
  * const fields = [["content-type", "application/json"], ["etag", '"v1"']] as const;
- * const plan = policy.plan(parser.head, 200, fields, 1000);
+ * const plan = policy.plan(parser.head, 200, fields, 4096);
  * assert.equal(plan?.coding, "gzip");
  * assert.deepEqual(plan?.fields, [
  *   ["content-type", "application/json"],
@@ -75,7 +75,7 @@ type ResponseFields = FieldList | Headers;
  *   ["vary", "Accept-Encoding"],
  * ]);
  * assert.equal(policy.plan(parser.head, 200, fields, 10), null); // under the threshold
- * assert.equal(policy.plan(parser.head, 200, [["content-type", "image/png"]], 1000), null);
+ * assert.equal(policy.plan(parser.head, 200, [["content-type", "image/png"]], 4096), null);
  * ```
  */
 export class CompressionPolicy {
