@@ -45,7 +45,6 @@ describe("serve over raw TCP", () => {
     );
     const expected = "HTTP/1.1 200 OK\r\n" +
       "content-type: text/html; charset=utf-8\r\n" +
-      "vary: Accept-Encoding\r\n" +
       `date: ${date}\r\n` +
       "content-length: 177\r\n" +
       "connection: keep-alive\r\n" +
