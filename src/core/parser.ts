@@ -24,6 +24,8 @@ import type { ProtocolLimits } from "./limits.ts";
 
 const CR = 0x0d;
 const SP = 0x20;
+/** The longest field section remembered for the next head (see RequestHeadParser's #recallFields). */
+const FIELD_SECTION_MEMO_LIMIT = 4096;
 
 /**
  * The request-target forms of RFC 9112 §3.2.
@@ -174,6 +176,13 @@ export class RequestHeadParser {
    */
   #methodBytes = 0;
   readonly #summary: FieldSummary = emptyFieldSummary();
+  /** Where the current head's field section starts in the input, when it started in this push; else -1. */
+  #fieldsStart = -1;
+  /** Bytes of the current head up to and with its request line. */
+  #requestLineBytes = 0;
+  /** The field section of the last head remembered (see #recallFields), and its fields. */
+  #lastFieldBytes: Uint8Array | null = null;
+  #lastFields: string[] | null = null;
 
   /**
    * Creates a parser for request heads.
@@ -221,6 +230,7 @@ export class RequestHeadParser {
       }
       if (next === -1) {
         this.#checkLineSize(lineOffset, this.#lines.pendingBytes);
+        this.#fieldsStart = -1; // the section goes on in another input
         return -1;
       }
       const lines = this.#lines;
@@ -237,11 +247,19 @@ export class RequestHeadParser {
         if (lineLength + 1 > this.#maxRequestLine) throw new HttpError("URI_TOO_LONG", lines.lineOffset);
         this.#parseRequestLine(lines.line, lines.lineStart, lines.lineEnd, lines.lineOffset);
         this.#sawRequestLine = true;
+        this.#requestLineBytes = this.#headBytes;
+        this.#fieldsStart = lines.pendingBytes === 0 ? at : -1;
+        const recalled = this.#fieldsStart === -1 ? -1 : this.#recallFields(input, at, end);
+        if (recalled !== -1) {
+          this.head = this.#finish(offset + recalled - 2 - start);
+          return recalled;
+        }
         continue;
       }
       this.#countBytes(lineLength + 2, lines.lineOffset);
       if (lineLength === 0) {
         this.head = this.#finish(lines.lineOffset);
+        this.#rememberFields(input, at);
         return at;
       }
       if (this.#fields.length >= this.#limits.maxHeaderCount * 2) {
@@ -256,7 +274,37 @@ export class RequestHeadParser {
         this.#fieldMemo,
       );
     }
+    this.#fieldsStart = -1;
     return -1;
+  }
+
+  /**
+   * Takes the field section at `input[at..]` as the last head's when its bytes are the same, up to
+   * and with the empty line: those bytes were parsed and checked then, under the same limits, so
+   * the fields are the same (a browser sends the same section on every request of a connection).
+   * @returns The index after the section, or -1 when it is not the last one (or not all here).
+   */
+  #recallFields(input: Uint8Array, at: number, end: number): number {
+    const block = this.#lastFieldBytes;
+    if (block === null || end - at < block.length) return -1;
+    if (this.#headBytes + block.length > this.#limits.maxHeaderBytes) return -1;
+    for (let i = 0; i < block.length; i++) if (input[at + i] !== block[i]) return -1;
+    this.#headBytes += block.length;
+    this.#fields = this.#lastFields!.slice();
+    return at + block.length;
+  }
+
+  /**
+   * Remembers the field section of the head that ended at `input[end]`, when all of it was read
+   * from this input and every line ended with CRLF (so that its bytes are what the head counted).
+   */
+  #rememberFields(input: Uint8Array, end: number): void {
+    const start = this.#fieldsStart;
+    if (start === -1 || end - start > FIELD_SECTION_MEMO_LIMIT) return;
+    const fieldBytes = this.#headBytes - this.#requestLineBytes;
+    if (fieldBytes !== end - start) return;
+    this.#lastFieldBytes = input.slice(start, end);
+    this.#lastFields = this.#fields.slice();
   }
 
   /** Prepares for the next head. */

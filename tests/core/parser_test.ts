@@ -1103,3 +1103,93 @@ describe("RequestHeadParser repeated heads (its Latin1Memo)", () => {
     }
   });
 });
+
+describe("RequestHeadParser's memory of the last field section", () => {
+  /** What a parser makes of one head given whole: the head, or the error's code and offset. */
+  const parse = (parser: RequestHeadParser, text: string): unknown => {
+    const input = new Uint8Array(Array.from(text, (char) => char.charCodeAt(0)));
+    try {
+      const at = parser.push(input, 0, input.length, 0);
+      return at === -1 ? "incomplete" : { at, head: parser.head };
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      return { code: error.code, offset: error.offset };
+    } finally {
+      parser.reset();
+    }
+  };
+  /** The same, given in two pieces cut at `cut` (the index is given as in the whole input). */
+  const parseSplit = (parser: RequestHeadParser, text: string, cut: number): unknown => {
+    const input = new Uint8Array(Array.from(text, (char) => char.charCodeAt(0)));
+    try {
+      if (parser.push(input.subarray(0, cut), 0, cut, 0) !== -1) return "complete too early";
+      const at = parser.push(input.subarray(cut), 0, input.length - cut, cut);
+      return at === -1 ? "incomplete" : { at: at + cut, head: parser.head };
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      return { code: error.code, offset: error.offset };
+    } finally {
+      parser.reset();
+    }
+  };
+  const FIELDS = "Host: a\r\nUser-Agent: test/1.0\r\nAccept: */*\r\nCookie: s=1\r\n\r\n";
+  const heads = [
+    `GET / HTTP/1.1\r\n${FIELDS}`,
+    `GET /other?q=1 HTTP/1.1\r\n${FIELDS}`,
+    `GET / HTTP/1.0\r\n${FIELDS}`,
+    `CONNECT a:443 HTTP/1.1\r\n${FIELDS}`,
+    // The same section is valid for an absolute-form target and not for an origin-form one.
+    "GET http://b/ HTTP/1.1\r\nHost: \r\nX: 1\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: \r\nX: 1\r\n\r\n",
+    // Transfer-Encoding is refused in HTTP/1.0 only.
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+    // One byte differs, and makes a value invalid.
+    `GET / HTTP/1.1\r\n${FIELDS.replace("s=1", "s=\x01")}`,
+    // Bare LF line endings, and a section that ends short of its empty line.
+    "GET / HTTP/1.1\nHost: a\nUser-Agent: test/1.0\n\n",
+    `GET / HTTP/1.1\r\n${FIELDS.slice(0, -2)}`,
+    // A longer target: with a small header limit, the same section no longer fits.
+    `GET /${"a".repeat(40)} HTTP/1.1\r\n${FIELDS}`,
+  ];
+
+  it("after any head, a parser reads the next one as a new parser does, whole or split", () => {
+    for (const maxHeaderBytes of [DEFAULT_PROTOCOL_LIMITS.maxHeaderBytes, 100]) {
+      const limits = resolveProtocolLimits({ maxHeaderBytes });
+      for (const first of heads) {
+        for (const second of heads) {
+          const used = new RequestHeadParser(limits);
+          parse(used, first);
+          const expected = parse(new RequestHeadParser(limits), second);
+          assert.deepEqual(
+            parse(used, second),
+            expected,
+            `${JSON.stringify(second)} after ${JSON.stringify(first)}`,
+          );
+          // And the same head twice in a row, the second time from the memory, and then split in two.
+          parse(used, second);
+          assert.deepEqual(parse(used, second), expected, `${JSON.stringify(second)} twice`);
+          for (const cut of [1, second.length >> 1, second.length - 1]) {
+            parse(used, second);
+            assert.deepEqual(
+              parseSplit(used, second, cut),
+              expected,
+              `${JSON.stringify(second)} cut at ${cut}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it("a head read from the memory has fields of its own: changing one head's fields changes no other", () => {
+    const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
+    const first = parse(parser, heads[0]) as { head: { fields: string[] } };
+    const second = parse(parser, heads[1]) as { head: { fields: string[] } };
+    assert.notEqual(second.head.fields, first.head.fields);
+    first.head.fields[1] = "changed";
+    const third = parse(parser, heads[0]) as { head: { fields: string[] } };
+    assert.equal(third.head.fields[1], "a");
+    assert.deepEqual(second.head.fields, third.head.fields);
+  });
+});
