@@ -148,6 +148,14 @@ function fixedRequestLua(request: string): string {
   return `request = function() return "${quoted}" end`;
 }
 
+/** The browser's API request, sent byte for byte (the `api` and `hono` scenarios). */
+const BROWSER_API_REQUEST: Omit<Scenario, "interleaved"> = {
+  path: API_TARGET,
+  wrk: ["-c", "50"],
+  raw: false,
+  lua: fixedRequestLua(browserRequest()),
+};
+
 /** The servers of `api`: h1serve and the runtime's own. */
 const apiKinds = () => ["h1serve", "native"];
 /** The servers of the `hono` scenarios: h1serve and the runtime's own (on Node @hono/node-server, and srvx). */
@@ -182,21 +190,9 @@ wrk.headers["Content-Type"] = "application/octet-stream"`,
   json20k: { path: "/json", wrk: ["-c", "50"], raw: false },
   "json20k-br": { path: "/json", wrk: ["-c", "50", "-H", "Accept-Encoding: gzip, br"], raw: false },
   // A browser's API request (14 fields, ~900 bytes): the URL parsed, two fields read, Response.json.
-  api: {
-    path: API_TARGET,
-    wrk: ["-c", "50"],
-    raw: false,
-    lua: fixedRequestLua(browserRequest()),
-    interleaved: { script: benchServer, kinds: apiKinds },
-  },
+  api: { ...BROWSER_API_REQUEST, interleaved: { script: benchServer, kinds: apiKinds } },
   // The same Hono app on each server: the api request, and hello.
-  hono: {
-    path: API_TARGET,
-    wrk: ["-c", "50"],
-    raw: false,
-    lua: fixedRequestLua(browserRequest()),
-    interleaved: { script: honoServer, kinds: honoKinds },
-  },
+  hono: { ...BROWSER_API_REQUEST, interleaved: { script: honoServer, kinds: honoKinds } },
   "hono-hello": {
     path: "/",
     wrk: ["-c", "50"],

@@ -133,6 +133,12 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
   return text;
 }
 
+/** Whether `bytes` at `start` hold the characters of `text` (all below U+0100), one byte each. */
+function startsWithText(bytes: Uint8Array, start: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Latin-1 decoding with a memory: each numbered slot remembers the last string it produced, and
  * gives it back when the same bytes come again. Requests repeat most of their head (method,
@@ -182,10 +188,8 @@ export class Latin1Memo {
    */
   recall(slot: number, bytes: Uint8Array, start: number, end: number): string | undefined {
     const previous = this.#texts[slot];
-    const length = end - start;
-    if (previous === undefined || previous.length !== length) return undefined;
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== previous.charCodeAt(i)) return undefined;
-    return previous;
+    if (previous === undefined || previous.length !== end - start) return undefined;
+    return startsWithText(bytes, start, previous) ? previous : undefined;
   }
 
   /**
@@ -209,8 +213,7 @@ export class Latin1Memo {
     if (previous === undefined) return undefined;
     const length = previous.length;
     if (start + length >= end || bytes[start + length] !== follower) return undefined;
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== previous.charCodeAt(i)) return undefined;
-    return previous;
+    return startsWithText(bytes, start, previous) ? previous : undefined;
   }
 
   /**

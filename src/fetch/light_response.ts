@@ -51,6 +51,28 @@ export function isResponse(value: unknown): boolean {
 }
 
 /**
+ * A value as `Response.json`'s body text.
+ *
+ * @param data The value to serialize.
+ * @returns The JSON text.
+ * @throws {TypeError} If the value cannot be serialized (`undefined`, a function).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonText } from "./light_response.ts";
+ *
+ * assert.equal(jsonText({ a: [1] }), '{"a":[1]}');
+ * assert.throws(() => jsonText(undefined), TypeError);
+ * ```
+ */
+export function jsonText(data: unknown): string {
+  const text = JSON.stringify(data);
+  if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
+  return text;
+}
+
+/**
  * The body and init of a JSON response, as `Response.json` makes them: the value serialized,
  * and Content-Type `application/json` unless the init sets one.
  *
@@ -70,8 +92,7 @@ export function isResponse(value: unknown): boolean {
  * ```
  */
 export function jsonBody(data: unknown, init: ResponseInit): [string, ResponseInit] {
-  const text = JSON.stringify(data);
-  if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
+  const text = jsonText(data);
   const headers = new Headers(init.headers);
   if (!headers.has("content-type")) headers.set("content-type", "application/json");
   return [text, { status: init.status, statusText: init.statusText, headers }];
@@ -291,9 +312,7 @@ export class LightResponse implements SendableResponse {
   static json(data: unknown, init: ResponseInit = {}): LightResponse {
     if (init.headers !== undefined) return new LightResponse(...jsonBody(data, init));
     // No fields given: JSON's Content-Type is a constant list until the headers are first read.
-    const text = JSON.stringify(data);
-    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
-    const response = new LightResponse(text, { status: init.status, statusText: init.statusText });
+    const response = new LightResponse(jsonText(data), { status: init.status, statusText: init.statusText });
     response.#defaults = JSON_FIELDS;
     return response;
   }

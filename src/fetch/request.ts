@@ -13,6 +13,7 @@
  * @module
  */
 
+import { isNamed } from "../core/_bytes.ts";
 import type { RequestHead } from "../core/parser.ts";
 import type { RequestBody } from "./request_body.ts";
 import { standIn } from "./stand_in.ts";
@@ -155,7 +156,7 @@ export class ServerRequest {
       const headers = new Headers();
       for (let i = 0; i < fields.length; i += 2) {
         const name = fields[i];
-        if ((name.length === 6 && name.toLowerCase() === "cookie") && headers.has(name)) {
+        if (isNamed(name, "cookie") && headers.has(name)) {
           headers.set(name, `${headers.get(name)}; ${fields[i + 1]}`);
         } else {
           headers.append(name, fields[i + 1]);

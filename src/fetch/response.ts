@@ -17,7 +17,7 @@
  */
 
 import { bodyPool } from "./body_pool.ts";
-import { isResponse, jsonBody, LightResponse } from "./light_response.ts";
+import { isResponse, jsonBody, jsonText, LightResponse } from "./light_response.ts";
 import {
   type FieldList,
   JSON_FIELDS,
@@ -102,9 +102,7 @@ class RememberingResponse extends NativeResponse implements SendableResponse {
   static override json(data: unknown, init: ResponseInit = {}): RememberingResponse {
     if (init.headers !== undefined) return new RememberingResponse(...jsonBody(data, init));
     // No fields given: the runtime's Response gets JSON's Content-Type, and the server a constant list.
-    const text = JSON.stringify(data);
-    if (text === undefined) throw new TypeError("the value cannot be serialized to JSON");
-    const response = new RememberingResponse(text, {
+    const response = new RememberingResponse(jsonText(data), {
       status: init.status,
       statusText: init.statusText,
       headers: { "content-type": "application/json" }, // a fresh record: the quickest init on Bun and Deno

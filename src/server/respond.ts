@@ -194,14 +194,9 @@ function send(target: ResponseTarget, value: unknown, isReplacement: boolean): v
   if (file !== null) {
     // A file sent as it is goes by the file path; one to compress is read as a stream.
     const plan = target.services.compression?.plan(target.request, parts.status, parts.fields, file.length);
-    if (plan == null) return sendFile(target, parts, file, (error) => replace(target, error, isReplacement));
-    if (plan.coding === null) {
-      return sendFile(
-        target,
-        { ...parts, fields: plan.varied },
-        file,
-        (error) => replace(target, error, isReplacement),
-      );
+    if (plan == null || plan.coding === null) {
+      const sent = plan == null ? parts : { ...parts, fields: plan.varied };
+      return sendFile(target, sent, file, (error) => replace(target, error, isReplacement));
     }
   }
   sendRead(target, body, parts, isReplacement).catch((error) => broke(target, error));
