@@ -162,14 +162,21 @@ export class FrameOutput {
   }
 
   #writeNow(frames: Uint8Array[], applicationBytes: number, pooled: Uint8Array | null): void {
+    // A transport may say "sent" inside write() itself; bufferedAmount still counts the bytes until
+    // the code that called send() has run to its end, as in a browser.
+    let insideWrite = true;
+    const settle = () => {
+      if (insideWrite) queueMicrotask(() => this.#sent(applicationBytes));
+      else this.#sent(applicationBytes);
+    };
     const sent = pooled !== null
       ? () => {
         bodyPool.recycle(pooled);
-        this.#sent(applicationBytes);
+        settle();
       }
       : applicationBytes === 0
       ? undefined
-      : () => this.#sent(applicationBytes);
+      : settle;
     let total = 0;
     for (const frame of frames) total += frame.byteLength;
     this.#bytesSent += total;
@@ -179,6 +186,7 @@ export class FrameOutput {
     else if (socket.writeParts !== undefined && total >= PARTS_FROM) {
       writable = socket.writeParts(frames, sent);
     } else writable = socket.write(concatBytes(frames), sent);
+    insideWrite = false;
     if (!writable && this.#writable) {
       this.#writable = false;
       this.#blockedSince = this.#clock.now();

@@ -133,6 +133,9 @@ describe("WebSocket echoes in order", () => {
       "a",
       "b",
     ]);
+    // The socket took every byte inside write(); they stay counted until the sending code has run.
+    assert.equal(ws.bufferedAmount, 10_002);
+    await Promise.resolve();
     assert.equal(ws.bufferedAmount, 0);
   });
 });
