@@ -358,7 +358,11 @@ describe("ServerWebSocket API", () => {
           const socketOpen: ServerWebSocket = socket;
           assert.equal(socketOpen.readyState, 1);
           socket.send(new Uint8Array(4 << 20));
-          assert.equal(socket.bufferedAmount, 4 << 20, "a send is counted until the code that sent it has run");
+          assert.equal(
+            socket.bufferedAmount,
+            4 << 20,
+            "a send is counted until the code that sent it has run",
+          );
           checks.resolve();
         } catch (error) {
           checks.reject(error); // an event handler's throw would only be reported, not fail the test
