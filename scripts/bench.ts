@@ -156,8 +156,11 @@ const BROWSER_API_REQUEST: Omit<Scenario, "interleaved"> = {
   lua: fixedRequestLua(browserRequest()),
 };
 
-/** The servers of `api`: h1serve and the runtime's own. */
-const apiKinds = () => ["h1serve", "native"];
+/**
+ * The servers of `api`: h1serve, the runtime's own, and the raw ceiling (which reads the same request
+ * and writes a precomputed answer: the I/O floor of a server in JavaScript on the runtime's TCP API).
+ */
+const apiKinds = () => ["h1serve", "native", "raw"];
 /** The servers of the `hono` scenarios: h1serve and the runtime's own (on Node @hono/node-server, and srvx). */
 const honoKinds = (runtime: string) =>
   runtime === "node" ? ["h1serve", "native", "srvx"] : ["h1serve", "native"];

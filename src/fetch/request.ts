@@ -13,9 +13,9 @@
  * @module
  */
 
-import { isNamed } from "../core/_bytes.ts";
 import type { RequestHead } from "../core/parser.ts";
 import type { RequestBody } from "./request_body.ts";
+import { requestHeaders } from "./request_headers.ts";
 import { standIn } from "./stand_in.ts";
 
 /** The connection's side of a request: what the lazy object is built from. */
@@ -151,20 +151,7 @@ export class ServerRequest {
    * `Headers` and `Deno.serve` do too).
    */
   get headers(): Headers {
-    if (this.#headers === null) {
-      const fields = this.#source.head.fields;
-      const headers = new Headers();
-      for (let i = 0; i < fields.length; i += 2) {
-        const name = fields[i];
-        if (isNamed(name, "cookie") && headers.has(name)) {
-          headers.set(name, `${headers.get(name)}; ${fields[i + 1]}`);
-        } else {
-          headers.append(name, fields[i + 1]);
-        }
-      }
-      this.#headers = headers;
-    }
-    return this.#headers;
+    return this.#headers ??= requestHeaders(this.#source.head.fields);
   }
 
   /** Aborted when the connection closes before the response is complete. */
