@@ -1182,6 +1182,19 @@ describe("RequestHeadParser's memory of the last field section", () => {
     }
   });
 
+  it("a field section that differs from the last in any one byte is read as a new parser reads it", () => {
+    const base = "GET / HTTP/1.1\r\nHost: a.test\r\nAccept: text/html\r\nX-Abc: 1\r\n\r\n";
+    const sectionStart = base.indexOf("\r\n") + 2;
+    for (let at = sectionStart; at < base.length - 4; at++) {
+      const changed = base.slice(0, at) + (base[at] === "x" ? "y" : "x") + base.slice(at + 1);
+      const used = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
+      parse(used, base);
+      parse(used, base); // the second one from the memory
+      const expected = parse(new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS), changed);
+      assert.deepEqual(parse(used, changed), expected, `byte ${at} changed: ${JSON.stringify(changed)}`);
+    }
+  });
+
   it("a head read from the memory has fields of its own: changing one head's fields changes no other", () => {
     const parser = new RequestHeadParser(DEFAULT_PROTOCOL_LIMITS);
     const first = parse(parser, heads[0]) as { head: { fields: string[] } };
