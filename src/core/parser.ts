@@ -183,8 +183,6 @@ export class RequestHeadParser {
   /** The field section of the last head remembered (see #recallFields), and its fields. */
   #lastFieldBytes: Uint8Array | null = null;
   #lastFields: string[] | null = null;
-  /** A view of #lastFieldBytes for comparing it four bytes at a time. */
-  #lastFieldWords: DataView | null = null;
 
   /**
    * Creates a parser for request heads.
@@ -290,7 +288,7 @@ export class RequestHeadParser {
     const block = this.#lastFieldBytes;
     if (block === null || end - at < block.length) return -1;
     if (this.#headBytes + block.length > this.#limits.maxHeaderBytes) return -1;
-    if (!sameBytes(input, at, block, this.#lastFieldWords!)) return -1;
+    for (let i = 0; i < block.length; i++) if (input[at + i] !== block[i]) return -1;
     this.#headBytes += block.length;
     this.#fields = this.#lastFields!.slice();
     return at + block.length;
@@ -306,7 +304,6 @@ export class RequestHeadParser {
     const fieldBytes = this.#headBytes - this.#requestLineBytes;
     if (fieldBytes !== end - start) return;
     this.#lastFieldBytes = input.slice(start, end);
-    this.#lastFieldWords = new DataView(this.#lastFieldBytes.buffer);
     this.#lastFields = this.#fields.slice();
   }
 
@@ -465,17 +462,4 @@ export class RequestHeadParser {
       byteLength: this.#headBytes,
     };
   }
-}
-
-/**
- * Whether `input` holds the bytes of `block` from `at` on (which the caller has checked it has
- * room for), compared four bytes at a time.
- */
-function sameBytes(input: Uint8Array, at: number, block: Uint8Array, blockWords: DataView): boolean {
-  const words = new DataView(input.buffer, input.byteOffset + at, block.length);
-  const length = block.length;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) if (words.getUint32(i) !== blockWords.getUint32(i)) return false;
-  for (; i < length; i++) if (input[at + i] !== block[i]) return false;
-  return true;
 }

@@ -2,7 +2,8 @@
  * The request object handlers receive: `instanceof Request`, with every property and method of
  * the Web `Request`, but built lazily. A real `Request` costs more to construct than the rest of
  * a hello-world exchange (docs/BENCHMARKS.md), so only the parts a handler touches are made: `url` is one string concatenation, `headers` a `Headers`
- * built on first use, `signal` an `AbortController` created on first use, and the body is the
+ * made on first use (`request_headers.ts`: where the runtime allows, one that answers `get` and `has`
+ * from the parsed fields), `signal` an `AbortController` created on first use, and the body is the
  * stream the connection feeds. Anything else (`clone()`, `formData()`, `cache`, …) is answered
  * by a real `Request` created on demand from the same parts.
  *
