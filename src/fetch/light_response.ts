@@ -20,6 +20,7 @@
 import { isFinalStatus } from "../core/framing.ts";
 import { bodyPool } from "./body_pool.ts";
 import {
+  contentTypeFields,
   type FieldList,
   JSON_FIELDS,
   NO_FIELDS,
@@ -161,7 +162,13 @@ export class LightResponse implements SendableResponse {
       this.#real = new NativeResponse(body, init); // a stream, Blob or form data: the real thing
       return;
     }
-    if (init?.headers !== undefined) this.#headers = new Headers(init.headers); // validated now, as Response does
+    if (init?.headers !== undefined) {
+      // A record of one Content-Type is a constant list, made once (and checked then); any other
+      // headers are a Headers, validated now, as Response does.
+      const fields = contentTypeFields(init.headers);
+      if (fields !== null) this.#defaults = fields;
+      else this.#headers = new Headers(init.headers);
+    }
   }
 
   /** The status code. */

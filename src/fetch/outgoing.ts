@@ -175,3 +175,52 @@ export const TEXT_FIELDS: FieldList = Object.freeze(
  * ```
  */
 export const NO_FIELDS: FieldList = Object.freeze([]);
+
+/** Frozen field lists for one-field Content-Type records, by the value given (bounded). */
+const CONTENT_TYPE_LISTS = new Map<string, FieldList>();
+const CONTENT_TYPE_LISTS_LIMIT = 64;
+
+/**
+ * The constant field list for a response's `headers` init when that is a plain record of one
+ * Content-Type (what Hono's `c.json`, `c.text` with a status and `c.html` give), so that the server
+ * sends the head it made for the same list last time; `null` for any other init.
+ *
+ * @param headers A response's `headers` init.
+ * @returns The list (the same one for the same value), or `null`.
+ * @throws {TypeError} For a value that no `Headers` takes, as `new Response` throws.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contentTypeFields } from "./outgoing.ts";
+ *
+ * const fields = contentTypeFields({ "Content-Type": "application/json" });
+ * assert.deepEqual(fields, [["content-type", "application/json"]]);
+ * assert.equal(contentTypeFields({ "content-type": "application/json" }), fields);
+ * assert.equal(contentTypeFields({ "Content-Type": "text/html", "X-A": "1" }), null);
+ * ```
+ */
+export function contentTypeFields(headers: HeadersInit): FieldList | null {
+  if (
+    typeof headers !== "object" || headers === null || Object.getPrototypeOf(headers) !== Object.prototype
+  ) {
+    return null;
+  }
+  let name: string | null = null;
+  for (const key in headers) {
+    if (name !== null) return null;
+    name = key;
+  }
+  if (name === null || name.length !== 12 || name.toLowerCase() !== "content-type") return null;
+  const value = (headers as Record<string, unknown>)[name];
+  if (typeof value !== "string") return null;
+  let fields = CONTENT_TYPE_LISTS.get(value);
+  if (fields === undefined) {
+    // The runtime's own checks and trimming, once per value.
+    fields = Object.freeze(
+      [...new Headers({ "content-type": value })].map(([n, v]) => Object.freeze([n, v] as const)),
+    );
+    if (CONTENT_TYPE_LISTS.size < CONTENT_TYPE_LISTS_LIMIT) CONTENT_TYPE_LISTS.set(value, fields);
+  }
+  return fields;
+}

@@ -19,6 +19,7 @@
 import { bodyPool } from "./body_pool.ts";
 import { isResponse, jsonBody, jsonText, LightResponse } from "./light_response.ts";
 import {
+  contentTypeFields,
   type FieldList,
   JSON_FIELDS,
   NO_FIELDS,
@@ -62,9 +63,10 @@ class RememberingResponse extends NativeResponse implements SendableResponse {
     super(body, init);
     this.#text = typeof body === "string" ? body : undefined;
     this.#bytes = body instanceof ArrayBuffer || ArrayBuffer.isView(body) ? bodyPool.copy(body) : undefined;
-    if (init?.headers === undefined) {
-      if (typeof body === "string") this.#defaultFields = TEXT_FIELDS;
-      else if (this.#bytes !== undefined) this.#defaultFields = NO_FIELDS;
+    if (typeof body === "string" || this.#bytes !== undefined) {
+      if (init?.headers === undefined) {
+        this.#defaultFields = typeof body === "string" ? TEXT_FIELDS : NO_FIELDS;
+      } else this.#defaultFields = contentTypeFields(init.headers);
     }
   }
 

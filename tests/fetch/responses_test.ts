@@ -26,6 +26,27 @@ describe("FastResponse through the outgoing-response protocol", () => {
     }
   });
 
+  test("a record of one Content-Type (Hono's c.json) is one constant list for every response, until the headers are read", () => {
+    for (const name of ["Content-Type", "content-type", "CONTENT-TYPE"]) {
+      for (const body of ['{"a":1}', new Uint8Array([1])]) {
+        const make = () => new FastResponse(body, { headers: { [name]: " application/json " } });
+        const first = outgoing(make()).fields;
+        assert.ok(Array.isArray(first) && Object.isFrozen(first), `${name}: a constant list`);
+        assert.equal(outgoing(make()).fields, first, `${name}: the same list each time`);
+        assert.deepEqual([...first], [
+          ...new OriginalResponse(body, { headers: { [name]: "application/json" } }).headers,
+        ]);
+        const changed = make();
+        changed.headers.set("x-a", "1");
+        assert.deepEqual([...outgoing(changed).fields], [["content-type", "application/json"], ["x-a", "1"]]);
+      }
+    }
+    const other =
+      outgoing(new FastResponse("x", { headers: { "Content-Type": "text/html", "X-A": "1" } })).fields;
+    assert.deepEqual([...other], [["content-type", "text/html"], ["x-a", "1"]]);
+    assert.throws(() => new FastResponse("x", { headers: { "Content-Type": "a\nb" } }), TypeError);
+  });
+
   test("a string body has the Fetch standard's Content-Type on every runtime, with fields of the handler's own too", () => {
     const type = (response: Response) => response.headers.get("content-type");
     assert.equal(type(new FastResponse("a")), "text/plain;charset=UTF-8");
