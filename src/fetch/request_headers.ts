@@ -15,6 +15,7 @@
  * @module
  */
 
+import { isNamed } from "../core/_bytes.ts";
 import { OriginalResponse } from "./response.ts";
 
 const PROBE_NAME = "X-H1serve-Probe";
@@ -55,7 +56,7 @@ export class RequestHeaders extends Headers {
   override get(name: string): string | null {
     const fields = this.#fields;
     if (fields !== null && typeof name === "string") {
-      const value = valueOf(fields, name.toLowerCase());
+      const value = valueOf(fields, name);
       if (value !== null || isPlainToken(name)) return value;
     }
     this.#fill();
@@ -70,7 +71,7 @@ export class RequestHeaders extends Headers {
   override has(name: string): boolean {
     const fields = this.#fields;
     if (fields !== null && typeof name === "string") {
-      if (valueOf(fields, name.toLowerCase()) !== null) return true;
+      if (valueOf(fields, name) !== null) return true;
       if (isPlainToken(name)) return false;
     }
     this.#fill();
@@ -182,8 +183,8 @@ function appendFields(headers: Headers, fields: readonly string[]): void {
   let cookieGiven = false;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i];
-    if (name.length === 6 && name.toLowerCase() === "cookie") {
-      if (!cookieGiven) headers.append(name, valueOf(fields, "cookie")!); // every Cookie field, joined
+    if (isNamed(name, "cookie")) {
+      if (!cookieGiven) headers.append(name, valueOf(fields, "cookie", i)!); // every Cookie field, joined
       cookieGiven = true;
     } else {
       headers.append(name, fields[i + 1]);
@@ -191,17 +192,32 @@ function appendFields(headers: Headers, fields: readonly string[]): void {
   }
 }
 
-/** The value of the fields named `lower` (in lower case), joined as `Headers.get` joins them, or `null`. */
-function valueOf(fields: readonly string[], lower: string): string | null {
+/**
+ * The value of the fields named `name` (in any case) from index `from` on, joined as `Headers.get`
+ * joins them (Cookie's with `; `), or `null` when there are none.
+ */
+function valueOf(fields: readonly string[], name: string, from = 0): string | null {
   let value: string | null = null;
-  const separator = lower === "cookie" ? "; " : ", ";
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i];
-    if (name.length === lower.length && (name === lower || name.toLowerCase() === lower)) {
+  const separator = isNamed(name, "cookie") ? "; " : ", ";
+  for (let i = from; i < fields.length; i += 2) {
+    if (sameName(fields[i], name)) {
       value = value === null ? fields[i + 1] : `${value}${separator}${fields[i + 1]}`;
     }
   }
   return value;
+}
+
+/** Whether two names are the same but for the case of ASCII letters (as `Headers` compares them). */
+function sameName(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const lower = x | 0x20;
+    if (lower !== (y | 0x20) || lower < 0x61 || lower > 0x7a) return false; // only letters differ in case
+  }
+  return true;
 }
 
 /** Whether `name` is a field name (an RFC 9110 token), so that `get` of an absent one is plainly `null`. */
