@@ -240,4 +240,13 @@ function lazyHeadersPassOn(): boolean {
   }
 }
 
+// `headers.constructor` is `Headers`, as for the runtime's own request headers: code that makes
+// another of the same kind (`new headers.constructor(init)`) gets a plain `Headers` from its init.
+Object.defineProperty(RequestHeaders.prototype, "constructor", {
+  value: Headers,
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
+
 const LAZY_HEADERS_PASS_ON = lazyHeadersPassOn();

@@ -69,6 +69,7 @@ describe("RequestHeaders, filled on first need", () => {
         assert.equal(lazy.has(name), expected.has(name), `has(${name}) of ${fields}`);
       }
       assert.ok(lazy instanceof Headers);
+      assert.equal(lazy.constructor, Headers);
       assert.deepEqual(view(lazy, names), view(expected, names), `${fields}`);
     }
   });
@@ -161,6 +162,9 @@ describe("requestHeaders, lazy where the runtime allows it", () => {
     for (const fields of FIELD_LISTS) {
       const names = namesFor(fields);
       assert.deepEqual(view(requestHeaders(fields), names), view(eager(fields), names), `${fields}`);
+      const headers = requestHeaders(fields);
+      const Kind = headers.constructor as typeof Headers;
+      assert.deepEqual([...new Kind(headers)], [...eager(fields)], "another of its kind");
     }
   });
 });
